@@ -1,0 +1,69 @@
+"""Async access to one host for the resources: commands off the event loop, shared facts.
+
+``Host.run`` sends an argv list through the SSH connection in a worker thread
+(``asyncio.to_thread``), so the gRPC event loop never blocks and the engine's parallel
+operations really run in parallel (each on its own SSH channel).
+
+``Host.fact`` runs a read-only command once and shares its output with every resource that asks
+for the same fact in this run (single-flight: concurrent askers await the same future).  Any
+mutating command on the host invalidates the cached facts, so a read after a write is fresh.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Awaitable, Callable, Optional, Sequence
+
+from .ssh import CommandError, Connection, Result
+
+
+class Host:
+    def __init__(self, conn: Connection, log: Optional[Callable[[str, str], Awaitable[None] | None]] = None):
+        self.conn = conn
+        self._facts: dict[tuple, asyncio.Future] = {}
+        self._generation = 0
+        self._log = log
+
+    async def run(self, argv: Sequence[str], *, stdin: bytes | str | None = None, check: bool = True,
+                  mutates: bool = True, timeout: Optional[float] = None, sensitive: bool = False) -> Result:
+        try:
+            return await asyncio.to_thread(self.conn.run, list(argv), stdin=stdin, check=check,
+                                           timeout=timeout, sensitive=sensitive)
+        finally:
+            if mutates:
+                self.invalidate()
+
+    def invalidate(self) -> None:
+        self._generation += 1
+        self._facts.clear()
+
+    async def fact(self, argv: Sequence[str], *, check: bool = True) -> Result:
+        key = (tuple(argv), check)
+        fut = self._facts.get(key)
+        if fut is None:
+            loop = asyncio.get_running_loop()
+            fut = loop.create_future()
+            self._facts[key] = fut
+            gen = self._generation
+            try:
+                res = await self.run(argv, check=check, mutates=False)
+            except BaseException as e:  # noqa: BLE001
+                if self._facts.get(key) is fut:
+                    del self._facts[key]
+                fut.set_exception(e)
+                fut.exception()  # mark retrieved
+                raise
+            fut.set_result(res)
+            if gen != self._generation and self._facts.get(key) is fut:
+                # a write happened while we were reading: do not keep a possibly stale answer
+                del self._facts[key]
+            return res
+        return await asyncio.shield(fut)
+
+    async def log(self, message: str, severity: str = "info") -> None:
+        if self._log is not None:
+            r = self._log(severity, message)
+            if asyncio.iscoroutine(r):
+                await r
+
+
+__all__ = ["Host", "CommandError", "Result"]

@@ -1,0 +1,4 @@
+"""The provider's resources (one module each)."""
+from .zfs_dataset import ZfsDataset
+
+RESOURCES = [ZfsDataset]

@@ -1,0 +1,348 @@
+"""The resource framework, in the spirit of pulumi-go-provider's ``infer``.
+
+A resource is a class with:
+
+* ``Args``: a dataclass of its inputs; ``State``: a dataclass of its output-only properties.
+  Every field carries its schema docs through :func:`field` (description, default, secret,
+  replace-on-change).  The schema (and so every SDK and its docs) is generated from them.
+* ``check`` / ``diff`` / ``create`` / ``read`` / ``update`` / ``delete``.
+
+Python attribute names are snake_case; the wire/schema names are camelCase.  Inputs arrive as
+plain values (secrets revealed, see ``wire``); the framework re-marks secret outputs, coerces
+numbers to the declared types and fills defaults, so resource code stays small.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+import typing
+from dataclasses import MISSING, dataclass
+from typing import Any, ClassVar, Optional, get_args, get_origin
+
+from .. import wire
+
+# --------------------------------------------------------------------------------------------
+# Field metadata
+
+
+def field(description: str, *, default: Any = MISSING, secret: bool = False,
+          replace: bool = False, default_factory: Any = MISSING, required: Optional[bool] = None):
+    """A resource property. ``replace``: a change replaces the resource."""
+    meta = {"description": description, "secret": secret, "replace": replace}
+    if required is not None:
+        meta["required"] = required
+    kw: dict[str, Any] = {"metadata": meta}
+    if default is not MISSING:
+        kw["default"] = default
+    if default_factory is not MISSING:
+        kw["default_factory"] = default_factory
+    if default is MISSING and default_factory is MISSING:
+        kw["default"] = None
+        meta.setdefault("required", True)
+    return dataclasses.field(**kw)
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(w[:1].upper() + w[1:] for w in rest)
+
+
+def snake(name: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
+
+
+@dataclass
+class FieldInfo:
+    name: str  # python name
+    wire: str  # camelCase
+    type: Any
+    description: str
+    secret: bool
+    replace: bool
+    required: bool
+    default: Any
+
+
+def fields_of(cls) -> list[FieldInfo]:
+    if cls is None:
+        return []
+    hints = typing.get_type_hints(cls)
+    out = []
+    for f in dataclasses.fields(cls):
+        default = None
+        if f.default is not MISSING:
+            default = f.default
+        elif f.default_factory is not MISSING:  # type: ignore[misc]
+            default = f.default_factory()  # type: ignore[misc]
+        out.append(FieldInfo(
+            name=f.name, wire=camel(f.name), type=hints[f.name],
+            description=f.metadata.get("description", ""),
+            secret=f.metadata.get("secret", False), replace=f.metadata.get("replace", False),
+            required=f.metadata.get("required", False), default=default,
+        ))
+    return out
+
+
+def _strip_optional(tp):
+    if get_origin(tp) is typing.Union:
+        args = [a for a in get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return tp
+
+
+def coerce(tp, value: Any) -> Any:
+    """Turn a wire value into the declared Python type (numbers are doubles on the wire)."""
+    if value is None or wire.is_unknown(value):
+        return value
+    if isinstance(value, wire.Secret):
+        return wire.Secret(coerce(tp, value.value))
+    tp = _strip_optional(tp)
+    origin = get_origin(tp)
+    if tp is int and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if origin is list and isinstance(value, list):
+        (et,) = get_args(tp)
+        return [coerce(et, v) for v in value]
+    if origin is dict and isinstance(value, dict):
+        _, vt = get_args(tp)
+        return {k: coerce(vt, v) for k, v in value.items()}
+    if dataclasses.is_dataclass(tp) and isinstance(value, dict):
+        byw = {f.wire: f for f in fields_of(tp)}
+        return {k: coerce(byw[k].type, v) if k in byw else v for k, v in value.items()}
+    return value
+
+
+def type_error(tp, value: Any, path: str) -> Optional[str]:
+    """A type mismatch message, or None (unknowns always pass)."""
+    if value is None or wire.is_unknown(value):
+        return None
+    if isinstance(value, wire.Secret):
+        return type_error(tp, value.value, path)
+    tp = _strip_optional(tp)
+    origin = get_origin(tp)
+    if tp is str:
+        return None if isinstance(value, str) else f"{path} must be a string"
+    if tp is bool:
+        return None if isinstance(value, bool) else f"{path} must be a boolean"
+    if tp is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return None if ok else f"{path} must be an integer"
+    if tp is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return None if ok else f"{path} must be a number"
+    if origin is list:
+        if not isinstance(value, list):
+            return f"{path} must be a list"
+        (et,) = get_args(tp)
+        for i, v in enumerate(value):
+            e = type_error(et, v, f"{path}[{i}]")
+            if e:
+                return e
+        return None
+    if origin is dict:
+        if not isinstance(value, dict):
+            return f"{path} must be a map"
+        _, vt = get_args(tp)
+        for k, v in value.items():
+            e = type_error(vt, v, f"{path}[{k!r}]")
+            if e:
+                return e
+        return None
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            return f"{path} must be an object"
+        byw = {f.wire: f for f in fields_of(tp)}
+        for k, v in value.items():
+            if k not in byw:
+                return f"{path}.{k} is not a known property (known: {', '.join(sorted(byw))})"
+            e = type_error(byw[k].type, v, f"{path}.{k}")
+            if e:
+                return e
+        for f in byw.values():
+            if f.required and value.get(f.wire) is None:
+                return f"{path}.{f.wire} is required"
+        return None
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Results
+
+
+class InputError(Exception):
+    """A property failed validation: becomes a CheckFailure."""
+
+    def __init__(self, prop: str, reason: str):
+        super().__init__(f"{prop}: {reason}")
+        self.prop = prop
+        self.reason = reason
+
+
+@dataclass
+class Failure:
+    property: str
+    reason: str
+
+
+UPDATE = "update"
+REPLACE = "replace"
+ADD, DELETE = "add", "delete"
+
+
+@dataclass
+class PropDiff:
+    kind: str  # add | delete | update
+    replace: bool = False
+    why: str = ""
+
+
+@dataclass
+class DiffResult:
+    changes: dict[str, PropDiff] = dataclasses.field(default_factory=dict)
+    delete_before_replace: bool = False
+
+    @property
+    def replaces(self) -> list[str]:
+        return sorted({k.split(".")[0].split("[")[0] for k, d in self.changes.items() if d.replace})
+
+
+class PartialFailure(Exception):
+    """The resource was (partly) made on the host but the operation failed: record it."""
+
+    def __init__(self, message: str, resource_id: str, outputs: dict[str, Any], inputs: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.resource_id = resource_id
+        self.outputs = outputs
+        self.inputs = inputs
+
+
+# --------------------------------------------------------------------------------------------
+# Resource base
+
+
+class Resource:
+    token: ClassVar[str]
+    description: ClassVar[str]
+    Args: ClassVar[type]
+    State: ClassVar[Optional[type]] = None
+    import_id: ClassVar[str] = "the resource's name"
+
+    # -- helpers on field metadata --------------------------------------------------------
+    @classmethod
+    def input_fields(cls) -> list[FieldInfo]:
+        return fields_of(cls.Args)
+
+    @classmethod
+    def output_fields(cls) -> list[FieldInfo]:
+        return fields_of(cls.State)
+
+    @classmethod
+    def secret_keys(cls) -> set[str]:
+        return {f.wire for f in cls.input_fields() + cls.output_fields() if f.secret}
+
+    @classmethod
+    def normalize_inputs(cls, news: dict[str, Any]) -> tuple[dict[str, Any], list[Failure]]:
+        """Coerce types, fill defaults, collect type and required-field failures."""
+        failures: list[Failure] = []
+        known = {f.wire: f for f in cls.input_fields()}
+        out: dict[str, Any] = {}
+        for k, v in news.items():
+            if k not in known:
+                if k.startswith("__"):
+                    continue
+                failures.append(Failure(k, f"unknown property '{k}' (known: {', '.join(sorted(known))})"))
+                continue
+            out[k] = coerce(known[k].type, v)
+        for f in known.values():
+            v = out.get(f.wire)
+            if v is None:
+                if f.required:
+                    failures.append(Failure(f.wire, f"missing required property '{f.wire}'"))
+                    continue
+                if f.default is not None:
+                    out[f.wire] = f.default
+                    v = f.default
+            if v is not None:
+                e = type_error(f.type, v, f.wire)
+                if e:
+                    failures.append(Failure(f.wire, e))
+            if f.secret and v is not None and not isinstance(v, wire.Secret):
+                out[f.wire] = wire.Secret(v)
+        return out, failures
+
+    # -- lifecycle (override) -------------------------------------------------------------
+    def validate(self, inputs: dict[str, Any]) -> list[Failure]:
+        """Resource-specific validation on revealed inputs; unknown values must be skipped."""
+        return []
+
+    def diff(self, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """Default: per-field comparison using the ``replace`` flags of the fields."""
+        return diff_fields(self.input_fields(), olds, news)
+
+    async def create(self, ctx, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        raise NotImplementedError
+
+    async def read(self, ctx, resource_id: str, inputs: Optional[dict[str, Any]],
+                   state: dict[str, Any]) -> Optional[tuple[dict[str, Any], dict[str, Any]]]:
+        """Return (inputs, outputs) as found on the host, or None if it is gone."""
+        raise NotImplementedError
+
+    async def update(self, ctx, resource_id: str, olds: dict[str, Any], news: dict[str, Any],
+                     state: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def delete(self, ctx, resource_id: str, inputs: dict[str, Any], state: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def preview_outputs(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Outputs during preview of a create: the computed ones are unknown."""
+        out = dict(inputs)
+        for f in self.output_fields():
+            out.setdefault(f.wire, wire.UNKNOWN)
+        return out
+
+
+def _eq(a: Any, b: Any) -> bool:
+    return wire.reveal(a) == wire.reveal(b)
+
+
+def diff_fields(fields: list[FieldInfo], olds: dict[str, Any], news: dict[str, Any],
+                skip: tuple[str, ...] = ()) -> DiffResult:
+    res = DiffResult()
+    for f in fields:
+        if f.wire in skip:
+            continue
+        o, n = olds.get(f.wire), news.get(f.wire)
+        if wire.contains_unknown(n):
+            res.changes[f.wire] = PropDiff(UPDATE, f.replace, "unknown until apply")
+            continue
+        if _eq(o, n):
+            continue
+        kind = ADD if o is None else DELETE if n is None else UPDATE
+        res.changes[f.wire] = PropDiff(kind, f.replace,
+                                       f"changing '{f.wire}' replaces the resource" if f.replace else "")
+    return res
+
+
+def diff_map(prefix: str, olds: dict[str, Any] | None, news: dict[str, Any] | None,
+             replace_keys: frozenset[str] = frozenset()) -> dict[str, PropDiff]:
+    """Per-key diff of a map property (keys reported as ``prefix["key"]``... as ``prefix.key``)."""
+    out: dict[str, PropDiff] = {}
+    olds, news = olds or {}, news or {}
+    if wire.is_unknown(news):
+        return {prefix: PropDiff(UPDATE, False, "unknown until apply")}
+    for k in sorted(set(olds) | set(news)):
+        o, n = olds.get(k), news.get(k)
+        path = f"{prefix}.{k}" if re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", k) else f'{prefix}["{k}"]'
+        if wire.is_unknown(n):
+            out[path] = PropDiff(UPDATE, k in replace_keys, "unknown until apply")
+        elif o is None and n is not None:
+            out[path] = PropDiff(ADD, k in replace_keys)
+        elif n is None and o is not None:
+            out[path] = PropDiff(DELETE, k in replace_keys)
+        elif not _eq(o, n):
+            out[path] = PropDiff(UPDATE, k in replace_keys)
+    return out

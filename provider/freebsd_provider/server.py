@@ -1,0 +1,376 @@
+"""The gRPC side: pulumi's ``provider.experimental`` servicer, with its known gaps patched.
+
+We subclass ``pulumi.provider.experimental.server.ProviderServicer`` (GetPluginInfo,
+Parameterize, Construct/Call plumbing stay as they are) and replace the RPCs where the
+framework falls short (see shared/reference/pulumi-python-provider.md):
+
+* unknowns: values are decoded by ``wire`` (unknown sentinel kept, output values unwrapped),
+  never through ``PropertyValue`` which cannot marshal computed values;
+* ``old_inputs`` reach Diff/Update/Delete; detailed diffs are always filled, with
+  update-vs-replace per property and ``deleteBeforeReplace``; the reason is logged on the URN;
+* blocking SSH work runs in threads (``hostctx``); engine logging through the Engine service;
+* partial failures are reported with ``ErrorResourceInitFailed`` so the engine records what
+  was made; ``Attach`` and ``Handshake`` are implemented; ``acceptResources`` is off;
+* secrets: secret inputs stay secret in outputs, and secret strings are scrubbed from every
+  error message and log line.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+import traceback
+from typing import Any, Optional
+
+import grpc
+import grpc.aio
+from google.protobuf import empty_pb2
+
+from pulumi.provider.experimental import provider as xprovider
+from pulumi.provider.experimental.server import ProviderServicer
+from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
+from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2, provider_pb2_grpc, plugin_pb2, status_pb2
+
+from . import VERSION, config as cfgmod, wire
+from .hostctx import Host
+from .resources import RESOURCES
+from .resources.base import DiffResult, Failure, PartialFailure, Resource
+from .schema import render as render_schema
+from .ssh import CommandError, Connection, SSHError
+
+log = logging.getLogger("freebsd_provider")
+
+_KIND = {
+    ("add", False): provider_pb2.PropertyDiff.ADD,
+    ("add", True): provider_pb2.PropertyDiff.ADD_REPLACE,
+    ("delete", False): provider_pb2.PropertyDiff.DELETE,
+    ("delete", True): provider_pb2.PropertyDiff.DELETE_REPLACE,
+    ("update", False): provider_pb2.PropertyDiff.UPDATE,
+    ("update", True): provider_pb2.PropertyDiff.UPDATE_REPLACE,
+}
+_SEVERITY = {"debug": engine_pb2.DEBUG, "info": engine_pb2.INFO, "warning": engine_pb2.WARNING,
+             "error": engine_pb2.ERROR}
+
+
+class _Provider(xprovider.Provider):
+    """Holds configuration and per-host state; the servicer below drives it."""
+
+
+class Ctx:
+    def __init__(self, host: Host, urn: str, preview: bool = False):
+        self.host = host
+        self.urn = urn
+        self.preview = preview
+
+
+class FreeBSDServicer(ProviderServicer):
+    def __init__(self, engine_address: Optional[str]):
+        super().__init__([], VERSION, _Provider(), engine_address or "")
+        self._engine_address = engine_address
+        self._engine: Optional[engine_pb2_grpc.EngineStub] = None
+        self._config: dict[str, Any] = {}
+        self._config_unknown = False
+        self._conn: Optional[Connection] = None
+        self._host: Optional[Host] = None
+        self._secrets: set[str] = set()
+        self._resources: dict[str, Resource] = {r.token: r() for r in RESOURCES}
+        self._schema = render_schema()
+
+    # -- plumbing -------------------------------------------------------------------------
+    def scrub(self, text: str) -> str:
+        for s in sorted(self._secrets, key=len, reverse=True):
+            if s and s in text:
+                text = text.replace(s, "[secret]")
+        return text
+
+    def _remember_secrets(self, values: Any) -> None:
+        def walk(v, secret=False):
+            if isinstance(v, wire.Secret):
+                walk(v.value, True)
+            elif isinstance(v, dict):
+                for x in v.values():
+                    walk(x, secret)
+            elif isinstance(v, list):
+                for x in v:
+                    walk(x, secret)
+            elif secret and isinstance(v, str) and len(v) >= 4 and not wire.is_unknown(v):
+                self._secrets.add(v)
+        walk(values)
+
+    async def _log(self, severity: str, message: str, urn: str = "") -> None:
+        message = self.scrub(message)
+        if self._engine is None and self._engine_address:
+            channel = grpc.aio.insecure_channel(self._engine_address, options=_GRPC_CHANNEL_OPTIONS)
+            self._engine = engine_pb2_grpc.EngineStub(channel)
+        if self._engine is None:
+            print(f"[{severity}] {message}", file=sys.stderr)
+            return
+        try:
+            await self._engine.Log(engine_pb2.LogRequest(severity=_SEVERITY.get(severity, engine_pb2.INFO),
+                                                         message=message, urn=urn))
+        except grpc.RpcError:
+            print(f"[{severity}] {message}", file=sys.stderr)
+
+    def _resource(self, urn: str, type_: str = "") -> Resource:
+        token = type_ or urn.split("::")[-2].split("$")[-1]
+        r = self._resources.get(token)
+        if r is None:
+            raise ValueError(f"unknown resource type {token}")
+        return r
+
+    def _ctx(self, urn: str, preview: bool = False) -> Ctx:
+        if self._host is None:
+            if self._config_unknown:
+                raise SSHError("the provider's host settings are not known yet")
+            if not self._config:
+                raise SSHError("the provider is not configured (set freebsd:host and a host key)")
+            self._conn = Connection(cfgmod.connection_config(self._config))
+            self._host = Host(self._conn, lambda sev, msg: self._log(sev, msg))
+        return Ctx(self._host, urn, preview)
+
+    async def _fail(self, context, exc: BaseException, urn: str = "") -> None:
+        if isinstance(exc, PartialFailure):
+            s = status_pb2.Status(code=grpc.StatusCode.UNKNOWN.value[0], message=self.scrub(str(exc)))
+            detail = provider_pb2.ErrorResourceInitFailed(
+                id=exc.resource_id,
+                properties=wire.encode(exc.outputs),
+                reasons=[self.scrub(str(exc))],
+                inputs=wire.encode(exc.inputs) if exc.inputs is not None else None,
+            )
+            s.details.add().Pack(detail)
+            await context.abort_with_status(grpc.Status(
+                code=grpc.StatusCode.UNKNOWN, details=self.scrub(str(exc)),
+                trailing_metadata=(("grpc-status-details-bin", s.SerializeToString()),)))
+        if isinstance(exc, (CommandError, SSHError, RuntimeError, ValueError)):
+            msg = str(exc)
+        else:
+            msg = f"{type(exc).__name__}: {exc}\n{''.join(traceback.format_exception(exc))}"
+        await context.abort(grpc.StatusCode.UNKNOWN, self.scrub(msg))
+
+    @staticmethod
+    def _decode(struct) -> dict[str, Any]:
+        return wire.decode(struct) if struct is not None else {}
+
+    def _outputs(self, r: Resource, inputs_with_secrets: dict[str, Any], outputs: dict[str, Any]) -> dict[str, Any]:
+        """Re-mark secrets: schema-secret fields and any field whose input was secret."""
+        secret_keys = r.secret_keys()
+        out = {}
+        for k, v in outputs.items():
+            if v is None:
+                continue
+            if (k in secret_keys or wire.is_secret(inputs_with_secrets.get(k))) and not isinstance(v, wire.Secret):
+                v = wire.Secret(wire.reveal(v))
+            out[k] = v
+        return out
+
+    # -- handshake / config ---------------------------------------------------------------
+    async def Handshake(self, request, context):
+        if request.engine_address:
+            self._engine_address = request.engine_address
+        return provider_pb2.ProviderHandshakeResponse(accept_secrets=True, accept_resources=False,
+                                                      accept_outputs=False)
+
+    async def Attach(self, request, context):
+        self._engine_address = request.address
+        self._engine = None
+        return empty_pb2.Empty()
+
+    async def GetSchema(self, request, context):
+        return provider_pb2.GetSchemaResponse(schema=self._schema)
+
+    async def CheckConfig(self, request, context):
+        news = self._decode(request.news)
+        inputs, failures = cfgmod.check(news)
+        return provider_pb2.CheckResponse(
+            inputs=wire.encode(inputs),
+            failures=[provider_pb2.CheckFailure(property=f.property, reason=self.scrub(f.reason)) for f in failures])
+
+    async def DiffConfig(self, request, context):
+        olds, news = self._decode(request.olds), self._decode(request.news)
+        olds = self._decode(request.old_inputs) if request.HasField("old_inputs") else olds
+        detailed = {}
+        replaces = []
+        for f in cfgmod.CONFIG_FIELDS:
+            o, n = olds.get(f.wire), news.get(f.wire)
+            if wire.reveal(o) != wire.reveal(n):
+                # A different host is a different machine: replace everything it manages.
+                rep = f.wire == "host"
+                detailed[f.wire] = provider_pb2.PropertyDiff(kind=_KIND[("update", rep)])
+                if rep:
+                    replaces.append(f.wire)
+        return provider_pb2.DiffResponse(
+            changes=provider_pb2.DiffResponse.DIFF_SOME if detailed else provider_pb2.DiffResponse.DIFF_NONE,
+            replaces=replaces, detailedDiff=detailed, hasDetailedDiff=True, diffs=sorted(detailed))
+
+    async def Configure(self, request, context):
+        values = self._decode(request.args) if request.HasField("args") and request.args.fields else \
+            cfgmod.from_variables(dict(request.variables))
+        values, failures = cfgmod.check(values)
+        if failures:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, self.scrub(
+                "invalid provider configuration: " + "; ".join(f"{f.property}: {f.reason}" for f in failures)))
+        self._config_unknown = cfgmod.has_unknowns(values)
+        self._config = values
+        self._secrets |= cfgmod.secret_strings(values)
+        self._remember_secrets(values)
+        return provider_pb2.ConfigureResponse(acceptSecrets=True, supportsPreview=True,
+                                              acceptResources=False, acceptOutputs=False)
+
+    # -- check / diff ---------------------------------------------------------------------
+    async def Check(self, request, context):
+        r = self._resource(request.urn, request.type)
+        news = self._decode(request.news)
+        self._remember_secrets(news)
+        inputs, failures = r.normalize_inputs(news)
+        if not failures:
+            try:
+                failures = r.validate(wire.reveal(inputs))
+            except Exception as e:  # noqa: BLE001  (a validator bug must not crash the run)
+                failures = [Failure("", f"validation failed: {e}")]
+        return provider_pb2.CheckResponse(
+            inputs=wire.encode(inputs),
+            failures=[provider_pb2.CheckFailure(property=f.property, reason=self.scrub(f.reason)) for f in failures])
+
+    async def Diff(self, request, context):
+        r = self._resource(request.urn, request.type)
+        olds = self._decode(request.olds)
+        old_inputs = self._decode(request.old_inputs) if request.HasField("old_inputs") and request.old_inputs.fields else None
+        news = self._decode(request.news)
+        base, _ = r.normalize_inputs({k: v for k, v in (old_inputs or olds).items()
+                                      if k in {f.wire for f in r.input_fields()}})
+        res: DiffResult = r.diff(wire.reveal(base), wire.reveal(news))
+        detailed = {k: provider_pb2.PropertyDiff(kind=_KIND[(d.kind, d.replace)], inputDiff=True)
+                    for k, d in res.changes.items()}
+        replaces = res.replaces
+        if replaces:
+            why = "; ".join(f"{k}: {d.why or 'changing it replaces the resource'}"
+                            for k, d in res.changes.items() if d.replace)
+            await self._log("info", f"replacement needed: {why}", request.urn)
+        return provider_pb2.DiffResponse(
+            changes=provider_pb2.DiffResponse.DIFF_SOME if res.changes else provider_pb2.DiffResponse.DIFF_NONE,
+            replaces=replaces,
+            # Host objects are named: the old one must go before the new one can be made.
+            deleteBeforeReplace=bool(replaces) and (res.delete_before_replace or True),
+            diffs=sorted({k.split(".")[0].split("[")[0] for k in res.changes}),
+            detailedDiff=detailed, hasDetailedDiff=True)
+
+    # -- CRUD -----------------------------------------------------------------------------
+    async def Create(self, request, context):
+        r = self._resource(request.urn, request.type)
+        inputs = self._decode(request.properties)
+        self._remember_secrets(inputs)
+        if request.preview:
+            out = r.preview_outputs(wire.reveal(inputs))
+            return provider_pb2.CreateResponse(id="", properties=wire.encode(self._outputs(r, inputs, out)))
+        try:
+            rid, out = await r.create(self._ctx(request.urn), wire.reveal(inputs))
+        except PartialFailure as e:
+            e.outputs = self._outputs(r, inputs, e.outputs)
+            e.inputs = inputs
+            await self._fail(context, e, request.urn)
+            raise
+        except Exception as e:  # noqa: BLE001
+            await self._fail(context, e, request.urn)
+            raise
+        return provider_pb2.CreateResponse(id=rid, properties=wire.encode(self._outputs(r, inputs, out)))
+
+    async def Read(self, request, context):
+        r = self._resource(request.urn, request.type)
+        state = self._decode(request.properties)
+        inputs = self._decode(request.inputs) if request.HasField("inputs") and request.inputs.fields else None
+        self._remember_secrets(state)
+        self._remember_secrets(inputs)
+        try:
+            res = await r.read(self._ctx(request.urn), request.id,
+                               wire.reveal(inputs) if inputs is not None else None, wire.reveal(state))
+        except Exception as e:  # noqa: BLE001
+            await self._fail(context, e, request.urn)
+            raise
+        if res is None:
+            return provider_pb2.ReadResponse(id="")
+        new_inputs, out = res
+        secret_src = {**state, **(inputs or {})}
+        return provider_pb2.ReadResponse(
+            id=request.id,
+            properties=wire.encode(self._outputs(r, secret_src, out)),
+            inputs=wire.encode(self._outputs(r, secret_src, new_inputs)))
+
+    async def Update(self, request, context):
+        r = self._resource(request.urn, request.type)
+        olds = self._decode(request.olds)
+        old_inputs = self._decode(request.old_inputs) if request.HasField("old_inputs") and request.old_inputs.fields else olds
+        news = self._decode(request.news)
+        self._remember_secrets(news)
+        if request.preview:
+            out = {**wire.reveal(olds), **r.preview_outputs(wire.reveal(news))}
+            for f in r.output_fields():
+                out[f.wire] = wire.reveal(olds).get(f.wire, wire.UNKNOWN)
+            return provider_pb2.UpdateResponse(properties=wire.encode(self._outputs(r, news, out)))
+        try:
+            out = await r.update(self._ctx(request.urn), request.id, wire.reveal(old_inputs),
+                                 wire.reveal(news), wire.reveal(olds))
+        except PartialFailure as e:
+            e.outputs = self._outputs(r, news, e.outputs)
+            e.inputs = news
+            await self._fail(context, e, request.urn)
+            raise
+        except Exception as e:  # noqa: BLE001
+            await self._fail(context, e, request.urn)
+            raise
+        return provider_pb2.UpdateResponse(properties=wire.encode(self._outputs(r, news, out)))
+
+    async def Delete(self, request, context):
+        r = self._resource(request.urn, request.type)
+        state = self._decode(request.properties)
+        inputs = self._decode(request.old_inputs) if request.HasField("old_inputs") and request.old_inputs.fields else state
+        try:
+            await r.delete(self._ctx(request.urn), request.id, wire.reveal(inputs), wire.reveal(state))
+        except Exception as e:  # noqa: BLE001
+            await self._fail(context, e, request.urn)
+            raise
+        return empty_pb2.Empty()
+
+    async def Cancel(self, request, context):
+        if self._conn is not None:
+            await asyncio.to_thread(self._conn.cancel)
+        return empty_pb2.Empty()
+
+    async def GetPluginInfo(self, request, context):
+        return plugin_pb2.PluginInfo(version=VERSION)
+
+
+async def serve(engine_address: Optional[str], ready=None) -> None:
+    server = grpc.aio.server(options=_GRPC_CHANNEL_OPTIONS)
+    servicer = FreeBSDServicer(engine_address)
+    provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    if ready is not None:
+        ready(port, servicer)
+    else:
+        sys.stdout.write(f"{port}\n")
+        sys.stdout.flush()
+    await server.wait_for_termination()
+
+
+def parse_args(argv: list[str]) -> Optional[str]:
+    """argv is ``[--logtostderr] [-v=N] [--tracing URL] [--logflow] <engine-address>``."""
+    p = argparse.ArgumentParser(prog="pulumi-resource-freebsd", add_help=True)
+    p.add_argument("--logtostderr", action="store_true")
+    p.add_argument("--logflow", action="store_true")
+    p.add_argument("--tracing", default=None)
+    p.add_argument("-v", default=None)
+    p.add_argument("engine", nargs="?", default=None)
+    ns, _ = p.parse_known_args(argv)
+    return ns.engine
+
+
+def main(argv: Optional[list[str]] = None) -> None:
+    engine = parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=os.environ.get("PULUMI_FREEBSD_LOG", "WARNING"), stream=sys.stderr)
+    try:
+        asyncio.run(serve(engine))
+    except KeyboardInterrupt:
+        pass

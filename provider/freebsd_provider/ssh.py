@@ -1,0 +1,328 @@
+"""SSH transport on paramiko: one connection per host, many channels, argv lists only.
+
+* ``join_argv`` is the ONE place where an argv list becomes a command line (``shlex.quote`` on
+  every word).  Nothing else in the provider builds shell text from values.
+* Host keys are verified: a pinned public key (``hostKey``) or a known_hosts file
+  (``knownHostsFile``).  An unknown or changed key is refused with its SHA256 fingerprint.
+* One ``paramiko.Transport`` per ``Connection``; concurrent commands each get their own channel,
+  bounded by a semaphore below sshd's ``MaxSessions`` (10 by default).
+* Every call is blocking; the provider calls them through ``asyncio.to_thread``.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import logging
+import select
+import shlex
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Sequence
+
+import paramiko
+
+log = logging.getLogger(__name__)
+
+BECOME_PREFIX = {"none": [], "doas": ["doas"], "sudo": ["sudo", "-n", "--"]}
+
+
+class SSHError(Exception):
+    """A connection-level failure (unreachable host, refused key, authentication)."""
+
+
+class HostKeyError(SSHError):
+    """The host's key is unknown or does not match the pinned one."""
+
+
+class CommandError(Exception):
+    """A command exited non-zero; carries the command line, exit code and stderr."""
+
+    def __init__(self, result: "Result"):
+        self.result = result
+        err = result.stderr.strip() or result.stdout.strip()
+        super().__init__(f"command failed (exit {result.exit_code}): {result.command}\n{err}".rstrip())
+
+
+@dataclass
+class Result:
+    argv: list[str]
+    command: str
+    exit_code: int
+    stdout: str
+    stderr: str
+    duration: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+
+def join_argv(argv: Sequence[str]) -> str:
+    """Turn an argv list into one command line for the remote /bin/sh (the only quoting point)."""
+    if not argv:
+        raise ValueError("empty argv")
+    for a in argv:
+        if not isinstance(a, str):
+            raise TypeError(f"argv items must be str, got {type(a).__name__}")
+        if "\x00" in a:
+            raise ValueError("NUL byte in a command argument")
+    return " ".join(shlex.quote(a) for a in argv)
+
+
+def fingerprint(key: paramiko.PKey) -> str:
+    """OpenSSH-style SHA256 fingerprint of a public key."""
+    digest = hashlib.sha256(key.asbytes()).digest()
+    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
+
+
+def parse_public_key(text: str) -> paramiko.PKey:
+    """Parse an OpenSSH public key line (``type base64 [comment]``, or a known_hosts line)."""
+    words = text.strip().split()
+    for i, w in enumerate(words):
+        if w.startswith(("ssh-", "ecdsa-sha2-", "sk-")) and i + 1 < len(words):
+            try:
+                blob = base64.b64decode(words[i + 1], validate=True)
+            except Exception as e:  # noqa: BLE001
+                raise ValueError(f"hostKey: the key data is not valid base64 ({e})") from None
+            try:
+                return paramiko.PKey.from_type_string(w, blob)
+            except Exception as e:  # noqa: BLE001
+                raise ValueError(f"hostKey: cannot parse a {w} key ({e})") from None
+    raise ValueError("hostKey must be an OpenSSH public key line such as 'ssh-ed25519 AAAA...'")
+
+
+def parse_private_key(text: str, passphrase: Optional[str] = None) -> paramiko.PKey:
+    errors = []
+    for cls in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
+        try:
+            return cls.from_private_key(io.StringIO(text), password=passphrase)
+        except paramiko.PasswordRequiredException:
+            raise ValueError("privateKey is encrypted: set privateKeyPassphrase") from None
+        except Exception as e:  # noqa: BLE001
+            errors.append(type(e).__name__)
+    raise ValueError("privateKey is not a supported OpenSSH/PEM private key (ed25519, ecdsa or rsa)")
+
+
+@dataclass
+class ConnectionConfig:
+    host: str
+    port: int = 22
+    user: str = "root"
+    private_key: Optional[str] = None  # secret
+    private_key_passphrase: Optional[str] = None  # secret
+    host_key: Optional[str] = None
+    known_hosts_file: Optional[str] = None
+    become: str = "none"
+    connect_timeout: float = 15.0
+    command_timeout: float = 600.0
+    max_sessions: int = 8
+    connect_retries: int = 4
+    retry_delay: float = 1.0
+
+    def key(self) -> tuple:
+        return (self.host, self.port, self.user, self.host_key, self.known_hosts_file, self.become)
+
+
+class _VerifyPolicy(paramiko.MissingHostKeyPolicy):
+    def __init__(self, cfg: ConnectionConfig):
+        self.cfg = cfg
+
+    def missing_host_key(self, client, hostname, key):  # noqa: D401
+        fp = fingerprint(key)
+        if self.cfg.host_key:
+            raise HostKeyError(
+                f"host key mismatch for {hostname}: the host offered {key.get_name()} {fp}, "
+                f"which is not the pinned freebsd:hostKey; refusing to connect "
+                f"(if the host key was rotated on purpose, update hostKey)"
+            )
+        if self.cfg.known_hosts_file:
+            raise HostKeyError(
+                f"host {hostname} is not in {self.cfg.known_hosts_file} (it offered {key.get_name()} {fp}); "
+                f"refusing to connect: add its key to that file or pin it with freebsd:hostKey"
+            )
+        raise HostKeyError(
+            f"no host key to verify {hostname} against (it offered {key.get_name()} {fp}): "
+            f"set freebsd:hostKey to the host's public key or freebsd:knownHostsFile"
+        )
+
+
+class Connection:
+    """One SSH connection to one host; thread-safe; channels limited by ``max_sessions``."""
+
+    def __init__(self, cfg: ConnectionConfig, on_command: Optional[Callable[[Result], None]] = None):
+        self.cfg = cfg
+        self._client: Optional[paramiko.SSHClient] = None
+        self._lock = threading.Lock()
+        self._sem = threading.BoundedSemaphore(max(1, cfg.max_sessions))
+        self.on_command = on_command
+        self.connects = 0
+        self.round_trips = 0
+        self._cancelled = False
+
+    # -- connection -----------------------------------------------------------------------
+    def _known_host_name(self) -> str:
+        return self.cfg.host if self.cfg.port == 22 else f"[{self.cfg.host}]:{self.cfg.port}"
+
+    def _new_client(self) -> paramiko.SSHClient:
+        cfg = self.cfg
+        client = paramiko.SSHClient()
+        if cfg.host_key:
+            key = parse_public_key(cfg.host_key)
+            client.get_host_keys().add(self._known_host_name(), key.get_name(), key)
+        elif cfg.known_hosts_file:
+            try:
+                client.load_host_keys(cfg.known_hosts_file)
+            except FileNotFoundError:
+                raise HostKeyError(f"knownHostsFile {cfg.known_hosts_file} does not exist") from None
+            # load_host_keys makes the client write new keys back; we never add any.
+            client._host_keys_filename = None  # type: ignore[attr-defined]
+        client.set_missing_host_key_policy(_VerifyPolicy(cfg))
+        pkey = parse_private_key(cfg.private_key, cfg.private_key_passphrase) if cfg.private_key else None
+        try:
+            client.connect(
+                cfg.host,
+                port=cfg.port,
+                username=cfg.user,
+                pkey=pkey,
+                allow_agent=pkey is None,
+                look_for_keys=False,
+                timeout=cfg.connect_timeout,
+                banner_timeout=cfg.connect_timeout,
+                auth_timeout=cfg.connect_timeout,
+            )
+        except HostKeyError:
+            client.close()
+            raise
+        except paramiko.BadHostKeyException as e:
+            client.close()
+            raise HostKeyError(
+                f"host key mismatch for {cfg.host}:{cfg.port}: the host offered {e.key.get_name()} "
+                f"{fingerprint(e.key)} but {fingerprint(e.expected_key)} is pinned; refusing to connect "
+                f"(possible man-in-the-middle, or the host key was rotated: update hostKey/knownHostsFile)"
+            ) from None
+        except paramiko.AuthenticationException as e:
+            client.close()
+            raise SSHError(f"SSH authentication as {cfg.user}@{cfg.host}:{cfg.port} failed: {e}") from None
+        except (OSError, socket.timeout, paramiko.SSHException) as e:
+            client.close()
+            raise SSHError(f"cannot connect to {cfg.host}:{cfg.port}: {e}") from None
+        transport = client.get_transport()
+        assert transport is not None
+        transport.set_keepalive(15)
+        self.connects += 1
+        return client
+
+    def _transport(self) -> paramiko.Transport:
+        with self._lock:
+            if self._client is not None:
+                t = self._client.get_transport()
+                if t is not None and t.is_active():
+                    return t
+                self._client.close()
+                self._client = None
+            last: Exception | None = None
+            delay = self.cfg.retry_delay
+            for attempt in range(self.cfg.connect_retries + 1):
+                if self._cancelled:
+                    raise SSHError("cancelled")
+                try:
+                    self._client = self._new_client()
+                    t = self._client.get_transport()
+                    assert t is not None
+                    return t
+                except HostKeyError:
+                    raise
+                except SSHError as e:
+                    if "authentication" in str(e):
+                        raise
+                    last = e
+                    if attempt < self.cfg.connect_retries:
+                        time.sleep(delay)
+                        delay = min(delay * 2, 10.0)
+            raise SSHError(f"{last} (gave up after {self.cfg.connect_retries + 1} attempts)")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        self.close()
+
+    # -- commands -------------------------------------------------------------------------
+    def run(self, argv: Sequence[str], *, stdin: bytes | str | None = None,
+            timeout: Optional[float] = None, check: bool = True, sensitive: bool = False) -> Result:
+        """Run argv on the host (through ``become``); raise CommandError on non-zero if check."""
+        argv = list(argv)
+        full = BECOME_PREFIX.get(self.cfg.become, []) + argv
+        command = join_argv(full)
+        timeout = timeout or self.cfg.command_timeout
+        with self._sem:
+            result = self._exec(argv, command, stdin, timeout)
+        if self.on_command:
+            self.on_command(result if not sensitive else Result(argv, "<sensitive command>", result.exit_code, "", "", result.duration))
+        if check and result.exit_code != 0:
+            raise CommandError(result)
+        return result
+
+    def _exec(self, argv, command: str, stdin, timeout: float, _retry: bool = True) -> Result:
+        start = time.monotonic()
+        transport = self._transport()
+        try:
+            chan = transport.open_session(timeout=self.cfg.connect_timeout)
+        except (paramiko.SSHException, EOFError, OSError) as e:
+            # A dead transport: reconnect once (nothing ran yet, so this is safe to retry).
+            if _retry:
+                with self._lock:
+                    if self._client is not None:
+                        self._client.close()
+                        self._client = None
+                return self._exec(argv, command, stdin, timeout, _retry=False)
+            raise SSHError(f"cannot open a channel to {self.cfg.host}: {e}") from None
+        self.round_trips += 1
+        out, err = bytearray(), bytearray()
+        try:
+            chan.exec_command(command)
+            if stdin is not None:
+                chan.sendall(stdin.encode() if isinstance(stdin, str) else stdin)
+            chan.shutdown_write()
+            deadline = start + timeout
+            while True:
+                if chan.recv_ready():
+                    out += chan.recv(65536)
+                    continue
+                if chan.recv_stderr_ready():
+                    err += chan.recv_stderr(65536)
+                    continue
+                if chan.exit_status_ready() and not chan.recv_ready() and not chan.recv_stderr_ready():
+                    # drain what is left
+                    while True:
+                        data = chan.recv(65536)
+                        if not data:
+                            break
+                        out += data
+                    while chan.recv_stderr_ready():
+                        err += chan.recv_stderr(65536)
+                    break
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    chan.close()
+                    raise SSHError(f"command timed out after {timeout:.0f}s: {command}")
+                if self._cancelled:
+                    chan.close()
+                    raise SSHError(f"cancelled: {command}")
+                select.select([chan], [], [], min(left, 0.5))
+                if chan.closed and not chan.exit_status_ready():
+                    raise SSHError(f"connection lost while running: {command}")
+            code = chan.recv_exit_status()
+        except (EOFError, OSError, paramiko.SSHException) as e:
+            raise SSHError(f"connection lost while running: {command} ({e})") from None
+        finally:
+            chan.close()
+        return Result(list(argv), command, code, out.decode("utf-8", "replace"),
+                      err.decode("utf-8", "replace"), time.monotonic() - start)

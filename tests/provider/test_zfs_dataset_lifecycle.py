@@ -1,0 +1,187 @@
+"""ZfsDataset over real gRPC against the testbed: check → create → diff → update → read → delete.
+
+Also: preview with unknowns, drift seen by read, import by id, delete safety, secrets and
+host-key refusal.
+"""
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from freebsd_provider import wire
+from harness import ProviderClient, kinds
+
+T = "freebsd:index:ZfsDataset"
+pytestmark = pytest.mark.testbed
+
+
+@pytest.fixture()
+def client(testbed):
+    c = ProviderClient()
+    c.configure(**{**testbed.provider_config(), "privateKey": wire.Secret(testbed.provider_config()["privateKey"])})
+    yield c
+    c.close()
+
+
+def zget(testbed, prop, ds):
+    return testbed.exec("zfs", "get", "-H", "-o", "value", prop, ds).stdout.strip()
+
+
+def test_lifecycle(client, testbed):
+    inputs, failures = client.check(T, "lc", {"name": "zroot/lc", "properties": {"mountpoint": "/lc", "compression": "lz4"}})
+    assert failures == []
+    assert inputs["recursive"] is False
+
+    # preview: nothing happens on the host, computed outputs are unknown
+    rid, out = client.create(T, "lc", inputs, preview=True)
+    assert rid == "" and out["guid"] == wire.UNKNOWN
+    assert testbed.exec("zfs", "list", "zroot/lc", check=False).returncode == 1
+
+    rid, out = client.create(T, "lc", inputs)
+    assert rid == "zroot/lc"
+    assert out["mountpoint"] == "/lc" and out["guid"] and out["creation"] > 0
+    assert zget(testbed, "compression", "zroot/lc") == "lz4"
+
+    # no-op diff
+    d = client.diff(T, "lc", rid, out, inputs, old_inputs=inputs)
+    assert d.changes == d.DIFF_NONE
+
+    # property change: update in place; removal: zfs inherit
+    news, _ = client.check(T, "lc", {"name": "zroot/lc", "properties": {"mountpoint": "/lc", "atime": "off"}})
+    d = client.diff(T, "lc", rid, out, news, old_inputs=inputs)
+    assert kinds(d) == {"properties.compression": "DELETE", "properties.atime": "ADD"}
+    assert list(d.replaces) == []
+    out2 = client.update(T, "lc", rid, out, news, old_inputs=inputs)
+    assert zget(testbed, "atime", "zroot/lc") == "off"
+    src = testbed.exec("zfs", "get", "-H", "-o", "source", "compression", "zroot/lc").stdout.strip()
+    assert src != "local"
+
+    # drift made by hand is seen by read
+    testbed.exec("zfs", "set", "atime=on", "zroot/lc")
+    rid2, state, read_inputs = client.read(T, "lc", rid, out2, news)
+    assert rid2 == rid and read_inputs["properties"]["atime"] == "on"
+    d = client.diff(T, "lc", rid, state, news, old_inputs=read_inputs)
+    assert kinds(d) == {"properties.atime": "UPDATE"}
+
+    # name change: replace (delete before replace)
+    renamed, _ = client.check(T, "lc", {"name": "zroot/lc2", "properties": {"mountpoint": "/lc"}})
+    d = client.diff(T, "lc", rid, state, renamed, old_inputs=read_inputs)
+    assert list(d.replaces) == ["name"] and d.deleteBeforeReplace
+    assert kinds(d)["name"] == "UPDATE_REPLACE"
+
+    # delete refuses to take a child along unless recursive
+    testbed.exec("zfs", "create", "zroot/lc/child")
+    with pytest.raises(grpc.RpcError) as e:
+        client.delete(T, "lc", rid, state, old_inputs=read_inputs)
+    assert "filesystem has children" in e.value.details()
+    assert testbed.exec("zfs", "list", "zroot/lc/child", check=False).returncode == 0
+    testbed.exec("zfs", "destroy", "zroot/lc/child")
+    client.delete(T, "lc", rid, state, old_inputs=read_inputs)
+    assert testbed.exec("zfs", "list", "zroot/lc", check=False).returncode == 1
+
+    # read of a deleted dataset: gone
+    rid3, _, _ = client.read(T, "lc", rid, state, read_inputs)
+    assert rid3 == ""
+
+
+def test_import_reads_inputs_from_the_host(client, testbed):
+    testbed.exec("zfs", "create", "-o", "mountpoint=/imp", "-o", "com.example:role=web", "zroot/imp")
+    try:
+        rid, state, inputs = client.read(T, "imp", "zroot/imp")
+        assert rid == "zroot/imp"
+        assert inputs["name"] == "zroot/imp"
+        assert inputs["properties"] == {"mountpoint": "/imp", "com.example:role": "web"}
+        assert state["mountpoint"] == "/imp"
+        # the imported inputs pass check unchanged
+        checked, failures = client.check(T, "imp", inputs)
+        assert failures == []
+        d = client.diff(T, "imp", rid, state, checked, old_inputs=inputs)
+        assert d.changes == d.DIFF_NONE
+    finally:
+        testbed.exec("zfs", "destroy", "zroot/imp", check=False)
+
+
+def test_create_refuses_to_adopt_existing(client, testbed):
+    testbed.exec("zfs", "create", "zroot/exists")
+    try:
+        inputs, _ = client.check(T, "e", {"name": "zroot/exists"})
+        with pytest.raises(grpc.RpcError) as e:
+            client.create(T, "e", inputs)
+        assert "already exists" in e.value.details() and "pulumi import" in e.value.details()
+    finally:
+        testbed.exec("zfs", "destroy", "zroot/exists", check=False)
+
+
+def test_clone_of_a_snapshot(client, testbed):
+    testbed.exec("zfs", "create", "zroot/tmpl")
+    testbed.exec("zfs", "snapshot", "zroot/tmpl@s1")
+    try:
+        inputs, f = client.check(T, "c", {"name": "zroot/cl", "origin": "zroot/tmpl@s1"})
+        assert f == []
+        rid, out = client.create(T, "c", inputs)
+        assert out["origin"] == "zroot/tmpl@s1"
+        _, state, read_inputs = client.read(T, "c", rid)
+        assert read_inputs["origin"] == "zroot/tmpl@s1"
+        news, _ = client.check(T, "c", {"name": "zroot/cl", "origin": "zroot/tmpl@s2"})
+        d = client.diff(T, "c", rid, state, news, old_inputs=read_inputs)
+        assert list(d.replaces) == ["origin"]
+        client.delete(T, "c", rid, state, old_inputs=read_inputs)
+    finally:
+        testbed.exec("zfs", "destroy", "-R", "zroot/tmpl", check=False)
+
+
+def test_host_key_mismatch_is_refused_with_fingerprint(testbed):
+    c = ProviderClient()
+    try:
+        cfg = testbed.provider_config()
+        # a valid but different ed25519 key
+        cfg["hostKey"] = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
+        cfg["privateKey"] = wire.Secret(cfg["privateKey"])
+        c.configure(**cfg)
+        inputs, _ = c.check(T, "x", {"name": "zroot/never"})
+        with pytest.raises(grpc.RpcError) as e:
+            c.create(T, "x", inputs)
+        msg = e.value.details()
+        assert "host key mismatch" in msg and "SHA256:" in msg
+        assert "PRIVATE KEY" not in msg
+    finally:
+        c.close()
+    assert testbed.exec("zfs", "list", "zroot/never", check=False).returncode == 1
+
+
+def test_missing_pin_is_refused(testbed):
+    c = ProviderClient()
+    try:
+        cfg = testbed.provider_config()
+        del cfg["hostKey"]
+        c.configure(**cfg)
+        inputs, _ = c.check(T, "x", {"name": "zroot/never"})
+        with pytest.raises(grpc.RpcError) as e:
+            c.create(T, "x", inputs)
+        assert "no host key to verify" in e.value.details() and "SHA256:" in e.value.details()
+    finally:
+        c.close()
+
+
+def test_check_rejects_bad_input_without_touching_the_host(testbed):
+    c = ProviderClient()
+    try:
+        before = len(testbed.log())
+        _, failures = c.check(T, "bad", {"name": "zroot/x;reboot", "properties": {"used": "1"}})
+        assert {p for p, _ in failures} == {"name", "properties.used"}
+        assert len(testbed.log()) == before
+    finally:
+        c.close()
+
+
+def test_config_validation():
+    c = ProviderClient()
+    try:
+        _, failures = c.check_config(host="bad host!", port=70000, become="su", hostKey="nope")
+        props = {p for p, _ in failures}
+        assert {"host", "port", "become", "hostKey"} <= props
+        inputs, failures = c.check_config(host="10.0.0.1", port="2222", privateKey=wire.Secret("x" * 10))
+        assert inputs["port"] == 2222 and isinstance(inputs["privateKey"], wire.Secret)
+        assert all("xxxxxxxxxx" not in r for _, r in failures)
+    finally:
+        c.close()
