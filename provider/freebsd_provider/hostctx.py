@@ -11,15 +11,20 @@ mutating command on the host invalidates the cached facts, so a read after a wri
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Awaitable, Callable, Optional, Sequence
 
 from .ssh import CommandError, Connection, Result
+
+
+FACT_TTL = 10.0
 
 
 class Host:
     def __init__(self, conn: Connection, log: Optional[Callable[[str, str], Awaitable[None] | None]] = None):
         self.conn = conn
         self._facts: dict[tuple, asyncio.Future] = {}
+        self._fact_time: dict[tuple, float] = {}
         self._generation = 0
         self._log = log
 
@@ -39,6 +44,8 @@ class Host:
     async def fact(self, argv: Sequence[str], *, check: bool = True) -> Result:
         key = (tuple(argv), check)
         fut = self._facts.get(key)
+        if fut is not None and fut.done() and time.monotonic() - self._fact_time.get(key, 0) > FACT_TTL:
+            fut = None
         if fut is None:
             loop = asyncio.get_running_loop()
             fut = loop.create_future()
@@ -53,6 +60,7 @@ class Host:
                 fut.exception()  # mark retrieved
                 raise
             fut.set_result(res)
+            self._fact_time[key] = time.monotonic()
             if gen != self._generation and self._facts.get(key) is fut:
                 # a write happened while we were reading: do not keep a possibly stale answer
                 del self._facts[key]

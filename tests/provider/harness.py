@@ -53,6 +53,11 @@ class ProviderClient:
         if self.servicer is not None and self.servicer._conn is not None:
             self.servicer._conn.close()
 
+    def new_run(self) -> None:
+        """Forget shared facts, as a new engine run (a new provider process) would."""
+        if self.servicer is not None and self.servicer._host is not None:
+            self.servicer._host.invalidate()
+
     # -- RPC wrappers on plain values --------------------------------------------------------
     def configure(self, **cfg: Any) -> None:
         self.stub.Configure(provider_pb2.ConfigureRequest(args=wire.encode(cfg), acceptSecrets=True))

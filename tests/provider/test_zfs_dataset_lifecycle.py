@@ -58,6 +58,7 @@ def test_lifecycle(client, testbed):
 
     # drift made by hand is seen by read
     testbed.exec("zfs", "set", "atime=on", "zroot/lc")
+    client.new_run()
     rid2, state, read_inputs = client.read(T, "lc", rid, out2, news)
     assert rid2 == rid and read_inputs["properties"]["atime"] == "on"
     d = client.diff(T, "lc", rid, state, news, old_inputs=read_inputs)
@@ -71,6 +72,7 @@ def test_lifecycle(client, testbed):
 
     # delete refuses to take a child along unless recursive
     testbed.exec("zfs", "create", "zroot/lc/child")
+    client.new_run()
     with pytest.raises(grpc.RpcError) as e:
         client.delete(T, "lc", rid, state, old_inputs=read_inputs)
     assert "filesystem has children" in e.value.details()

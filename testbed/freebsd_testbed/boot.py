@@ -1,0 +1,114 @@
+"""Booting the simulated host: what happens between power-on and the first SSH command.
+
+:func:`boot` runs these steps, in order, each a small function over the host's files and state:
+
+1. :func:`step_reset_runtime`   - drop all runtime state (hoststate.reset_runtime).
+2. :func:`step_kernel`          - the kernel and its compiled-in modules.
+3. :func:`step_loader`          - /boot/loader.conf: ``X_load="YES"`` modules and tunables.
+4. :func:`step_hostname`        - rc.conf ``hostname``.
+5. :func:`step_autoload`        - modules devmatch/rc load on a typical VM.
+6. :func:`step_kld_list`        - rc.conf ``kld_list``.
+
+Later issues add interfaces, pf, jails and services as further steps in :data:`STEPS`.
+Everything goes through :mod:`freebsd_testbed.hoststate`, so ``TESTBED_ROOT`` selects the host.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+from . import hoststate
+from .tools import kld, sysctl
+from .tools.sysrc import parse_assignments
+
+
+def _read(path: str) -> str:
+    try:
+        with open(hoststate.hostpath(path), encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+def _assignments(path: str) -> dict[str, str]:
+    env: dict[str, str] = {}
+    parse_assignments(_read(path), env)
+    return env
+
+
+def rc_conf() -> dict[str, str]:
+    env = _assignments("/etc/defaults/rc.conf")
+    for f in env.get("rc_conf_files", "/etc/rc.conf /etc/rc.conf.local").split():
+        parse_assignments(_read(f), env)
+    return env
+
+
+def step_reset_runtime(rt: dict[str, Any]) -> None:
+    rt.clear()
+
+
+def step_kernel(rt: dict[str, Any]) -> None:
+    kld.reset(rt)
+
+
+def step_loader(rt: dict[str, Any]) -> None:
+    conf = _assignments("/boot/loader.conf")
+    for var, val in conf.items():
+        m = re.fullmatch(r"(.+)_load", var)
+        if m and val.upper() == "YES":
+            name = conf.get(f"{m.group(1)}_name", m.group(1))
+            try:
+                kld.load(rt, name, preload=True)
+            except kld.KldError:
+                pass  # loader prints an error on the console and boots on
+    # tunables (dotted names are not sh variables; read them line by line)
+    for line in _read("/boot/loader.conf").splitlines():
+        mm = re.match(r'^\s*([A-Za-z0-9_.]+\.[A-Za-z0-9_.]+)\s*=\s*"?([^"#]*)"?', line)
+        if mm and mm.group(1) in sysctl.OIDS:
+            typ = sysctl.OIDS[mm.group(1)][0]
+            v: Any = mm.group(2).strip()
+            if typ != "S":
+                try:
+                    v = int(v, 0)
+                except ValueError:
+                    continue
+            rt.setdefault("sysctl", {})[mm.group(1)] = v
+
+
+def step_hostname(rt: dict[str, Any]) -> None:
+    rt["hostname"] = rc_conf().get("hostname", "")
+
+
+def step_autoload(rt: dict[str, Any]) -> None:
+    for name in kld.BOOT_AUTOLOAD:
+        try:
+            kld.load(rt, name)
+        except kld.KldError:
+            pass
+
+
+def step_kld_list(rt: dict[str, Any]) -> None:
+    for name in rc_conf().get("kld_list", "").split():
+        try:
+            kld.load(rt, name)
+        except kld.KldError:
+            pass
+
+
+STEPS: list[Callable[[dict[str, Any]], None]] = [
+    step_reset_runtime, step_kernel, step_loader, step_hostname, step_autoload, step_kld_list,
+]
+
+
+def power_on() -> None:
+    """Run inside the host (root "/"): write missing FreeBSD files, then :func:`boot`."""
+    from . import provision
+    provision.populate(hoststate.root())
+    boot()
+
+
+def boot() -> None:
+    """Run all boot steps under the host-state lock."""
+    with hoststate.locked() as st:
+        for step in STEPS:
+            step(st.runtime)

@@ -1,0 +1,104 @@
+"""``freebsd-testbed``: start, use and stop simulated FreeBSD 15 hosts.
+
+    freebsd-testbed up NAME [--state-dir DIR] [--json]
+    freebsd-testbed down NAME [--state-dir DIR] [--purge]
+    freebsd-testbed status NAME [--state-dir DIR]
+    freebsd-testbed reboot NAME [--state-dir DIR]
+    freebsd-testbed exec NAME [--state-dir DIR] -- CMD...
+    freebsd-testbed log NAME [--state-dir DIR]
+
+Errors (unknown testbed, bad flags, not running) exit with status 2 and change nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shlex
+import sys
+
+from .host import Testbed, TestbedError
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="freebsd-testbed",
+                                description="Simulated FreeBSD 15 hosts reached over a real sshd.")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    def add(name: str, help: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help)
+        sp.add_argument("name")
+        sp.add_argument("--state-dir", help="state directory (default $FREEBSD_TESTBED_HOME/NAME)")
+        return sp
+
+    sp = add("up", "start the host (idempotent) and print how to reach it")
+    sp.add_argument("--json", action="store_true", help="print one JSON object")
+    sp = add("down", "stop the host")
+    sp.add_argument("--purge", action="store_true", help="also delete the state dir")
+    add("status", "print the host's status as JSON")
+    add("reboot", "drop runtime state and boot again")
+    sp = add("exec", "run a command line on the host as root over SSH")
+    sp.add_argument("command", nargs="*", help="after --: the command (one argument = a whole command line)")
+    add("log", "print the host's command log (one JSON line per SSH command)")
+    return p
+
+
+def _fail(msg: str) -> int:
+    sys.stderr.write(f"freebsd-testbed: {msg}\n")
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command: list[str] | None = None
+    if argv[:1] == ["exec"] and "--" in argv:
+        i = argv.index("--")
+        argv, command = argv[:i], argv[i + 1:]
+    args = _parser().parse_args(argv)
+    if command is not None:
+        args.command = list(args.command) + command
+    if not NAME_RE.match(args.name):
+        return _fail(f"invalid testbed name '{args.name}'")
+    tb = Testbed(args.name, args.state_dir)
+    if args.cmd != "up" and not tb.exists():
+        return _fail(f"no testbed named '{args.name}' (no state in {tb.dir})")
+    try:
+        if args.cmd == "up":
+            info = tb.up()
+            if args.json:
+                print(json.dumps(info))
+            else:
+                for k in ("name", "host", "port", "user", "private_key_path", "host_key", "state_dir"):
+                    print(f"{k}: {info[k]}")
+            return 0
+        if args.cmd == "down":
+            tb.down(purge=args.purge)
+            return 0
+        if args.cmd == "status":
+            print(json.dumps(tb.status()))
+            return 0
+        if args.cmd == "reboot":
+            tb.reboot()
+            return 0
+        if args.cmd == "log":
+            out = sys.stdout
+            for line in tb.command_log():
+                out.write(line + "\n")
+            return 0
+        if args.cmd == "exec":
+            cmd = list(args.command)
+            if not cmd:
+                return _fail("exec: no command given")
+            line = cmd[0] if len(cmd) == 1 else " ".join(shlex.quote(c) for c in cmd)
+            sys.stdout.flush()
+            return tb.exec(line)
+    except TestbedError as e:
+        return _fail(str(e))
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

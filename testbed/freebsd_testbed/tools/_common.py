@@ -1,0 +1,73 @@
+"""Small helpers shared by the simulated tools: BSD getopt(3) and err(3)-style messages."""
+from __future__ import annotations
+
+import errno
+import os
+import sys
+
+
+class UsageError(Exception):
+    """Raised by :func:`getopt` after printing getopt(3)'s own diagnostic."""
+
+
+def progname(argv: list[str], default: str) -> str:
+    return os.path.basename(argv[0]) if argv and argv[0] else default
+
+
+def warnx(prog: str, msg: str) -> None:
+    sys.stderr.write(f"{prog}: {msg}\n")
+
+
+# FreeBSD's strerror(3) texts where they differ from glibc's
+_BSD_STRERROR = {
+    errno.EBUSY: "Device busy",
+    errno.ENOTSUP: "Operation not supported",
+    errno.EAGAIN: "Resource temporarily unavailable",
+    errno.ENOTEMPTY: "Directory not empty",
+}
+
+
+def strerror(errnum: int) -> str:
+    return _BSD_STRERROR.get(errnum) or os.strerror(errnum)
+
+
+def warn(prog: str, msg: str, errnum: int) -> None:
+    sys.stderr.write(f"{prog}: {msg}: {strerror(errnum)}\n")
+
+
+def getopt(prog: str, args: list[str], optstring: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """POSIX getopt(3) as in FreeBSD libc: stops at the first operand or ``--``.
+
+    Bad options print ``prog: illegal option -- x`` / ``prog: option requires an argument -- x``
+    to stderr (exactly like libc) and raise :class:`UsageError`.
+    """
+    opts: list[tuple[str, str]] = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            i += 1
+            break
+        if not a.startswith("-") or a == "-":
+            break
+        j = 1
+        while j < len(a):
+            c = a[j]
+            k = optstring.find(c)
+            if c == ":" or k < 0:
+                warnx(prog, f"illegal option -- {c}")
+                raise UsageError(c)
+            if k + 1 < len(optstring) and optstring[k + 1] == ":":
+                if j + 1 < len(a):
+                    opts.append((c, a[j + 1:]))
+                elif i + 1 < len(args):
+                    i += 1
+                    opts.append((c, args[i]))
+                else:
+                    warnx(prog, f"option requires an argument -- {c}")
+                    raise UsageError(c)
+                break
+            opts.append((c, ""))
+            j += 1
+        i += 1
+    return opts, args[i:]
