@@ -95,8 +95,21 @@ def step_kld_list(rt: dict[str, Any]) -> None:
             pass
 
 
+def step_net(rt: dict[str, Any]) -> None:
+    """rc.d/netif + routing: lo0, the uplink, cloned_interfaces, ifconfig_*, defaultrouter."""
+    from . import net
+    net.boot_step(rt)
+
+
+def step_pf(rt: dict[str, Any]) -> None:
+    """rc.d/pf: pf_enable=YES loads pf.ko, $pf_rules and enables pf."""
+    from . import pf
+    pf.boot_step(rt)
+
+
 STEPS: list[Callable[[dict[str, Any]], None]] = [
     step_reset_runtime, step_kernel, step_loader, step_hostname, step_autoload, step_kld_list,
+    step_net, step_pf,
 ]
 
 

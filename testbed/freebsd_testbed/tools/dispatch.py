@@ -22,6 +22,11 @@ TOOLS: dict[str, tuple[str, str]] = {
     "kldunload": ("kldunload", "/sbin/kldunload"),
     "uname": ("uname", "/usr/bin/uname"),
     "freebsd-version": ("freebsd_version", "/bin/freebsd-version"),
+    "pfctl": ("pfctl", "/sbin/pfctl"),
+    "ifconfig": ("ifconfig", "/sbin/ifconfig"),
+    "route": ("route", "/sbin/route"),
+    "netstat": ("netstat", "/usr/bin/netstat"),
+    "ping": ("ping", "/sbin/ping"),
 }
 
 

@@ -1,0 +1,1940 @@
+"""pf(4) model: pf.conf parser, pfctl-style normalizer/printer, ruleset optimizer, evaluator.
+
+Modelled on FreeBSD's sbin/pfctl (parse.y, pfctl_parser.c print_rule/print_pool/print_status,
+pfctl_optimize.c) and pf.conf(5).
+
+Runtime state (``runtime["pf"]``, lost on reboot), one entry per VNET (``"host"`` for the host,
+a jail name for a VNET jail)::
+
+    {"host": {"enabled": bool, "since": epoch|0, "debug": "Urgent",
+              "anchors": {"": {"filter": [rule...], "nat": [...], "rdr": [...], "binat": [...],
+                               "scrub": [...]}, "<path>": {...}},
+              "tables": {"<anchor>": {"<name>": {"flags": [...], "addrs": [...]}}},
+              "options": {"skip": [...], "block_policy": "drop", ...}}}
+
+A rule is a JSON-friendly dict (see :func:`_new_rule`); ``text`` holds its normalized form.
+
+Evaluator (used by ping/psql/fetch and the SSH gate)::
+
+    allows(st, vnet, iface, direction, proto, src, dst, sport=None, dport=None) -> bool
+    ssh_allowed(st, client_ip="192.168.1.100", host_ip="192.168.1.10", port=22,
+                iface="vtnet0", vnet="host") -> bool
+    path_allows(st, vnet, hops, proto, src, dst, sport, dport) -> bool
+    bridge_filter_points(st, in_member, out_member, bridge, local=False) -> [(iface, dir)]
+
+Semantics: pf disabled (or pf.ko not loaded) -> pass.  Interfaces in ``set skip`` -> pass.
+Otherwise the last matching filter rule decides, a matching ``quick`` rule ends evaluation;
+no match -> pass.  Only the packet that creates state is evaluated (stateful replies pass).
+
+Bridges (if_bridge(4)): sysctls ``net.link.bridge.pfil_member`` (default 1),
+``net.link.bridge.pfil_bridge`` (default 0 as assumed for 15.0) and
+``net.link.bridge.pfil_local_phys`` (default 0).  A packet *forwarded* by the bridge is filtered
+``in`` on the ingress member and ``out`` on the egress member (pfil_member=1), and on the bridge
+interface itself only if pfil_bridge=1.  A packet *delivered locally* to an address on the bridge
+is filtered ``in`` on the bridge interface (IP input), and on the physical member only if
+pfil_local_phys=1.  See :func:`bridge_filter_points`.
+"""
+from __future__ import annotations
+
+import ipaddress
+import os
+import time
+from typing import Any, Callable, Optional
+
+from . import hoststate
+
+# ----------------------------------------------------------------------------------------
+# static tables
+
+PROTOCOLS = {
+    "ip": 0, "icmp": 1, "igmp": 2, "ggp": 3, "ipencap": 4, "tcp": 6, "egp": 8, "pup": 12,
+    "udp": 17, "idp": 22, "ipv6": 41, "ipv6-route": 43, "ipv6-frag": 44, "rsvp": 46,
+    "gre": 47, "esp": 50, "ah": 51, "ipv6-icmp": 58, "icmp6": 58, "ipv6-nonxt": 59,
+    "ipv6-opts": 60, "eigrp": 88, "ospf": 89, "ipip": 94, "etherip": 97, "pim": 103,
+    "ipcomp": 108, "vrrp": 112, "carp": 112, "l2tp": 115, "sctp": 132, "udplite": 136,
+    "pfsync": 240, "divert": 258,
+}
+PROTO_NAMES = {0: "ip", 1: "icmp", 2: "igmp", 3: "ggp", 4: "ipencap", 6: "tcp", 8: "egp",
+               12: "pup", 17: "udp", 22: "idp", 41: "ipv6", 43: "ipv6-route", 44: "ipv6-frag",
+               46: "rsvp", 47: "gre", 50: "esp", 51: "ah", 58: "ipv6-icmp", 59: "ipv6-nonxt",
+               60: "ipv6-opts", 88: "eigrp", 89: "ospf", 94: "ipip", 97: "etherip", 103: "pim",
+               108: "ipcomp", 112: "carp", 115: "l2tp", 132: "sctp", 136: "udplite",
+               240: "pfsync"}
+
+# A subset of FreeBSD's /etc/services, in file order (getservbyport returns the first entry).
+_SERVICES_BUILTIN = """
+ftp-data 20/tcp
+ftp 21/tcp
+ssh 22/tcp
+ssh 22/udp
+telnet 23/tcp
+smtp 25/tcp mail
+time 37/tcp
+time 37/udp
+domain 53/tcp
+domain 53/udp
+bootps 67/udp
+bootpc 68/udp
+tftp 69/udp
+gopher 70/tcp
+finger 79/tcp
+http 80/tcp www www-http
+http 80/udp www www-http
+kerberos 88/tcp
+kerberos 88/udp
+pop3 110/tcp
+sunrpc 111/tcp rpcbind
+sunrpc 111/udp rpcbind
+auth 113/tcp ident
+nntp 119/tcp
+ntp 123/tcp
+ntp 123/udp
+netbios-ns 137/udp
+netbios-dgm 138/udp
+netbios-ssn 139/tcp
+imap 143/tcp imap2 imap4
+snmp 161/udp
+snmptrap 162/udp
+bgp 179/tcp
+ldap 389/tcp
+ldap 389/udp
+https 443/tcp
+https 443/udp
+microsoft-ds 445/tcp
+isakmp 500/udp
+syslog 514/udp
+submission 587/tcp
+ldaps 636/tcp
+rsync 873/tcp
+imaps 993/tcp
+pop3s 995/tcp
+openvpn 1194/tcp
+openvpn 1194/udp
+ms-sql-s 1433/tcp
+radius 1812/udp
+nfsd 2049/tcp nfs
+nfsd 2049/udp nfs
+mysql 3306/tcp
+mysql 3306/udp
+rdp 3389/tcp
+svn 3690/tcp
+sip 5060/tcp
+sip 5060/udp
+xmpp-client 5222/tcp
+postgresql 5432/tcp
+postgresql 5432/udp
+x11 6000/tcp
+http-alt 8080/tcp
+"""
+
+
+def _load_services() -> list[tuple[str, int, str, list[str]]]:
+    text = None
+    try:
+        with open(hoststate.hostpath("/etc/services"), encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except (OSError, ValueError):
+        pass
+    if not text:
+        text = _SERVICES_BUILTIN
+    out = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].split()
+        if len(line) < 2 or "/" not in line[1]:
+            continue
+        port, _, proto = line[1].partition("/")
+        if not port.isdigit():
+            continue
+        out.append((line[0], int(port), proto, line[2:]))
+    return out
+
+
+def getservbyport(port: int, proto: str) -> Optional[str]:
+    for name, p, pr, _ in _load_services():
+        if p == port and pr == proto:
+            return name
+    return None
+
+
+def getservbyname(name: str, proto: str) -> Optional[int]:
+    for n, p, pr, aliases in _load_services():
+        if pr == proto and (n == name or name in aliases):
+            return p
+    return None
+
+
+ICMP_TYPES = {"echoreq": 8, "echorep": 0, "unreach": 3, "squench": 4, "redir": 5, "althost": 6,
+              "routeradv": 9, "routersol": 10, "timex": 11, "paramprob": 12, "timereq": 13,
+              "timerep": 14, "inforeq": 15, "inforep": 16, "maskreq": 17, "maskrep": 18,
+              "trace": 30}
+ICMP6_TYPES = {"unreach": 1, "toobig": 2, "timex": 3, "paramprob": 4, "echoreq": 128,
+               "echorep": 129, "groupqry": 130, "grouprep": 131, "groupterm": 132,
+               "routersol": 133, "routeradv": 134, "neighbrsol": 135, "neighbradv": 136,
+               "redir": 137}
+
+TIMEOUTS = ["tcp.first", "tcp.opening", "tcp.established", "tcp.closing", "tcp.finwait",
+            "tcp.closed", "tcp.tsdiff", "sctp.first", "sctp.opening", "sctp.established",
+            "sctp.closing", "sctp.closed", "udp.first", "udp.single", "udp.multiple",
+            "icmp.first", "icmp.error", "other.first", "other.single", "other.multiple",
+            "frag", "interval", "adaptive.start", "adaptive.end", "src.track"]
+LIMITS = ["states", "src-nodes", "frags", "tables", "table-entries", "anchors", "eth-anchors"]
+
+NAT_PROXY_LOW, NAT_PROXY_HIGH = 50001, 65535
+
+
+class PfError(Exception):
+    pass
+
+
+# ----------------------------------------------------------------------------------------
+# lexer
+
+_PUNCT = set("(){}<>!=/,")
+
+
+def _allowed_in_string(c: str) -> bool:
+    return c.isalnum() or (not c.isspace() and c.isprintable() and not c.isalnum()
+                           and c not in "(){}<>!=/#,\"'$" and c.isascii()) or (
+        not c.isascii() and c.isprintable() and not c.isspace())
+
+
+class Tok:
+    __slots__ = ("kind", "val", "line")
+
+    def __init__(self, kind: str, val: str, line: int):
+        self.kind, self.val, self.line = kind, val, line
+
+    def __repr__(self) -> str:  # pragma: no cover
+        return f"Tok({self.kind},{self.val!r},{self.line})"
+
+
+class Lexer:
+    """Tokens of one file; ``$macro`` is expanded by re-lexing its value in place."""
+
+    def __init__(self, text: str, macros: dict[str, str], errfn: Callable[[int, str], None]):
+        self.text = text
+        self.pos = 0
+        self.line = 1
+        self.macros = macros
+        self.errfn = errfn
+        self.pending: list[Tok] = []
+
+    def _lex_text(self, text: str, line: int, depth: int = 0) -> list[Tok]:
+        sub = Lexer(text, self.macros, self.errfn)
+        sub.line = line
+        out = []
+        while True:
+            t = sub._next(depth + 1)
+            if t.kind == "eof":
+                break
+            if t.kind == "nl":
+                continue
+            t.line = line
+            out.append(t)
+        return out
+
+    def next(self) -> Tok:
+        if self.pending:
+            return self.pending.pop(0)
+        return self._next(0)
+
+    def _next(self, depth: int) -> Tok:
+        text = self.text
+        while True:
+            if self.pos >= len(text):
+                return Tok("eof", "", self.line)
+            c = text[self.pos]
+            if c == "\\" and text.startswith("\\\n", self.pos):
+                self.pos += 2
+                self.line += 1
+                continue
+            if c in " \t\r\f\v":
+                self.pos += 1
+                continue
+            if c == "#":
+                while self.pos < len(text) and text[self.pos] != "\n":
+                    if text.startswith("\\\n", self.pos):
+                        self.pos += 2
+                        self.line += 1
+                        continue
+                    self.pos += 1
+                continue
+            break
+        line = self.line
+        if c == "\n":
+            self.pos += 1
+            self.line += 1
+            return Tok("nl", "\n", line)
+        if c == "$" and depth < 20:
+            j = self.pos + 1
+            while j < len(text) and (text[j].isalnum() or text[j] == "_"):
+                j += 1
+            name = text[self.pos + 1:j]
+            self.pos = j
+            if not name:
+                return Tok("err", "$", line)
+            if name not in self.macros:
+                self.errfn(line, f"macro '{name}' not defined")
+                return Tok("err", name, line)
+            toks = self._lex_text(self.macros[name], line, depth)
+            if not toks:
+                return self._next(depth)
+            self.pending = toks[1:] + self.pending
+            return toks[0]
+        if c in "\"'":
+            j = self.pos + 1
+            buf = []
+            while True:
+                if j >= len(text):
+                    self.errfn(line, "reading quoted string")
+                    self.pos = j
+                    return Tok("err", "", line)
+                ch = text[j]
+                if ch == "\n":
+                    self.line += 1
+                    if j > 0 and text[j - 1] == "\\":
+                        buf.pop()
+                        j += 1
+                        continue
+                    self.errfn(line, "unterminated quote")
+                    self.pos = j
+                    return Tok("err", "", line)
+                if ch == c:
+                    break
+                if ch == "\\" and j + 1 < len(text) and text[j + 1] == c:
+                    buf.append(c)
+                    j += 2
+                    continue
+                buf.append(ch)
+                j += 1
+            self.pos = j + 1
+            return Tok("str", "".join(buf), line)
+        if c == "-" and text.startswith("->", self.pos):
+            self.pos += 2
+            return Tok("p", "->", line)
+        two = text[self.pos:self.pos + 2]
+        if two in ("!=", "<=", ">=", "<>", "><"):
+            # "<>" only as a range operator; "<" followed by a name is a table
+            self.pos += 2
+            return Tok("p", two, line)
+        if c in _PUNCT:
+            self.pos += 1
+            return Tok("p", c, line)
+        if _allowed_in_string(c):
+            start = j = self.pos
+            while j < len(text) and _allowed_in_string(text[j]):
+                j += 1
+            self.pos = j
+            return Tok("w", text[start:j], line)
+        self.pos += 1
+        return Tok("err", c, line)
+
+
+# ----------------------------------------------------------------------------------------
+# addresses
+
+def _host_node(kind: str, **kw: Any) -> dict[str, Any]:
+    d = {"type": kind, "af": 0, "addr": None, "bits": None, "neg": False, "name": None}
+    d.update(kw)
+    return d
+
+
+def _any_node() -> dict[str, Any]:
+    return _host_node("any")
+
+
+def _ip_node(text: str, bits: Optional[int] = None) -> Optional[dict[str, Any]]:
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    af = 4 if ip.version == 4 else 6
+    full = 32 if af == 4 else 128
+    if bits is None:
+        bits = full
+    if bits > full:
+        return None
+    net = ipaddress.ip_network(f"{ip}/{bits}", strict=False)
+    return _host_node("addr", af=af, addr=str(net.network_address), bits=bits)
+
+
+def _etc_hosts(name: str) -> list[str]:
+    out = []
+    try:
+        with open(hoststate.hostpath("/etc/hosts"), encoding="utf-8", errors="replace") as f:
+            for line in f:
+                parts = line.split("#", 1)[0].split()
+                if len(parts) >= 2 and name in parts[1:]:
+                    out.append(parts[0])
+    except OSError:
+        pass
+    return out
+
+
+def addr_text(h: dict[str, Any]) -> str:
+    """print_addr()."""
+    t = h["type"]
+    if t == "any":
+        return "any"
+    if t == "addr":
+        if h["addr"] in ("0.0.0.0", "::") and h["bits"] == 0:
+            return "any"
+        full = 32 if h["af"] == 4 else 128
+        return h["addr"] + (f"/{h['bits']}" if h["bits"] < full else "")
+    if t == "table":
+        return f"<{h['name']}>"
+    if t == "dyn":
+        s = f"({h['name']}"
+        for m in h.get("mods", []):
+            s += ":" + m
+        s += ")"
+        if h.get("bits") is not None:
+            s += f"/{h['bits']}"
+        return s
+    if t == "noroute":
+        return "no-route"
+    if t == "urpf":
+        return "urpf-failed"
+    if t == "self":
+        return "self"
+    return "?"
+
+
+# ----------------------------------------------------------------------------------------
+# parser
+
+
+def _new_rule() -> dict[str, Any]:
+    return {
+        "action": "pass", "ret": None, "return_icmp": None, "direction": "", "log": None,
+        "quick": False, "ifname": None, "ifnot": False, "af": 0, "proto": None,
+        "src": None, "dst": None, "sport": None, "dport": None,
+        "user": None, "group": None, "flags": None, "flags_any": False, "icmp_type": None,
+        "tos": None, "keep_state": None, "state_opts": [], "label": [], "tag": None,
+        "tagged": None, "tagged_not": False, "rtable": None, "probability": None,
+        "fragment": False, "allow_opts": False, "natpass": False, "no": False,
+        "pool": [], "pool_ports": None, "pool_opts": [], "nat_to": None, "rdr_to": None,
+        "anchor": None, "anchor_inline": False, "once": False, "os": None,
+        "prio": None, "queue": None, "route": None, "scrub_opts": [],
+    }
+
+
+class ParseError(Exception):
+    pass
+
+
+class Parser:
+    def __init__(self, pfctx: "Config", filename: str, text: str):
+        self.cfg = pfctx
+        self.filename = filename
+        self.lex = Lexer(text, pfctx.macros, self._lexerr)
+        self._prev = ""
+        self.tok: Tok = self.lex.next()
+        self.anchor_stack: list[str] = [pfctx.anchor]
+
+    # -- error helpers
+    def _lexerr(self, line: int, msg: str) -> None:
+        self.cfg.error(self.filename, line, msg)
+
+    def err(self, msg: str = "syntax error", line: Optional[int] = None) -> None:
+        raise ParseError(msg if line is None else (msg, line))
+
+    def advance(self) -> Tok:
+        t = self.tok
+        self.tok = self.lex.next()
+        return t
+
+    def peek_word(self, *words: str) -> bool:
+        return self.tok.kind == "w" and self.tok.val in words
+
+
+    def expect(self, *words: str) -> str:
+        v = self.accept(*words)
+        if v is None:
+            self.err()
+        return v  # type: ignore[return-value]
+
+    def string(self) -> str:
+        if self.tok.kind in ("w", "str"):
+            return self.advance().val
+        self.err()
+        return ""
+
+    def at_eol(self) -> bool:
+        return self.tok.kind in ("nl", "eof")
+
+    # -- driver
+    def parse(self) -> None:
+        while self.tok.kind != "eof":
+            if self.tok.kind == "nl":
+                self.advance()
+                continue
+            line = self.tok.line
+            try:
+                self.statement()
+                if not self.at_eol():
+                    if not (self.tok.kind == "p" and self.tok.val == "}" and len(self.anchor_stack) > 1):
+                        self.err()
+            except ParseError as e:
+                arg = e.args[0]
+                if isinstance(arg, tuple):
+                    msg, eline = arg
+                else:
+                    msg, eline = arg, self.tok.line if self.tok.kind != "eof" else line
+                if self.tok.kind == "err" and msg == "syntax error" and not self.tok.val == "":
+                    pass
+                self.cfg.error(self.filename, eline, msg)
+                while not self.at_eol():
+                    self.advance()
+
+    def statement(self) -> None:
+        t = self.tok
+        if t.kind == "p" and t.val == "}" and len(self.anchor_stack) > 1:
+            self.advance()
+            self.anchor_stack.pop()
+            return
+        if t.kind == "err":
+            self.err()
+        if t.kind not in ("w", "str"):
+            self.err()
+        v = t.val
+        if t.kind == "w" and v == "include":
+            self.advance()
+            fn = self.string()
+            self.cfg.include(fn, t.line, self.filename)
+            return
+        if t.kind == "w" and v == "set":
+            self.advance()
+            self.option()
+            return
+        if t.kind == "w" and v == "table":
+            self.advance()
+            self.tabledef()
+            return
+        if t.kind == "w" and v in ("pass", "block", "match", "scrub"):
+            self.filter_rule()
+            return
+        if t.kind == "w" and v in ("anchor", "nat-anchor", "rdr-anchor", "binat-anchor"):
+            self.anchor_rule()
+            return
+        if t.kind == "w" and v == "load":
+            self.advance()
+            self.expect("anchor")
+            name = self.string()
+            self.expect("from")
+            fn = self.string()
+            self.cfg.loadanchors.append((name, fn))
+            return
+        if t.kind == "w" and v in ("nat", "rdr", "binat", "no"):
+            self.nat_rule()
+            return
+        if t.kind == "w" and v in ("antispoof", "altq", "queue", "ether"):
+            self.err()
+        # macro definition
+        self.advance()
+        if self.tok.kind == "p" and self.tok.val == "=":
+            self.advance()
+            vals = []
+            while self.tok.kind in ("w", "str"):
+                vals.append(self.advance().val)
+            if not vals:
+                self.err()
+            if t.kind != "w" or not all(ch.isalnum() or ch == "_" for ch in v):
+                self.err()
+            if v not in self.cfg.cmdline_macros:
+                self.cfg.macros[v] = " ".join(vals)
+            return
+        self.err("syntax error", t.line if self.tok.kind == "nl" else None)
+
+    # -- options
+    def option(self) -> None:
+        cfg = self.cfg
+        verbose = cfg.verbose
+        w = self.string()
+        o = cfg.options
+        if w == "skip":
+            self.expect("on")
+            ifs = self.iflist(allow_not=False)
+            names = [i for i, _ in ifs]
+            o.setdefault("skip", [])
+            for n in names:
+                if n not in o["skip"]:
+                    o["skip"].append(n)
+            if verbose:
+                cfg.out.append("set skip on {" + "".join(" " + n for n in names) + " }")
+        elif w == "block-policy":
+            o["block_policy"] = self.expect("drop", "return")
+        elif w == "state-policy":
+            o["state_policy"] = self.expect("if-bound", "floating")
+        elif w == "optimization":
+            v = self.string()
+            if v not in ("normal", "high-latency", "satellite", "aggressive", "conservative", "default"):
+                self.err(f"unknown optimization {v}")
+            o["optimization"] = v
+            if verbose:
+                cfg.out.append(f"set optimization {v}")
+        elif w == "ruleset-optimization":
+            v = self.string()
+            if v not in ("none", "basic", "profile"):
+                self.err(f"unknown ruleset-optimization {v}")
+            o["ruleset_optimization"] = v
+        elif w == "loginterface":
+            v = self.string()
+            o["loginterface"] = None if v == "none" else v
+            if verbose:
+                cfg.out.append(f"set loginterface {v}")
+        elif w in ("limit", "timeout"):
+            table = LIMITS if w == "limit" else TIMEOUTS
+            items = []
+            if self.accept("{"):
+                while True:
+                    self.accept(",")
+                    if self.accept("}"):
+                        break
+                    items.append((self.string(), self.number()))
+            else:
+                items.append((self.string(), self.number()))
+            for k, n in items:
+                if k not in table:
+                    self.err(f"unknown {w} {k}")
+                o.setdefault(w, {})[k] = n
+                if verbose:
+                    cfg.out.append(f"set {w} {k} {n}")
+        elif w == "debug":
+            v = self.string()
+            levels = {"none": "None", "urgent": "Urgent", "misc": "Misc", "loud": "Loud"}
+            if v not in levels:
+                self.err(f"unknown debug level {v}")
+            o["debug"] = levels[v]
+            if verbose:
+                cfg.out.append(f"set debug {v}")
+        elif w == "hostid":
+            o["hostid"] = self.number()
+        elif w in ("fingerprints", "reassemble", "keepcounters", "syncookies", "require-order",
+                   "state-defaults", "timeout"):
+            while not self.at_eol():
+                self.advance()
+        else:
+            self.err()
+
+    def number(self) -> int:
+        t = self.tok
+        if t.kind == "w" and t.val.isdigit():
+            self.advance()
+            return int(t.val)
+        self.err()
+        return 0
+
+    def iflist(self, allow_not: bool = True) -> list[tuple[str, bool]]:
+        out = []
+        if self.accept("{"):
+            while True:
+                self.accept(",")
+                if self.accept("}"):
+                    break
+                neg = bool(self.accept("!")) if allow_not else False
+                out.append((self.string(), neg))
+            if not out:
+                self.err()
+        else:
+            neg = bool(self.accept("!")) if allow_not else False
+            out.append((self.string(), neg))
+        return out
+
+    # -- tables
+    def tabledef(self) -> None:
+        self.expect("<")
+        name = self.string()
+        self.expect(">")
+        flags = []
+        addrs: list[str] = []
+        shown: list[str] = []
+        while not self.at_eol():
+            if self.accept("persist"):
+                flags.append("persist")
+            elif self.accept("const"):
+                flags.append("const")
+            elif self.accept("counters"):
+                flags.append("counters")
+            elif self.accept("file"):
+                fn = self.string()
+                shown.append(f' file "{fn}"')
+                try:
+                    with open(hoststate.hostpath(fn) if fn.startswith("/") else fn,
+                              encoding="utf-8") as f:
+                        for line in f:
+                            for w in line.split("#", 1)[0].split():
+                                addrs.append(w)
+                except OSError:
+                    self.err(f"cannot load \"{fn}\": No such file or directory")
+            elif self.accept("{"):
+                items = []
+                while True:
+                    self.accept(",")
+                    if self.accept("}"):
+                        break
+                    neg = bool(self.accept("!"))
+                    hs = self.host_single()
+                    for h in hs:
+                        s = ("!" if neg else "") + addr_text(h)
+                        items.append(s)
+                addrs.extend(items)
+                shown.append(" {" + "".join(" " + a for a in items) + " }")
+            else:
+                self.err()
+        fl = [f for f in ("const", "persist", "counters") if f in flags]
+        if self.cfg.verbose:
+            self.cfg.out.append(f"table <{name}>" + "".join(" " + f for f in fl) + "".join(shown))
+        self.cfg.tables[name] = {"flags": fl, "addrs": addrs}
+
+    # -- hosts
+    def host_single(self) -> list[dict[str, Any]]:
+        """One host element (without '!'), may expand to several (hostnames)."""
+        t = self.tok
+        if t.kind == "p" and t.val == "<":
+            self.advance()
+            name = self.string()
+            self.expect(">")
+            return [_host_node("table", name=name)]
+        if t.kind == "p" and t.val == "(":
+            self.advance()
+            name = self.string()
+            self.expect(")")
+            parts = name.split(":")
+            node = _host_node("dyn", name=parts[0], mods=parts[1:])
+            if self.accept("/"):
+                node["bits"] = self.number()
+            return [node]
+        s = self.string()
+        if s == "any":
+            return [_any_node()]
+        if s == "no-route":
+            return [_host_node("noroute")]
+        if s == "urpf-failed":
+            return [_host_node("urpf")]
+        if s == "self":
+            return [_host_node("self")]
+        bits = None
+        if self.tok.kind == "p" and self.tok.val == "/":
+            self.advance()
+            bits = self.number()
+        elif "/" in s:
+            s, _, b = s.partition("/")
+            bits = int(b) if b.isdigit() else 999
+        n = _ip_node(s, bits)
+        if n is not None:
+            return [n]
+        if bits is not None and bits > 128:
+            self.err(f"invalid netmask '/{bits}'")
+        ips = _etc_hosts(s)
+        if s in ("localhost",):
+            ips = ips or ["127.0.0.1", "::1"]
+        if s in ("lo0",):
+            ips = ["127.0.0.1", "::1"]
+        out = [x for x in (_ip_node(i, bits) for i in ips) if x]
+        if not out:
+            self.cfg.stderr(f"no IP address found for {s}")
+            self.err("could not parse host specification", t.line)
+        return out
+
+    def host_list(self) -> list[dict[str, Any]]:
+        out = []
+        if self.accept("{"):
+            while True:
+                self.accept(",")
+                if self.accept("}"):
+                    break
+                neg = bool(self.accept("!"))
+                for h in self.host_single():
+                    h["neg"] = neg
+                    out.append(h)
+            if not out:
+                self.err()
+        else:
+            neg = bool(self.accept("!"))
+            for h in self.host_single():
+                h["neg"] = neg
+                out.append(h)
+        return out
+
+    def port_item(self, proto_hint: str = "tcp") -> tuple[str, int, int]:
+        ops = ("=", "!=", "<", "<=", ">", ">=")
+        t = self.tok
+        if t.kind == "p" and t.val in ops:
+            self.advance()
+            return (t.val, self.port_num(), 0)
+        a = self.string()
+        if ":" in a:
+            lo, _, hi = a.partition(":")
+            if hi == "*":
+                return ("=", self.port_value(lo), 0)
+            return (":", self.port_value(lo), self.port_value(hi))
+        p1 = self.port_value(a)
+        if self.tok.kind == "p" and self.tok.val in ("<>", "><"):
+            op = self.advance().val
+            return (op, p1, self.port_num())
+        return ("=", p1, 0)
+
+    def port_num(self) -> int:
+        return self.port_value(self.string())
+
+    def port_value(self, s: str) -> int:
+        if s.isdigit():
+            n = int(s)
+            if n > 65535:
+                self.err(f"illegal port value {n}")
+            return n
+        p = getservbyname(s, "tcp")
+        if p is None:
+            p = getservbyname(s, "udp")
+        if p is None:
+            self.err(f"unknown port {s}")
+        return p  # type: ignore[return-value]
+
+    def port_list(self) -> list[tuple[str, int, int]]:
+        out = []
+        if self.accept("{"):
+            while True:
+                self.accept(",")
+                if self.accept("}"):
+                    break
+                out.append(self.port_item())
+            if not out:
+                self.err()
+        else:
+            out.append(self.port_item())
+        return out
+
+    def ipportspec(self) -> tuple[list, list]:
+        hosts: list = [None]
+        ports: list = [None]
+        if not self.peek_word("port"):
+            hosts = self.host_list()
+        if self.accept("port"):
+            ports = self.port_list()
+        return hosts, ports
+
+    def proto_list(self) -> list[int]:
+        def one() -> int:
+            s = self.string()
+            if s.isdigit():
+                n = int(s)
+                if n > 255:
+                    self.err("protocol outside range")
+                return n
+            if s not in PROTOCOLS:
+                self.err(f"unknown protocol {s}")
+            return PROTOCOLS[s]
+        out = []
+        if self.accept("{"):
+            while True:
+                self.accept(",")
+                if self.accept("}"):
+                    break
+                out.append(one())
+            if not out:
+                self.err()
+        else:
+            out.append(one())
+        return out
+
+    # -- rule heads
+    def rule_common_head(self, r: dict[str, Any], spec: dict[str, Any], allow_dir: bool = True) -> None:
+        if allow_dir:
+            d = self.accept("in", "out")
+            if d:
+                r["direction"] = d
+        if self.accept("log"):
+            r["log"] = []
+            if self.accept("("):
+                while True:
+                    self.accept(",")
+                    if self.accept(")"):
+                        break
+                    if self.accept("all"):
+                        r["log"].append("all")
+                    elif self.accept("user"):
+                        r["log"].append("user")
+                    elif self.accept("to"):
+                        r["log"].append("to " + self.string())
+                    elif self.accept("matches"):
+                        r["log"].append("matches")
+                    else:
+                        self.err()
+        if self.accept("quick"):
+            r["quick"] = True
+        if self.accept("on"):
+            spec["ifs"] = self.iflist()
+        for kw in ("route-to", "reply-to", "dup-to"):
+            if self.peek_word(kw):
+                self.err()
+        af = self.accept("inet", "inet6")
+        if af:
+            r["af"] = 4 if af == "inet" else 6
+        if self.accept("proto"):
+            spec["protos"] = self.proto_list()
+        self.fromto(spec)
+
+    def fromto(self, spec: dict[str, Any]) -> None:
+        if self.accept("all"):
+            return
+        if self.accept("from"):
+            spec["src"], spec["sport"] = self.ipportspec()
+        if self.accept("os"):
+            self.string()
+        if self.accept("to"):
+            spec["dst"], spec["dport"] = self.ipportspec()
+
+    def filter_opts(self, r: dict[str, Any], spec: dict[str, Any]) -> None:
+        marker = set()
+        while not self.at_eol() and not (self.tok.kind == "p" and self.tok.val == "{"):
+            if self.accept("flags"):
+                if self.accept("any"):
+                    r["flags_any"] = True
+                    r["flags"] = None
+                else:
+                    a = "" if (self.tok.kind == "p" and self.tok.val == "/") else self.string()
+                    b = ""
+                    if self.accept("/"):
+                        b = self.string()
+                    if any(ch not in "FSRPAUEW" for ch in a + b):
+                        self.err("bad flags")
+                    r["flags"] = [a, b] if (a or b) else None
+                marker.add("flags")
+            elif self.accept("keep", "modulate", "synproxy"):
+                kind = self.lex_prev
+                self.expect("state")
+                r["keep_state"] = kind
+                marker.add("keep")
+                if self.accept("("):
+                    opts = []
+                    depth = 1
+                    cur = []
+                    while depth:
+                        t = self.advance()
+                        if t.kind in ("nl", "eof"):
+                            self.err()
+                        if t.val == "(":
+                            depth += 1
+                        elif t.val == ")":
+                            depth -= 1
+                            if not depth:
+                                break
+                        if t.val == "," and depth == 1:
+                            opts.append(" ".join(cur))
+                            cur = []
+                        else:
+                            cur.append(t.val)
+                    if cur:
+                        opts.append(" ".join(cur))
+                    r["state_opts"] = opts
+            elif self.accept("no"):
+                self.expect("state")
+                r["keep_state"] = "none"
+                marker.add("keep")
+            elif self.accept("label"):
+                r["label"].append(self.string())
+            elif self.accept("tag"):
+                r["tag"] = self.string()
+            elif self.accept("!"):
+                self.expect("tagged")
+                r["tagged"] = self.string()
+                r["tagged_not"] = True
+            elif self.accept("tagged"):
+                r["tagged"] = self.string()
+            elif self.accept("icmp-type", "icmp6-type"):
+                r["icmp_type"] = self.string()
+                if self.accept("code"):
+                    r["icmp_type"] += " code " + self.string()
+            elif self.accept("user", "group"):
+                self.string()
+            elif self.accept("tos"):
+                r["tos"] = self.string()
+            elif self.accept("rtable"):
+                r["rtable"] = self.number()
+            elif self.accept("probability"):
+                r["probability"] = self.string()
+            elif self.accept("fragment"):
+                r["fragment"] = True
+            elif self.accept("allow-opts"):
+                r["allow_opts"] = True
+            elif self.accept("once"):
+                r["once"] = True
+            elif self.accept("queue"):
+                r["queue"] = self.string()
+            elif self.accept("nat-to", "rdr-to"):
+                kind = self.lex_prev
+                hosts = self.host_list()
+                pp = None
+                if self.accept("port"):
+                    a = self.string()
+                    pp = a
+                popts = self.pool_opts()
+                r["nat_to" if kind == "nat-to" else "rdr_to"] = {
+                    "hosts": [addr_text(h) for h in hosts], "port": pp, "opts": popts,
+                    "dyn": any(h["type"] in ("dyn", "table") for h in hosts)}
+            elif r["action"] == "scrub" and self.tok.kind == "w":
+                w = self.advance().val
+                r["scrub_opts"].append(w)
+                if w in ("min-ttl", "max-mss", "set-tos") or w == "reassemble":
+                    r["scrub_opts"][-1] += " " + self.string()
+                elif w == "fragment":
+                    r["scrub_opts"][-1] += " " + self.string()
+            else:
+                self.err()
+        spec["marker"] = marker
+
+    @property
+    def lex_prev(self) -> str:
+        return self._prev
+
+    def accept(self, *words: str) -> Optional[str]:
+        if self.tok.kind in ("w", "p") and self.tok.val in words:
+            self._prev = self.advance().val
+            return self._prev
+        return None
+
+    def pool_opts(self) -> list[str]:
+        opts = []
+        while True:
+            w = self.accept("round-robin", "random", "bitmask", "source-hash", "static-port",
+                            "sticky-address")
+            if not w:
+                break
+            opts.append(w)
+            if w == "source-hash" and self.tok.kind == "w" and self.tok.val.startswith("0x"):
+                self.advance()
+        return opts
+
+    def filter_rule(self) -> None:
+        r = _new_rule()
+        action = self.advance().val
+        r["action"] = action
+        spec: dict[str, Any] = {}
+        if action == "block":
+            rv = self.accept("drop", "return", "return-rst", "return-icmp", "return-icmp6")
+            if rv:
+                r["ret"] = rv
+                if rv in ("return-icmp", "return-icmp6", "return-rst") and self.accept("("):
+                    args = []
+                    while not self.accept(")"):
+                        if self.at_eol():
+                            self.err()
+                        args.append(self.advance().val)
+                    r["return_icmp"] = [a for a in args if a != ","]
+        self.rule_common_head(r, spec)
+        self.filter_opts(r, spec)
+        if self.tok.kind == "p" and self.tok.val == "{":
+            self.err()
+        self.expand(r, spec, "scrub" if action == "scrub" else "filter")
+
+    def anchor_rule(self) -> None:
+        kind = self.advance().val
+        r = _new_rule()
+        r["action"] = {"anchor": "pass", "nat-anchor": "nat", "rdr-anchor": "rdr",
+                       "binat-anchor": "binat"}[kind]
+        r["anchor_kind"] = kind
+        name = None
+        if self.tok.kind in ("w", "str") and not (self.tok.kind == "w" and self.tok.val in (
+                "in", "out", "on", "inet", "inet6", "proto", "from", "to", "all", "quick", "log")):
+            name = self.advance().val
+        spec: dict[str, Any] = {}
+        self.rule_common_head(r, spec, allow_dir=True)
+        if kind == "anchor":
+            self.filter_opts(r, spec)
+        inline = self.tok.kind == "p" and self.tok.val == "{"
+        if name is None and not inline:
+            self.err("anchors without explicit rules must specify a name")
+        base = self.anchor_stack[-1]
+        if name is None:
+            name = f"_{self.cfg.anon}"
+            self.cfg.anon += 1
+        if name.startswith("/"):
+            path = name.lstrip("/")
+        else:
+            path = f"{base}/{name}" if base else name
+        r["anchor"] = name
+        r["anchor_path"] = path
+        r["anchor_inline"] = inline
+        ruleset = "filter" if kind == "anchor" else kind.split("-")[0]
+        self.expand(r, spec, ruleset)
+        if inline:
+            self.advance()
+            self.cfg.ensure_anchor(path)
+            self.anchor_stack.append(path)
+            # rules follow until the matching '}' (handled by statement())
+            if not self.at_eol():
+                # rules on the same line as '{'
+                self.statement_inline()
+
+    def statement_inline(self) -> None:
+        while not self.at_eol():
+            if self.tok.kind == "p" and self.tok.val == "}":
+                self.advance()
+                self.anchor_stack.pop()
+                return
+            self.statement()
+
+    def nat_rule(self) -> None:
+        r = _new_rule()
+        if self.accept("no"):
+            r["no"] = True
+        kind = self.expect("nat", "rdr", "binat")
+        r["action"] = kind
+        spec: dict[str, Any] = {}
+        if self.accept("pass"):
+            r["natpass"] = True
+            if self.accept("log"):
+                r["log"] = []
+        if self.accept("on"):
+            spec["ifs"] = self.iflist()
+        af = self.accept("inet", "inet6")
+        if af:
+            r["af"] = 4 if af == "inet" else 6
+        if self.accept("proto"):
+            spec["protos"] = self.proto_list()
+        self.fromto(spec)
+        while self.accept("tag", "tagged"):
+            if self.lex_prev == "tag":
+                r["tag"] = self.string()
+            else:
+                r["tagged"] = self.string()
+        if r["no"]:
+            if self.accept("->"):
+                self.err()
+        else:
+            self.expect("->")
+            hosts = self.host_list()
+            r["pool"] = hosts
+            if self.accept("port"):
+                a = self.string()
+                if ":" in a:
+                    lo, _, hi = a.partition(":")
+                    r["pool_ports"] = [self.port_value(lo), 0 if hi == "*" else self.port_value(hi)]
+                else:
+                    r["pool_ports"] = [self.port_value(a), 0]
+            r["pool_opts"] = self.pool_opts()
+        self.expand(r, spec, kind)
+
+    # -- expansion (expand_rule)
+    def expand(self, r: dict[str, Any], spec: dict[str, Any], ruleset: str) -> None:
+        ifs = spec.get("ifs") or [(None, False)]
+        protos = spec.get("protos") or [None]
+        srcs = spec.get("src") or [None]
+        sports = spec.get("sport") or [None]
+        dsts = spec.get("dst") or [None]
+        dports = spec.get("dport") or [None]
+        marker = spec.get("marker", set())
+        produced = []
+        for ifname, ifnot in ifs:
+            for proto in protos:
+                for sh in srcs:
+                    for sp in sports:
+                        for dh in dsts:
+                            for dp in dports:
+                                saf = sh["af"] if sh else 0
+                                daf = dh["af"] if dh else 0
+                                if saf and daf and saf != daf:
+                                    continue
+                                if r["af"] and ((saf and saf != r["af"]) or (daf and daf != r["af"])):
+                                    continue
+                                x = dict(r)
+                                x["label"] = list(r["label"])
+                                x["ifname"], x["ifnot"] = ifname, ifnot
+                                x["proto"] = proto
+                                x["src"] = sh or _any_node()
+                                x["dst"] = dh or _any_node()
+                                x["sport"], x["dport"] = sp, dp
+                                x["af"] = r["af"] or saf or daf
+                                produced.append(x)
+        for x in produced:
+            self.finish(x, marker, ruleset)
+
+    def finish(self, x: dict[str, Any], marker: set, ruleset: str) -> None:
+        line = self.tok.line
+        p = x["proto"]
+        if x["action"] in ("pass", "block", "match", "scrub") and not x.get("anchor"):
+            if (x["sport"] or x["dport"]) and p not in (6, 17, 132):
+                raise ParseError(("port only applies to tcp/udp/sctp", line))
+        if x["action"] in ("nat", "rdr", "binat"):
+            if (x["sport"] or x["dport"]) and p not in (6, 17, 132):
+                raise ParseError(("port only applies to tcp/udp/sctp", line))
+        if x["flags"] and p not in (None, 6):
+            raise ParseError(("flags only applies to tcp", line))
+        if x["action"] == "pass" and not x.get("anchor"):
+            if x["keep_state"] is None:
+                x["keep_state"] = "keep"
+            if x["keep_state"] == "none":
+                x["keep_state"] = None
+            if (x["keep_state"] and x["flags"] is None and not x["flags_any"] and not x["fragment"]
+                    and "flags" not in marker and p in (None, 6)):
+                x["flags"] = ["S", "SA"]
+        elif x["action"] in ("block", "match", "scrub"):
+            if x["keep_state"] == "none":
+                x["keep_state"] = None
+        if x["action"] == "block" and x["ret"] is None:
+            x["ret"] = "return" if self.cfg.options.get("block_policy") == "return" else "drop"
+        if x["action"] in ("nat", "rdr", "binat") and not x["no"]:
+            pool = x["pool"]
+            # inherit af from the pool
+            paf = {h["af"] for h in pool if h["af"]}
+            if not x["af"] and len(paf) == 1:
+                x["af"] = paf.pop()
+            if x["af"]:
+                pool = [h for h in pool if not h["af"] or h["af"] == x["af"]]
+            if not pool:
+                raise ParseError(("no translation address with matching address family found.", line))
+            x["pool"] = pool
+            if not any(o in x["pool_opts"] for o in ("round-robin", "random", "bitmask", "source-hash")):
+                if len(pool) > 1 or any(h["type"] in ("dyn", "table") for h in pool):
+                    x["pool_opts"] = ["round-robin"] + x["pool_opts"]
+            if x["action"] == "nat" and x["pool_ports"] is None:
+                x["pool_ports"] = [0, 0] if "static-port" in x["pool_opts"] else [NAT_PROXY_LOW, NAT_PROXY_HIGH]
+            if "static-port" in x["pool_opts"]:
+                x["pool_opts"].remove("static-port")
+                x["pool_ports"] = [0, 0]
+        x["anchor_path_base"] = self.anchor_stack[-1]
+        x["text"] = rule_text(x)
+        self.cfg.add_rule(self.anchor_stack[-1], ruleset, x)
+
+
+# ----------------------------------------------------------------------------------------
+# printer
+
+
+def _port_text(op_p: tuple, proto: Optional[int], numeric: bool = False) -> str:
+    op, p1, p2 = op_p
+    pname = "tcp" if proto == 6 else "udp"
+    s = None if numeric else getservbyport(p1, pname)
+    a1 = s if (s is not None and op in ("=", "!=")) else str(p1)
+    if op == "><":
+        return f" port {p1} >< {p2}"
+    if op == "<>":
+        return f" port {p1} <> {p2}"
+    if op == ":":
+        return f" port {p1}:{p2}"
+    return f" port {op} {a1}"
+
+
+def _fromto(x: dict[str, Any]) -> str:
+    s, d = x["src"], x["dst"]
+    if s["type"] == "any" and d["type"] == "any" and not s["neg"] and not d["neg"] \
+            and not x["sport"] and not x["dport"]:
+        return " all"
+    out = " from " + ("! " if s["neg"] else "") + addr_text(s)
+    if x["sport"]:
+        out += _port_text(tuple(x["sport"]), x["proto"])
+    out += " to " + ("! " if d["neg"] else "") + addr_text(d)
+    if x["dport"]:
+        out += _port_text(tuple(x["dport"]), x["proto"])
+    return out
+
+
+def _pool_text(x: dict[str, Any]) -> str:
+    pool = x["pool"]
+    addrs = [addr_text(h) for h in pool]
+    s = ("{ " + ", ".join(addrs) + " }") if len(addrs) > 1 else addrs[0]
+    pp = x.get("pool_ports")
+    if x["action"] == "nat" and pp:
+        p1, p2 = pp
+        if (p1, p2) != (NAT_PROXY_LOW, NAT_PROXY_HIGH) and (p1 or p2):
+            s += f" port {p1}" if p1 == p2 else f" port {p1}:{p2}"
+    elif x["action"] == "rdr" and pp and pp[0]:
+        s += f" port {pp[0]}"
+        if pp[1] and pp[1] != pp[0]:
+            s += f":{pp[1]}"
+    for o in x["pool_opts"]:
+        s += " " + o
+    if x["action"] == "nat" and pp == [0, 0]:
+        s += " static-port"
+    return s
+
+
+def rule_text(x: dict[str, Any], numeric: bool = False) -> str:
+    """print_rule()."""
+    act = x["action"]
+    if x.get("anchor"):
+        kind = x.get("anchor_kind", "anchor")
+        out = kind if x["anchor"].startswith("_") else f'{kind} "{x["anchor"]}"'
+    elif act in ("nat", "rdr", "binat"):
+        out = ("no " if x["no"] else "") + act + (" pass" if x["natpass"] else "")
+    else:
+        out = act
+    if act == "block":
+        ret = x["ret"]
+        if ret == "return-icmp" or ret == "return-icmp6":
+            args = x.get("return_icmp") or []
+            code = args[0] if args else "port-unr"
+            code6 = args[1] if len(args) > 1 else (args[0] if args and ret == "return-icmp6" else "port-unr")
+            if x["af"] == 4:
+                out += f" return-icmp({code})"
+            elif x["af"] == 6 or ret == "return-icmp6":
+                out += f" return-icmp6({code6 if ret == 'return-icmp' else code})"
+            else:
+                out += f" return-icmp({code}, {code6})"
+        else:
+            out += " " + ret
+    if x["direction"]:
+        out += " " + x["direction"]
+    if x["log"] is not None:
+        out += " log"
+        if x["log"]:
+            out += " (" + ", ".join(x["log"]) + ")"
+    if x["quick"]:
+        out += " quick"
+    if x["ifname"]:
+        out += (" on ! " if x["ifnot"] else " on ") + x["ifname"]
+    if x["af"]:
+        out += " inet" if x["af"] == 4 else " inet6"
+    if x["proto"] is not None:
+        out += " proto " + PROTO_NAMES.get(x["proto"], str(x["proto"]))
+    out += _fromto(x)
+    if x["flags"]:
+        out += f" flags {x['flags'][0]}/{x['flags'][1]}"
+    elif act == "pass" and x["proto"] in (None, 6) and not x["fragment"] and not x.get("anchor") \
+            and x["keep_state"] and x["flags_any"]:
+        out += " flags any"
+    if x["icmp_type"]:
+        out += (" icmp6-type " if x["af"] == 6 else " icmp-type ") + x["icmp_type"]
+    if x["tos"]:
+        out += " tos " + x["tos"]
+    ks = x["keep_state"]
+    if not ks and act == "pass" and not x.get("anchor"):
+        out += " no state"
+    elif ks in ("keep", "modulate", "synproxy"):
+        out += f" {ks} state"
+    if x["probability"]:
+        out += f" probability {x['probability']}"
+    if x["state_opts"] and ks:
+        out += " (" + ", ".join(x["state_opts"]) + ")"
+    if x["fragment"]:
+        out += " fragment"
+    if x["allow_opts"]:
+        out += " allow-opts"
+    if act == "scrub":
+        for o in x["scrub_opts"]:
+            out += " " + o
+        if not any(o.startswith("fragment") for o in x["scrub_opts"]):
+            out += " fragment reassemble"
+    for lab in x["label"]:
+        out += f' label "{lab}"'
+    if x["queue"]:
+        out += f" queue {x['queue']}"
+    if x["tag"]:
+        out += f" tag {x['tag']}"
+    if x["tagged"]:
+        out += (" !" if x["tagged_not"] else "") + f" tagged {x['tagged']}"
+    if x["rtable"] is not None:
+        out += f" rtable {x['rtable']}"
+    if x["once"]:
+        out += " once"
+    for key, word in (("nat_to", "nat-to"), ("rdr_to", "rdr-to")):
+        t = x.get(key)
+        if t:
+            hs = t["hosts"]
+            out += f" {word} " + (("{ " + ", ".join(hs) + " }") if len(hs) > 1 else hs[0])
+            if t["port"]:
+                out += f" port {t['port']}"
+            opts = list(t["opts"])
+            if (len(hs) > 1 or t["dyn"]) and not any(o in opts for o in ("round-robin", "random", "bitmask", "source-hash")):
+                opts.insert(0, "round-robin")
+            for o in opts:
+                out += " " + o
+    if not x.get("anchor") and act in ("nat", "rdr", "binat") and not x["no"]:
+        out += " -> " + _pool_text(x)
+    return out
+
+
+# pf1079 prints nat-to before rdr-to: keep that order in rule_text (nat_to first).
+
+# ----------------------------------------------------------------------------------------
+# optimizer (pfctl_optimize.c: superblocks, remove_identical_rules, reorder_rules)
+
+_BREAK_KEYS = ("action", "ret", "return_icmp", "log", "quick", "keep_state", "state_opts",
+               "tag", "queue", "allow_opts", "fragment", "natpass", "nat_to", "rdr_to", "route",
+               "once", "rtable", "prio")
+_NOMERGE_KEYS = ("af", "ifnot", "ifname", "tagged", "tagged_not", "direction", "proto",
+                 "icmp_type", "flags", "tos", "sport", "dport", "os", "user", "group", "flags_any")
+
+
+def _barrier(x: dict[str, Any]) -> bool:
+    return bool(x["label"] or x["probability"] or x.get("anchor")
+                or any(o.startswith("max") for o in x["state_opts"]))
+
+
+def _key(x: dict[str, Any], keys: tuple) -> str:
+    return repr([x.get(k) for k in keys])
+
+
+def _sb_inclusive(first: dict[str, Any], x: dict[str, Any]) -> bool:
+    if _barrier(x) or _barrier(first):
+        return False
+    return _key(first, _BREAK_KEYS) == _key(x, _BREAK_KEYS)
+
+
+def _addr_is_any(h: dict[str, Any]) -> bool:
+    return h["type"] == "any" or (h["type"] == "addr" and h["bits"] == 0)
+
+
+def _addr_eq(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return addr_text(a) == addr_text(b) and a["neg"] == b["neg"] and a["type"] == b["type"]
+
+
+def _superset(sup: dict[str, Any], sub: dict[str, Any]) -> bool:
+    """exclude_supersets() + memcmp: sub is identical to / contained in sup."""
+    a = dict(sup)
+    b = dict(sub)
+    if not a["ifname"]:
+        b["ifname"] = None
+        b["ifnot"] = False
+    if not a["direction"]:
+        b["direction"] = ""
+    if (a["proto"] is None or a["proto"] == b["proto"]) and not a["flags"] and b["flags"]:
+        b["flags"] = a["flags"]
+    if a["proto"] is None:
+        b["proto"] = None
+    if not a["sport"]:
+        b["sport"] = None
+    if not a["dport"]:
+        b["dport"] = None
+    for k in ("src", "dst"):
+        sa, sb = a[k], b[k]
+        if _addr_is_any(sa) and not sa["neg"] and not sb["neg"]:
+            b[k] = sa
+        elif sa["type"] == "addr" and sb["type"] == "addr" and sa["neg"] == sb["neg"] and \
+                a["af"] == b["af"] and sa["bits"] < sb["bits"]:
+            net = ipaddress.ip_network(f"{sa['addr']}/{sa['bits']}")
+            if ipaddress.ip_address(sb["addr"]) in net:
+                b[k] = sa
+    keys = _BREAK_KEYS + _NOMERGE_KEYS + ("label", "probability", "anchor")
+    if _key(a, keys) != _key(b, keys):
+        return False
+    return all(_addr_eq(a[k], b[k]) for k in ("src", "dst"))
+
+
+def _remove_identical(rules: list) -> list:
+    rules = list(rules)
+    i = 0
+    while i < len(rules):
+        removed_i = False
+        j = i + 1
+        while j < len(rules):
+            if _superset(rules[i], rules[j]):
+                del rules[j]
+                continue
+            if _superset(rules[j], rules[i]):
+                del rules[i]
+                removed_i = True
+                break
+            j += 1
+        if not removed_i:
+            i += 1
+    return rules
+
+
+def _skip_cmp(i: int, a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """True when rule a belongs to the skiplist whose first rule is b (skip_cmp_* == 0)."""
+    if i == 0:
+        return bool(a["ifname"]) and a["ifname"] == b["ifname"] and a["ifnot"] == b["ifnot"]
+    if i == 1:
+        return bool(a["direction"]) and a["direction"] == b["direction"]
+    if i == 2:
+        return bool(a["af"]) and a["af"] == b["af"]
+    if i == 3:
+        return a["proto"] not in (None, 0) and a["proto"] == b["proto"]
+    if i in (4, 6):
+        k = "src" if i == 4 else "dst"
+        x, y = a[k], b[k]
+        if x["neg"] != y["neg"] or x["type"] != y["type"]:
+            return False
+        if x["type"] in ("any",):
+            return False
+        if x["type"] == "addr":
+            if x["addr"] in ("0.0.0.0", "::"):
+                return False
+            return (x["addr"], x["bits"], x["af"]) == (y["addr"], y["bits"], y["af"])
+        if x["type"] in ("noroute", "urpf"):
+            return True
+        return addr_text(x) == addr_text(y)
+    k = "sport" if i == 5 else "dport"
+    return bool(a[k]) and a[k] == b[k]
+
+
+def _reorder(rules: list) -> list:
+    """reorder_rules(): returns the blocks (lists of rules) in their final order."""
+    n = len(rules)
+    NSKIP = 8
+    skips: list[list[dict]] = []
+    for i in range(NSKIP):
+        lists: list[dict] = []
+        for r in rules:
+            for sl in lists:
+                if _skip_cmp(i, r, sl["rules"][0]):
+                    break
+            else:
+                sl = {"rules": [], "count": 0}
+                lists.append(sl)
+            sl["count"] += 1
+            sl["rules"].append(r)
+            idx = lists.index(sl)
+            while idx > 0 and lists[idx - 1]["count"] < sl["count"]:
+                lists[idx - 1], lists[idx] = lists[idx], lists[idx - 1]
+                idx -= 1
+        skips.append(lists)
+    largest = 0
+    for i in range(NSKIP):
+        first = skips[i][0]
+        if first["count"] == n or first["count"] == 1:
+            first["count"] = 0
+        elif first["count"] > largest:
+            largest = first["count"]
+    if largest == 0:
+        return [rules]
+    head = list(rules)
+    block: list = []
+    before: list[list] = []  # blocks inserted before this one
+    while head:
+        largest, largest_list = 1, -1
+        for i in range(NSKIP):
+            if skips[i] and skips[i][0]["count"] > largest:
+                largest, largest_list = skips[i][0]["count"], i
+        if largest <= 1:
+            block.extend(head)
+            head = []
+            break
+        sl = skips[largest_list].pop(0)
+        moved = list(sl["rules"])
+        for r in moved:
+            if r in head:
+                head.remove(r)
+            for i in range(NSKIP):
+                lists = skips[i]
+                if not lists or lists[0] is sl or lists[0]["count"] <= 1:
+                    continue
+                for k, other in enumerate(lists):
+                    if any(o is r for o in other["rules"]):
+                        other["rules"] = [o for o in other["rules"] if o is not r]
+                        other["count"] -= 1
+                        while k + 1 < len(lists) and lists[k + 1]["count"] > other["count"]:
+                            lists[k], lists[k + 1] = lists[k + 1], lists[k]
+                            k += 1
+                        break
+        if sl["count"] > 2:
+            before.extend(_reorder(moved))
+        else:
+            block.extend(moved)
+    return before + ([block] if block else [])
+
+
+def optimize(rules: list) -> list:
+    blocks: list[list] = []
+    for r in rules:
+        if blocks and _sb_inclusive(blocks[-1][0], r):
+            blocks[-1].append(r)
+        else:
+            blocks.append([r])
+    out = []
+    for b in blocks:
+        if len(b) == 1:
+            out.extend(b)
+            continue
+        b = _remove_identical(b)
+        for blk in _reorder(b):
+            out.extend(blk)
+    return out
+
+
+# ----------------------------------------------------------------------------------------
+# configuration (result of parsing one file)
+
+
+class Config:
+    def __init__(self, anchor: str = "", verbose: bool = False, optimize: Optional[bool] = None,
+                 macros: Optional[dict[str, str]] = None, cwd: str = "/"):
+        self.anchor = anchor
+        self.verbose = verbose
+        self.macros: dict[str, str] = dict(macros or {})
+        self.cmdline_macros = set(self.macros)
+        self.optimize_override = optimize
+        self.options: dict[str, Any] = {}
+        self.tables: dict[str, dict[str, Any]] = {}
+        self.anchors: dict[str, dict[str, list]] = {}
+        self.loadanchors: list[tuple[str, str]] = []
+        self.errors: list[str] = []
+        self.messages: list[str] = []   # stderr lines, in order
+        self.out: list[str] = []        # verbose stdout lines (options, tables)
+        self.anon = 0
+        self.include_depth = 0
+        self.ensure_anchor(anchor)
+
+    def ensure_anchor(self, path: str) -> dict[str, list]:
+        return self.anchors.setdefault(path, {"scrub": [], "filter": [], "nat": [], "rdr": [],
+                                              "binat": []})
+
+    def error(self, filename: str, line: int, msg: str) -> None:
+        s = f"{filename}:{line}: {msg}"
+        self.errors.append(s)
+        self.messages.append(s)
+
+    def stderr(self, msg: str) -> None:
+        self.messages.append(msg)
+
+    def add_rule(self, anchor: str, ruleset: str, x: dict[str, Any]) -> None:
+        self.ensure_anchor(anchor)[ruleset].append(x)
+
+    def include(self, fn: str, line: int, parent: str) -> None:
+        if self.include_depth > 10:
+            raise ParseError(("include depth exceeded", line))
+        try:
+            with open(hoststate.hostpath(fn) if fn.startswith("/") else fn, encoding="utf-8",
+                      errors="replace") as f:
+                text = f.read()
+        except OSError as e:
+            self.stderr(f"pfctl: {fn}: {os.strerror(e.errno or 2)}")
+            raise ParseError(("syntax error", line))
+        self.include_depth += 1
+        try:
+            Parser(self, fn, text).parse()
+        finally:
+            self.include_depth -= 1
+
+    def finalize(self) -> None:
+        opt = self.optimize_override
+        if opt is None:
+            opt = self.options.get("ruleset_optimization", "basic") != "none"
+        for path, rs in self.anchors.items():
+            for key in rs:
+                for x in rs[key]:
+                    x.pop("anchor_path_base", None)
+            if opt:
+                rs["filter"] = optimize(rs["filter"])
+
+    def verbose_lines(self) -> list[str]:
+        """What pfctl -nv prints after the option/table lines (scrub, nat, rdr, binat, filter)."""
+        out: list[str] = []
+
+        def emit(path: str, key: str, depth: int) -> None:
+            for x in self.anchors.get(path, {}).get(key, []):
+                ind = "  " * depth
+                if x.get("anchor"):
+                    sub = x["anchor_path"]
+                    if x.get("anchor_inline") and self.anchors.get(sub, {}).get(key):
+                        out.append(ind + x["text"] + " {")
+                        emit(sub, key, depth + 1)
+                        out.append(ind + "}")
+                    else:
+                        out.append(ind + x["text"])
+                else:
+                    out.append(ind + x["text"])
+        for key in ("scrub", "nat", "rdr", "binat", "filter"):
+            emit(self.anchor, key, 0)
+        return out
+
+
+def parse_text(text: str, filename: str, **kw: Any) -> Config:
+    cfg = Config(**kw)
+    Parser(cfg, filename, text).parse()
+    cfg.finalize()
+    return cfg
+
+
+def parse_file(path: str, **kw: Any) -> Config:
+    """Parse a host file (``-`` is not supported here); raises OSError if unreadable."""
+    with open(hoststate.hostpath(path), encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    return parse_text(text, path, **kw)
+
+
+# ----------------------------------------------------------------------------------------
+# runtime state
+
+
+def module_loaded(runtime: dict[str, Any]) -> bool:
+    from .tools import kld
+    return kld.find_module(runtime, "pf") is not None
+
+
+def vnet_state(runtime: dict[str, Any], vnet: str = "host") -> dict[str, Any]:
+    pf = runtime.setdefault("pf", {})
+    s = pf.get(vnet)
+    if s is None:
+        s = pf[vnet] = {"enabled": False, "since": 0, "debug": "Urgent", "anchors": {},
+                        "tables": {}, "options": {}, "states": 0,
+                        "counters": {"match": 0}}
+    return s
+
+
+def load_config(s: dict[str, Any], cfg: Config, anchor: str = "") -> None:
+    """Replace the ruleset of ``anchor`` (and the anchors defined inside it) with cfg's."""
+    anchors = s.setdefault("anchors", {})
+    for path in list(anchors):
+        if path == anchor or (anchor and path.startswith(anchor + "/")) or (not anchor and path):
+            if not anchor and path and path not in cfg.anchors:
+                # loading the main ruleset keeps anchors loaded separately
+                continue
+            if path in cfg.anchors or path == anchor:
+                del anchors[path]
+    for path, rs in cfg.anchors.items():
+        anchors[path] = rs
+    tables = s.setdefault("tables", {})
+    tset = tables.setdefault(anchor, {})
+    for name, t in cfg.tables.items():
+        if name in tset and "const" not in t["flags"]:
+            t = {"flags": t["flags"], "addrs": t["addrs"]}
+        tset[name] = {"flags": t["flags"], "addrs": list(t["addrs"])}
+    if not anchor:
+        s["options"] = cfg.options
+        if "debug" in cfg.options:
+            s["debug"] = cfg.options["debug"]
+
+
+def referenced_tables(s: dict[str, Any], anchor: str = "") -> set[str]:
+    out = set()
+    for x in s.get("anchors", {}).get(anchor, {}).get("filter", []) + \
+            s.get("anchors", {}).get(anchor, {}).get("nat", []) + \
+            s.get("anchors", {}).get(anchor, {}).get("rdr", []):
+        for k in ("src", "dst"):
+            if x[k] and x[k]["type"] == "table":
+                out.add(x[k]["name"])
+    return out
+
+
+# ----------------------------------------------------------------------------------------
+# evaluator
+
+
+def _sysctl(st: Any, name: str, default: int) -> int:
+    rt = getattr(st, "runtime", {}) or {}
+    for key in ("sysctl", "sysctls"):
+        d = rt.get(key)
+        if isinstance(d, dict) and name in d:
+            try:
+                return int(d[name])
+            except (TypeError, ValueError):
+                pass
+    return default
+
+
+def bridge_filter_points(st: Any, in_member: str, out_member: Optional[str], bridge: str,
+                         local: bool = False) -> list[tuple[str, str]]:
+    """Where pf sees a packet crossing ``bridge`` (see the module docstring)."""
+    member = _sysctl(st, "net.link.bridge.pfil_member", 1)
+    onbridge = _sysctl(st, "net.link.bridge.pfil_bridge", 0)
+    local_phys = _sysctl(st, "net.link.bridge.pfil_local_phys", 0)
+    pts: list[tuple[str, str]] = []
+    if local:
+        if local_phys:
+            pts.append((in_member, "in"))
+        pts.append((bridge, "in"))
+        return pts
+    if member:
+        pts.append((in_member, "in"))
+    if onbridge:
+        pts.append((bridge, "in"))
+        pts.append((bridge, "out"))
+    if member and out_member:
+        pts.append((out_member, "out"))
+    return pts
+
+
+def _iface_group(ifname: str) -> str:
+    i = len(ifname)
+    while i > 0 and ifname[i - 1].isdigit():
+        i -= 1
+    base = ifname[:i]
+    if base.startswith("epair"):
+        return "epair"
+    return base
+
+
+def _if_match(rule_if: str, iface: str) -> bool:
+    if rule_if == iface:
+        return True
+    if rule_if[-1:].isdigit():
+        return False
+    return rule_if in ("all",) or _iface_group(iface) == rule_if and rule_if in (
+        "lo", "epair", "bridge", "tun", "tap", "vlan", "lagg", "gif", "gre", "wg", "pflog",
+        "pfsync", "enc")
+
+
+def _iface_addrs(st: Any, vnet: str, ifname: Optional[str]) -> list[str]:
+    """Addresses of an interface (or all, ifname None) from the network model, if available."""
+    try:
+        from . import net  # type: ignore[attr-defined]
+        fn = getattr(net, "interface_addresses", None)
+        if fn is not None:
+            return list(fn(st, vnet, ifname))
+    except Exception:  # noqa: BLE001 - the network model is optional
+        pass
+    if ifname and ifname.startswith("lo"):
+        return ["127.0.0.1", "::1"]
+    return []
+
+
+def _addr_match(st: Any, vnet: str, s: dict[str, Any], h: dict[str, Any], ip: str) -> bool:
+    try:
+        a = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    t = h["type"]
+    if t == "any":
+        res = True
+    elif t == "addr":
+        if (h["af"] == 4) != (a.version == 4):
+            res = False
+        else:
+            res = a in ipaddress.ip_network(f"{h['addr']}/{h['bits']}")
+    elif t == "table":
+        res = _table_match(s, h["name"], a)
+    elif t == "dyn":
+        addrs = _iface_addrs(st, vnet, h["name"])
+        res = ip in addrs
+        if "network" in h.get("mods", []):
+            res = res  # approximation: interface addresses only
+    elif t == "self":
+        res = ip in _iface_addrs(st, vnet, None) or ip in s.get("self_addrs", [])
+    else:
+        res = False
+    return res != h["neg"]
+
+
+def _table_match(s: dict[str, Any], name: str, a: Any) -> bool:
+    for anchor_tables in s.get("tables", {}).values():
+        t = anchor_tables.get(name)
+        if t is None:
+            continue
+        best = None
+        for e in t["addrs"]:
+            neg = e.startswith("!")
+            e = e.lstrip("!")
+            try:
+                net = ipaddress.ip_network(e, strict=False)
+            except ValueError:
+                continue
+            if net.version == a.version and a in net:
+                if best is None or net.prefixlen > best[0]:
+                    best = (net.prefixlen, neg)
+        if best is not None:
+            return not best[1]
+        return False
+    return False
+
+
+def _port_match(spec: Optional[list], port: Optional[int]) -> bool:
+    if not spec:
+        return True
+    if port is None:
+        return False
+    op, p1, p2 = spec
+    return {"=": port == p1, "!=": port != p1, "<": port < p1, "<=": port <= p1,
+            ">": port > p1, ">=": port >= p1, "><": p1 < port < p2,
+            "<>": port < p1 or port > p2, ":": p1 <= port <= p2}[op]
+
+
+def _rule_match(st: Any, vnet: str, s: dict[str, Any], x: dict[str, Any], iface: str,
+                direction: str, proto: Optional[int], af: int, src: str, dst: str,
+                sport: Optional[int], dport: Optional[int]) -> bool:
+    if x["direction"] and x["direction"] != direction:
+        return False
+    if x["ifname"] and _if_match(x["ifname"], iface) == x["ifnot"]:
+        return False
+    if x["af"] and x["af"] != af:
+        return False
+    if x["proto"] is not None and x["proto"] != proto:
+        return False
+    if not _addr_match(st, vnet, s, x["src"], src):
+        return False
+    if not _addr_match(st, vnet, s, x["dst"], dst):
+        return False
+    if not _port_match(x["sport"], sport) or not _port_match(x["dport"], dport):
+        return False
+    if x.get("tagged"):
+        return False
+    return True
+
+
+def _eval(st: Any, vnet: str, s: dict[str, Any], path: str, pkt: tuple) -> tuple[Optional[str], bool]:
+    """Returns (action of the last match or None, quick-terminated)."""
+    decision: Optional[str] = None
+    for x in s.get("anchors", {}).get(path, {}).get("filter", []):
+        if not _rule_match(st, vnet, s, x, *pkt):
+            continue
+        if x.get("anchor"):
+            sub, q = _eval(st, vnet, s, x["anchor_path"], pkt)
+            if sub is not None:
+                decision = sub
+            if q or (x["quick"] and sub is not None):
+                return decision, True
+            continue
+        if x["action"] == "match":
+            continue
+        decision = x["action"]
+        if x["quick"]:
+            return decision, True
+    return decision, False
+
+
+def allows(st: Any, vnet: Optional[str], iface: str, direction: str, proto: Any, src: str,
+           dst: str, sport: Optional[int] = None, dport: Optional[int] = None) -> bool:
+    """Would pf in ``vnet`` pass this (state-creating) packet on ``iface``/``direction``?"""
+    vnet = vnet or "host"
+    rt = st.runtime
+    s = rt.get("pf", {}).get(vnet)
+    if not s or not s.get("enabled"):
+        return True
+    if vnet == "host" and not module_loaded(rt):
+        return True
+    skip = s.get("options", {}).get("skip", [])
+    if any(_if_match(n, iface) for n in skip):
+        return True
+    if isinstance(proto, str):
+        proto = PROTOCOLS.get(proto.lower())
+    try:
+        af = 4 if ipaddress.ip_address(src).version == 4 else 6
+    except ValueError:
+        af = 4
+    pkt = (iface, direction, proto, af, src, dst, sport, dport)
+    decision, _ = _eval(st, vnet, s, "", pkt)
+    return decision != "block"
+
+
+def path_allows(st: Any, vnet: Optional[str], hops: list[tuple[str, str]], proto: Any, src: str,
+                dst: str, sport: Optional[int] = None, dport: Optional[int] = None) -> bool:
+    return all(allows(st, vnet, i, d, proto, src, dst, sport, dport) for i, d in hops)
+
+
+def ssh_allowed(st: Any, client_ip: str = "192.168.1.100", host_ip: str = "192.168.1.10",
+                port: int = 22, iface: str = "vtnet0", vnet: str = "host") -> bool:
+    """Would a NEW TCP connection from client_ip to host_ip:port, arriving on iface, pass?"""
+    return allows(st, vnet, iface, "in", 6, client_ip, host_ip, 50000, port)
+
+
+# ----------------------------------------------------------------------------------------
+# boot (rc.d/pf)
+
+
+def boot_step(rt: dict[str, Any]) -> None:
+    """rc.d/pf at boot: with pf_enable=YES load pf.ko, load $pf_rules, enable pf."""
+    try:
+        from .boot import rc_conf
+        conf = rc_conf()
+    except Exception:  # noqa: BLE001
+        return
+    if conf.get("pf_enable", "NO").upper() not in ("YES", "TRUE", "ON", "1"):
+        return
+    from .tools import kld
+    if kld.find_module(rt, "pf") is None:
+        try:
+            kld.load(rt, "pf")
+        except kld.KldError:
+            return
+    s = vnet_state(rt, "host")
+    rules = conf.get("pf_rules", "/etc/pf.conf")
+    try:
+        cfg = parse_file(rules)
+    except OSError:
+        cfg = None
+    if cfg is not None and not cfg.errors:
+        load_config(s, cfg)
+    s["enabled"] = True
+    s["since"] = int(time.time())
