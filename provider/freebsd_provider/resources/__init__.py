@@ -1,4 +1,8 @@
-"""The provider's resources (one module each)."""
+"""The provider's resources (one module each). Add new resources to RESOURCES."""
+from .sysrc import Sysrc
 from .zfs_dataset import ZfsDataset
 
-RESOURCES = [ZfsDataset]
+RESOURCES = [
+    ZfsDataset,
+    Sysrc,
+]
