@@ -7,6 +7,7 @@ from . import _utilities
 import typing
 # Export this package's modules as members:
 from .provider import *
+from .sysrc import *
 from .zfs_dataset import *
 
 # Make subpackages available:
@@ -24,6 +25,7 @@ _utilities.register(
   "mod": "index",
   "fqn": "pulumi_freebsd",
   "classes": {
+   "freebsd:index:Sysrc": "Sysrc",
    "freebsd:index:ZfsDataset": "ZfsDataset"
   }
  }
