@@ -6,6 +6,8 @@
     freebsd-testbed reboot NAME [--state-dir DIR]
     freebsd-testbed exec NAME [--state-dir DIR] -- CMD...
     freebsd-testbed log NAME [--state-dir DIR]
+    freebsd-testbed fault NAME [--state-dir DIR] [--latency-ms N] [--drop-connections]
+                               [--fail-next PATTERN [--times N]] [--clear]
 
 Errors (unknown testbed, bad flags, not running) exit with status 2 and change nothing.
 """
@@ -43,6 +45,17 @@ def _parser() -> argparse.ArgumentParser:
     sp = add("exec", "run a command line on the host as root over SSH")
     sp.add_argument("command", nargs="*", help="after --: the command (one argument = a whole command line)")
     add("log", "print the host's command log (one JSON line per SSH command)")
+    sp = add("fault", "inject faults (for tests): latency, dropped connections, failing commands")
+    sp.add_argument("--latency-ms", type=int, metavar="N",
+                    help="add N ms to every SSH round trip (half each way), until --clear")
+    sp.add_argument("--drop-connections", action="store_true",
+                    help="drop every open SSH connection now (new ones are accepted)")
+    sp.add_argument("--fail-next", metavar="PATTERN",
+                    help="make the next command line matching PATTERN (a Python regex, searched) "
+                         "fail with exit 1 without running")
+    sp.add_argument("--times", type=int, default=1, metavar="N",
+                    help="with --fail-next: fail the next N matching commands (default 1)")
+    sp.add_argument("--clear", action="store_true", help="remove every fault")
     return p
 
 
@@ -87,6 +100,24 @@ def main(argv: list[str] | None = None) -> int:
             out = sys.stdout
             for line in tb.command_log():
                 out.write(line + "\n")
+            return 0
+        if args.cmd == "fault":
+            if args.latency_ms is not None and not 0 <= args.latency_ms <= 60000:
+                return _fail("fault: --latency-ms must be between 0 and 60000")
+            if args.times < 1 or args.times > 100000:
+                return _fail("fault: --times must be between 1 and 100000")
+            if args.fail_next is not None:
+                try:
+                    re.compile(args.fail_next)
+                except re.error as e:
+                    return _fail(f"fault: invalid --fail-next pattern: {e}")
+            if not (args.clear or args.drop_connections or args.fail_next is not None
+                    or args.latency_ms is not None):
+                print(json.dumps(tb.faults()))
+                return 0
+            print(json.dumps(tb.set_faults(clear=args.clear, latency_ms=args.latency_ms,
+                                           drop=args.drop_connections, fail_next=args.fail_next,
+                                           times=args.times)))
             return 0
         if args.cmd == "exec":
             cmd = list(args.command)

@@ -348,8 +348,13 @@ LogLevel INFO
         _in_host(self.info()["sshd_pid"], "freebsd_testbed.boot", "power_on")
 
     def reboot(self) -> None:
+        """Like a real reboot: every SSH connection drops, runtime state is lost, boot runs."""
         if not self.running():
             raise TestbedError(f"testbed '{self.name}' is not running")
+        self.set_faults(drop=True)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and self.faults().get("drop_all"):
+            time.sleep(0.05)  # the proxy clears the flag once it has dropped them
         self.boot()
 
     def _host_pids(self) -> list[int]:
@@ -405,6 +410,56 @@ LogLevel INFO
         if not self.running():
             raise TestbedError(f"testbed '{self.name}' is not running")
         return subprocess.call(self.ssh_argv(command))
+
+    # -- faults (for tests) ---------------------------------------------------------------
+    # Proxy-level faults live in STATE/faults.json (read by proxy.py on this machine);
+    # command-level ones (fail-next) in the host's /run/testbed/fail-next.json, read by the
+    # session wrapper inside the host (STATE/root/run is the host's /run, a plain directory).
+    def _fail_next_path(self) -> str:
+        return self.p("root", "run", "testbed", "fail-next.json")
+
+    def faults(self) -> dict[str, Any]:
+        import json as _json
+        try:
+            with open(self.p("faults.json"), encoding="utf-8") as f:
+                data = _json.load(f) or {}
+        except (OSError, ValueError):
+            data = {}
+        try:
+            with open(self._fail_next_path(), encoding="utf-8") as f:
+                data["fail_next"] = _json.load(f)
+        except (OSError, ValueError):
+            pass
+        return data
+
+    def set_faults(self, *, clear: bool = False, latency_ms: int | None = None, drop: bool = False,
+                   fail_next: str | None = None, times: int = 1) -> dict[str, Any]:
+        import fcntl
+        import json as _json
+        path = self.p("faults.json")
+        data = {} if clear else {k: v for k, v in self.faults().items() if k != "fail_next"}
+        if latency_ms is not None:
+            data["latency_ms"] = latency_ms
+        if drop:
+            data["drop_all"] = True
+        tmp = path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            _json.dump(data, f)
+        os.replace(tmp, path)
+        fn = self._fail_next_path()
+        os.makedirs(os.path.dirname(fn), exist_ok=True)
+        with open(fn + ".lock", "a") as lf:
+            fcntl.flock(lf, fcntl.LOCK_EX)
+            rules = [] if clear else (self.faults().get("fail_next") or [])
+            if fail_next is not None:
+                rules.append({"pattern": fail_next, "times": times})
+            if rules:
+                with open(fn + ".tmp", "w", encoding="utf-8") as f:
+                    _json.dump(rules, f)
+                os.replace(fn + ".tmp", fn)
+            elif os.path.exists(fn):
+                os.unlink(fn)
+        return self.faults()
 
     def command_log(self) -> list[str]:
         path = self.upper(COMMAND_LOG)

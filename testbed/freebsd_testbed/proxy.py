@@ -3,11 +3,15 @@
 Run as a daemon by ``freebsd-testbed up`` (``python -m freebsd_testbed.proxy STATE_DIR``).
 It re-reads ``STATE_DIR/faults.json`` (when its mtime changes) for fault injection:
 
-* ``"refuse_new": true``   - close NEW connections at once (PF-style gating; existing ones live on)
-* ``"latency_ms": N``      - delay every chunk forwarded in either direction by N ms
+* ``"refuse_new": true``   - close NEW connections at once (existing ones live on)
+* ``"latency_ms": N``      - add N ms to every round trip: each chunk waits N/2 ms each way
 * ``"drop_all": true``     - drop every open connection now (and then clear the flag)
 
-Only plain forwarding is exercised so far; the hooks are where later issues plug in.
+PF: a NEW connection is also refused when the host's loaded PF rules would block a TCP SYN from
+the SSH client (192.168.1.100, arriving on the interface that holds the host's address) to
+port 22 — as on a real host, a ruleset that blocks SSH locks new clients out while established
+connections (PF state) live on. The decision is ``pf.ssh_allowed`` over the host's runtime state
+(STATE/root/run/testbed/runtime.json, the host's /var/run/testbed).
 """
 from __future__ import annotations
 
@@ -48,7 +52,7 @@ async def _pipe(reader, writer, faults: Faults) -> None:
                 break
             lat = faults.refresh().get("latency_ms", 0)
             if lat:
-                await asyncio.sleep(lat / 1000.0)
+                await asyncio.sleep(lat / 2000.0)
             writer.write(data)
             await writer.drain()
     except (ConnectionError, asyncio.CancelledError):
@@ -60,12 +64,49 @@ async def _pipe(reader, writer, faults: Faults) -> None:
             pass
 
 
+CLIENT_IP = "192.168.1.100"
+
+
+def pf_gate(state_dir: str) -> bool:
+    """Would the host's PF let a new SSH connection in? (True when PF is off or not loaded.)"""
+    path = os.path.join(state_dir, "root", "run", "testbed", "runtime.json")
+    try:
+        with open(path, encoding="utf-8") as f:
+            runtime = json.load(f)
+    except (OSError, ValueError):
+        return True
+    if not runtime.get("pf"):
+        return True
+    try:
+        from . import hoststate, pf
+        st = hoststate.State({}, runtime)
+        host_ip, iface = _host_address(runtime)
+        return pf.ssh_allowed(st, client_ip=CLIENT_IP, host_ip=host_ip, port=22, iface=iface)
+    except Exception as e:  # noqa: BLE001  (a model bug must not take the testbed down)
+        sys.stderr.write(f"proxy: pf gate error: {e!r}\n")
+        return True
+
+
+def _host_address(runtime: dict) -> tuple[str, str]:
+    """The host's uplink address and the interface holding it (vtnet0, or bridge0 after a move)."""
+    net = runtime.get("net") or {}
+    host = (net.get("vnets") or {}).get("host") or {}
+    ifaces = host.get("ifaces") or {}
+    # the uplink first, then a bridge it was moved to; never loopback or jail epairs
+    for name in sorted(ifaces, key=lambda n: (not n.startswith("vtnet"), not n.startswith("bridge"), n)):
+        if name.startswith(("lo", "epair")):
+            continue
+        for addr, _plen in ifaces[name].get("inet") or []:
+            return addr, name
+    return "192.168.1.10", "vtnet0"
+
+
 async def serve(state_dir: str, listen_port: int, target_port: int) -> None:
     faults = Faults(os.path.join(state_dir, "faults.json"))
     conns: set[asyncio.Task] = set()
 
     async def handle(reader, writer):
-        if faults.refresh().get("refuse_new"):
+        if faults.refresh().get("refuse_new") or not pf_gate(state_dir):
             writer.close()
             return
         try:
