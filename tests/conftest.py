@@ -45,6 +45,11 @@ class Testbed:
         assert r.returncode == 0, r.stderr
         return [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
 
+    def fault(self, *args: str) -> None:
+        r = subprocess.run([TESTBED, "fault", self.name, "--state-dir", self.state_dir, *args],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+
     def down(self) -> None:
         subprocess.run([TESTBED, "down", self.name, "--state-dir", self.state_dir, "--purge"],
                        capture_output=True, text=True, timeout=120)

@@ -32,7 +32,7 @@ class Host:
                   mutates: bool = True, timeout: Optional[float] = None, sensitive: bool = False) -> Result:
         try:
             return await asyncio.to_thread(self.conn.run, list(argv), stdin=stdin, check=check,
-                                           timeout=timeout, sensitive=sensitive)
+                                           timeout=timeout, sensitive=sensitive, retry_safe=not mutates)
         finally:
             if mutates:
                 self.invalidate()

@@ -244,6 +244,12 @@ class Connection:
                         delay = min(delay * 2, 10.0)
             raise SSHError(f"{last} (gave up after {self.cfg.connect_retries + 1} attempts)")
 
+    def _drop(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
     def close(self) -> None:
         with self._lock:
             if self._client is not None:
@@ -256,14 +262,27 @@ class Connection:
 
     # -- commands -------------------------------------------------------------------------
     def run(self, argv: Sequence[str], *, stdin: bytes | str | None = None,
-            timeout: Optional[float] = None, check: bool = True, sensitive: bool = False) -> Result:
-        """Run argv on the host (through ``become``); raise CommandError on non-zero if check."""
+            timeout: Optional[float] = None, check: bool = True, sensitive: bool = False,
+            retry_safe: bool = False) -> Result:
+        """Run argv on the host (through ``become``); raise CommandError on non-zero if check.
+
+        ``retry_safe``: the command only reads, so after a lost connection it is run once more on
+        a new connection. Commands that change the host are never re-sent blindly: the error
+        says the connection was lost, and the resource records what it knows.
+        """
         argv = list(argv)
         full = BECOME_PREFIX.get(self.cfg.become, []) + argv
         command = join_argv(full)
         timeout = timeout or self.cfg.command_timeout
         with self._sem:
-            result = self._exec(argv, command, stdin, timeout)
+            try:
+                result = self._exec(argv, command, stdin, timeout)
+            except SSHError as e:
+                if not retry_safe or "timed out" in str(e) or self._cancelled:
+                    raise
+                # a read-only command is safe to run again on a new connection
+                self._drop()
+                result = self._exec(argv, command, stdin, timeout)
         if self.on_command:
             self.on_command(result if not sensitive else Result(argv, "<sensitive command>", result.exit_code, "", "", result.duration))
         if check and result.exit_code != 0:
@@ -320,6 +339,8 @@ class Connection:
                 if chan.closed and not chan.exit_status_ready():
                     raise SSHError(f"connection lost while running: {command}")
             code = chan.recv_exit_status()
+            if code == -1:  # the channel closed without an exit status: the connection died
+                raise SSHError(f"connection lost while running: {command}")
         except (EOFError, OSError, paramiko.SSHException) as e:
             raise SSHError(f"connection lost while running: {command} ({e})") from None
         finally:

@@ -50,11 +50,14 @@ class Project:
         backend.mkdir(parents=True, exist_ok=True)
         return cls(root, stack, backend)
 
-    def pulumi(self, *args: str, check: bool = True, stdin: str | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    def command(self, *args: str) -> list[str]:
         cmd = [PULUMI, "--cwd", str(self.root), *args]
         if "-s" not in args and "--stack" not in args and args and args[0] not in ("stack", "login"):
             cmd += ["--stack", self.stack]
-        r = subprocess.run(cmd, env=self.env, capture_output=True, text=True, input=stdin, timeout=timeout)
+        return cmd
+
+    def pulumi(self, *args: str, check: bool = True, stdin: str | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+        r = subprocess.run(self.command(*args), env=self.env, capture_output=True, text=True, input=stdin, timeout=timeout)
         if check and r.returncode != 0:
             raise AssertionError(f"pulumi {' '.join(args)} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
         return r

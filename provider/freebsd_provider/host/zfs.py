@@ -329,3 +329,42 @@ def nicebytes(n: int) -> str:
 
 def is_missing_dataset_error(stderr: str) -> bool:
     return "dataset does not exist" in stderr
+
+
+# --------------------------------------------------------------------------------------------
+# Snapshots (ZfsSnapshot)
+
+SNAPSHOT_PROPS = "used,referenced,guid,creation,clones"
+
+
+def get_snapshots() -> list[str]:
+    """The snapshot fact: the few properties ZfsSnapshot reports, for every snapshot at once."""
+    return [ZFS, "get", "-H", "-p", "-o", GET_FIELDS, "-t", "snapshot", SNAPSHOT_PROPS]
+
+
+def split_snapshot(name: str) -> tuple[str, str]:
+    """``pool/ds@snap`` → (``pool/ds``, ``snap``)."""
+    ds, at, snap = name.partition("@")
+    if not at or not ds or not snap:
+        raise ValueError(f"not a snapshot name: {name!r} (expected DATASET@SNAPSHOT)")
+    return ds, snap
+
+
+def snapshot_component_error(snap: str) -> Optional[str]:
+    """Why ``snap`` is not a valid snapshot name (the part after '@'), or None."""
+    if not isinstance(snap, str) or snap == "":
+        return "a snapshot name must not be empty"
+    if "@" in snap or "/" in snap or "#" in snap:
+        return "a snapshot name must not contain '@', '/' or '#'"
+    return _component_error(snap)
+
+
+def clones_list(value: str) -> list[str]:
+    """The ``clones`` property value (comma separated, or empty / ``-``) as a sorted list."""
+    if value in ("", "-"):
+        return []
+    return sorted(c for c in value.split(",") if c)
+
+
+def has_dependent_clones(stderr: str) -> bool:
+    return "dependent clones" in stderr or "snapshot is cloned" in stderr

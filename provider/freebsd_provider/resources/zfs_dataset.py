@@ -7,7 +7,8 @@ from typing import Any, Optional
 from .. import wire
 from ..host import zfs
 from ..hostctx import Host
-from .base import DiffResult, Failure, Resource, diff_fields, diff_map, field
+from ..ssh import SSHError
+from .base import DiffResult, Failure, PartialFailure, Resource, diff_fields, diff_map, field
 
 
 @dataclass
@@ -126,15 +127,29 @@ class ZfsDataset(Resource):
             raise RuntimeError(
                 f"dataset {name} already exists on the host; adopt it with "
                 f"`pulumi import freebsd:index:ZfsDataset <resource-name> {name}` instead of creating it")
-        props = inputs.get("properties") or {}
-        if inputs.get("origin"):
-            await host.run(zfs.clone(inputs["origin"], name, props))
-        else:
-            await host.run(zfs.create(name, props))
-        ds = await self._lookup(host, name)
+        await self._make(host, inputs)
+        try:
+            ds = await self._lookup(host, name)
+        except Exception as e:  # noqa: BLE001
+            # it was made, but we could not read it back: record it, the next run converges
+            raise PartialFailure(f"dataset {name} was created, but reading it back failed: {e}",
+                                 name, dict(inputs)) from None
         if ds is None:
             raise RuntimeError(f"zfs reported success but dataset {name} is not listed")
         return name, self._outputs(inputs, ds)
+
+    async def _make(self, host: Host, inputs: dict[str, Any]) -> None:
+        name = inputs["name"]
+        props = inputs.get("properties") or {}
+        try:
+            if inputs.get("origin"):
+                await host.run(zfs.clone(inputs["origin"], name, props))
+            else:
+                await host.run(zfs.create(name, props))
+        except SSHError as e:
+            # the connection died while zfs ran: it may or may not exist now; record it so that
+            # the next run reads the host and converges (update creates it when missing)
+            raise PartialFailure(f"connection lost while creating dataset {name}: {e}", name, dict(inputs)) from None
 
     # -- read -----------------------------------------------------------------------------
     async def read(self, ctx, resource_id: str, inputs, state):
@@ -163,6 +178,13 @@ class ZfsDataset(Resource):
     # -- update ---------------------------------------------------------------------------
     async def update(self, ctx, resource_id, olds, news, state):
         host: Host = ctx.host
+        if await self._lookup(host, resource_id) is None:
+            # a previous run failed half-way (or it was destroyed by hand since the last refresh)
+            await self._make(host, news)
+            ds = await self._lookup(host, resource_id)
+            if ds is None:
+                raise RuntimeError(f"dataset {resource_id} could not be created")
+            return self._outputs(news, ds)
         old_p = olds.get("properties") or {}
         new_p = news.get("properties") or {}
         changed = {k: v for k, v in new_p.items() if old_p.get(k) != v}

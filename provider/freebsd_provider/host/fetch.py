@@ -1,0 +1,235 @@
+"""fetch(1), tar(1) and friends for installing a FreeBSD base system into a directory.
+
+Argv builders and output parsers only. Values never enter a script's text: the few constant
+scripts take them as positional parameters ("$1", "$2").
+"""
+from __future__ import annotations
+
+import re
+from typing import Optional
+from urllib.parse import urlsplit
+
+from .common import SH, abs_path_error
+
+FETCH = "/usr/bin/fetch"
+TAR = "/usr/bin/tar"
+CP = "/bin/cp"
+MKTEMP = "/usr/bin/mktemp"
+RM = "/bin/rm"
+DEFAULT_MIRROR = "https://download.freebsd.org/releases"
+TEMP_TEMPLATE = "/tmp/pulumi-freebsd-base.XXXXXXXX"
+# Written into the tree after a successful install: proves this provider extracted it.
+MARKER = "var/db/pulumi-freebsd-base"
+
+# TARGET (uname -m) / TARGET_ARCH (uname -p) directories on download.freebsd.org/releases.
+ARCH_DIRS = {
+    "amd64": "amd64",
+    "i386": "i386",
+    "arm64": "arm64/aarch64",
+    "aarch64": "arm64/aarch64",
+    "armv7": "arm/armv7",
+    "powerpc64": "powerpc/powerpc64",
+    "powerpc64le": "powerpc/powerpc64le",
+    "riscv64": "riscv/riscv64",
+}
+
+_RELEASE_RE = re.compile(r"^\d{1,2}\.\d{1,2}-(RELEASE|ALPHA\d{1,2}|BETA\d{1,2}|RC\d{1,2}|PRERELEASE|STABLE|CURRENT)$")
+_SET_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}\.txz$")
+_HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$|^\[[0-9A-Fa-f:.]+\]$")
+_URL_PATH_RE = re.compile(r"^[A-Za-z0-9._~/%+-]*$")
+
+
+# --------------------------------------------------------------------------------------------
+# Validators
+
+
+def release_error(release: str) -> Optional[str]:
+    if not isinstance(release, str) or not _RELEASE_RE.match(release):
+        return (f"invalid release {release!r}: expected a FreeBSD release name such as "
+                f"'15.0-RELEASE', '15.0-RC1' or '15.0-BETA2'")
+    return None
+
+
+def arch_error(arch: str) -> Optional[str]:
+    if arch not in ARCH_DIRS:
+        return f"unsupported arch {arch!r}: use one of {', '.join(sorted(ARCH_DIRS))}"
+    return None
+
+
+def dist_set_error(name: str) -> Optional[str]:
+    if not isinstance(name, str) or not _SET_RE.match(name):
+        return (f"invalid distribution set {name!r}: expected a file name such as 'base.txz', "
+                f"'lib32.txz' or 'base-dbg.txz'")
+    return None
+
+
+def mirror_error(url: str) -> Optional[str]:
+    """A mirror must be a plain http(s) URL: no credentials, query, fragment or odd characters."""
+    if not isinstance(url, str) or not url:
+        return "mirror must not be empty"
+    if len(url) > 1024:
+        return "mirror URL is too long (max 1024 characters)"
+    if any(c.isspace() or c in "\"'`\\<>{}|^$;&()*!" or not c.isprintable() or not c.isascii()
+           for c in url):
+        return (f"mirror URL must not contain whitespace, quotes or shell metacharacters "
+                f"(got {url!r})")
+    try:
+        parts = urlsplit(url)
+    except ValueError as e:
+        return f"invalid mirror URL {url!r}: {e}"
+    if parts.scheme not in ("https", "http"):
+        return f"mirror must be an https:// or http:// URL (got {url!r})"
+    if "@" in parts.netloc:
+        return "mirror URL must not contain credentials (user@host)"
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        return "mirror URL must not have a query string or fragment"
+    host = parts.hostname or ""
+    if not host or not _HOST_RE.match(parts.netloc.rsplit(":", 1)[0] if not parts.netloc.startswith("[")
+                                       else parts.netloc.split("]")[0] + "]"):
+        return f"mirror URL has an invalid host (got {url!r})"
+    try:
+        parts.port
+    except ValueError:
+        return f"mirror URL has an invalid port (got {url!r})"
+    if not _URL_PATH_RE.match(parts.path) or "/../" in parts.path + "/" or "/./" in parts.path + "/":
+        return f"mirror URL has an invalid path (got {url!r})"
+    return None
+
+
+def dist_url(mirror: str, arch: str, release: str, dist: str) -> str:
+    """``MIRROR/ARCH/RELEASE/SET``, e.g. https://download.freebsd.org/releases/amd64/15.0-RELEASE/base.txz."""
+    return f"{mirror.rstrip('/')}/{ARCH_DIRS[arch]}/{release}/{dist}"
+
+
+# --------------------------------------------------------------------------------------------
+# Builders
+
+
+def make_temp_dir() -> list[str]:
+    """``mktemp -d /tmp/pulumi-freebsd-base.XXXXXXXX``: a private directory for the downloads."""
+    return [MKTEMP, "-d", TEMP_TEMPLATE]
+
+
+def fetch_to(url: str, out: str) -> list[str]:
+    """``fetch -o FILE URL``."""
+    return [FETCH, "-o", out, url]
+
+
+def extract(archive: str, dest: str) -> list[str]:
+    """``tar -xf ARCHIVE -C DEST`` (keeps permissions and file flags, as root)."""
+    return [TAR, "-xf", archive, "-C", dest]
+
+
+def remove_temp_dir(path: str) -> list[str]:
+    if not path.startswith("/tmp/pulumi-freebsd-base."):
+        raise ValueError(f"refusing to remove {path!r}: not a temp dir of this provider")
+    return [RM, "-rf", path]
+
+
+def copy_into(src: str, dest_dir: str) -> list[str]:
+    """``cp SRC DEST_DIR/`` (e.g. /etc/resolv.conf into the tree's etc)."""
+    return [CP, src, dest_dir.rstrip("/") + "/"]
+
+
+def write_marker(path: str) -> list[str]:
+    """argv writing stdin to the tree's marker file (its directory is created)."""
+    return [SH, "-c", 'set -e; mkdir -p "$1/var/db"; cat > "$1/' + MARKER + '"', "sh", path]
+
+
+def marker_text(release: str, arch: str, sets: list[str], mirror: str) -> str:
+    return f"release={release}\narch={arch}\nsets={' '.join(sets)}\nmirror={mirror}\n"
+
+
+# One read of everything refresh needs about a tree: a section per fact.
+_INSPECT = (
+    'p="$1"; '
+    'echo "#dir"; [ -d "$p" ] && echo yes || echo no; '
+    'echo "#sh"; [ -e "$p/bin/sh" ] && echo yes || echo no; '
+    'echo "#marker"; cat "$p/' + MARKER + '" 2>/dev/null; '
+    'echo "#version"; grep -m 1 "^USERLAND_VERSION=" "$p/bin/freebsd-version" 2>/dev/null; '
+    'echo "#resolv"; cmp -s /etc/resolv.conf "$p/etc/resolv.conf" && echo same || echo differ; '
+    'echo "#localtime"; cmp -s /etc/localtime "$p/etc/localtime" && echo same || echo differ; '
+    'exit 0'
+)
+
+
+def inspect(path: str) -> list[str]:
+    return [SH, "-c", _INSPECT, "sh", path]
+
+
+def parse_inspect(text: str) -> dict:
+    """→ {dir, sh: bool, marker: {k: v}, release: str|None, resolv_same, localtime_same}."""
+    sec: dict[str, list[str]] = {}
+    cur = None
+    for line in text.splitlines():
+        if line.startswith("#") and line[1:] in ("dir", "sh", "marker", "version", "resolv", "localtime"):
+            cur = line[1:]
+            sec[cur] = []
+        elif cur is not None:
+            sec[cur].append(line)
+        elif line.strip():
+            raise ValueError(f"unexpected output inspecting a base system: {line!r}")
+    marker: dict[str, str] = {}
+    for line in sec.get("marker", []):
+        k, sep, v = line.partition("=")
+        if sep:
+            marker[k.strip()] = v.strip()
+    release = None
+    for line in sec.get("version", []):
+        m = re.match(r'^USERLAND_VERSION="?([^"\s]+)"?', line)
+        if m:
+            release = m.group(1)
+    return {
+        "dir": sec.get("dir", ["no"])[:1] == ["yes"],
+        "sh": sec.get("sh", ["no"])[:1] == ["yes"],
+        "marker": marker,
+        "release": release,
+        "resolv_same": sec.get("resolv", ["differ"])[:1] == ["same"],
+        "localtime_same": sec.get("localtime", ["differ"])[:1] == ["same"],
+    }
+
+
+# Remove everything below the tree, staying on its file system (nested mounts make it fail),
+# after clearing the immutable flags base.txz sets (chflags exists on every FreeBSD).
+_WIPE = (
+    'set -e; p="$1"; [ -d "$p" ] || exit 0; '
+    'if [ -x /bin/chflags ]; then /bin/chflags -R noschg,nosunlnk "$p"; fi; '
+    'find "$p" -xdev -mindepth 1 -delete'
+)
+
+# Refused as install paths: the host's own system directories.
+_SYSTEM_TOP = frozenset({"bin", "boot", "dev", "etc", "lib", "libexec", "proc", "rescue", "sbin",
+                         "sys", "root", "net", "entropy"})
+_SYSTEM_DIRS = frozenset({
+    "/usr/bin", "/usr/sbin", "/usr/lib", "/usr/lib32", "/usr/libexec", "/usr/include",
+    "/usr/share", "/usr/local", "/usr/src", "/usr/obj", "/usr/ports", "/usr/home", "/usr/tests",
+    "/var/db", "/var/log", "/var/run", "/var/tmp", "/var/cache", "/var/mail", "/var/empty",
+    "/var/backups", "/var/spool", "/var/lib", "/home", "/tmp", "/var", "/usr",
+})
+
+
+def install_path_error(path: str) -> Optional[str]:
+    err = abs_path_error(path, "path")
+    if err:
+        return err
+    if path != "/" and path.endswith("/"):
+        return f"path must not end with '/' (got {path!r})"
+    clean = path
+    if re.search(r"[\s\"'`$\\;|&<>*?\[\]{}()]", clean):
+        return f"path must not contain whitespace, quotes or shell metacharacters (got {path!r})"
+    parts = [p for p in clean.split("/") if p]
+    if len(parts) < 2:
+        return (f"refusing path {path!r}: a base system is installed into a dedicated directory "
+                f"at least two levels deep, e.g. /jails/templates/base")
+    if parts[0] in _SYSTEM_TOP or clean in _SYSTEM_DIRS or any(
+            clean.startswith(d + "/") for d in _SYSTEM_DIRS if d.count("/") == 2 and d not in ("/usr/home", "/usr/local")):
+        return f"refusing path {path!r}: it is (inside) a system directory of the host"
+    return None
+
+
+def wipe(path: str) -> list[str]:
+    """argv deleting the tree's contents (not the directory itself), never crossing mounts."""
+    err = install_path_error(path)
+    if err:
+        raise ValueError(err)
+    return [SH, "-c", _WIPE, "sh", path.rstrip("/")]

@@ -1,0 +1,271 @@
+"""pfctl(8): argv builders, output parsers and the pf.conf text checks done before the host.
+
+pf.conf text never goes through a shell: it is written to a file with content on stdin
+(``common.write_file``) and handed to ``pfctl -f FILE``.
+"""
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from .common import SH, abs_path_error
+
+PFCTL = "/sbin/pfctl"
+PF_CONF = "/etc/pf.conf"
+# `load anchor NAME from "FILE"` may only read files in this directory (see rules_error).
+ANCHOR_DIR = "/etc/pf.anchors/"
+MAX_RULES = 256 * 1024
+
+
+# --------------------------------------------------------------------------------------------
+# Builders
+
+
+def _a(anchor: Optional[str]) -> list[str]:
+    return ["-a", anchor] if anchor else []
+
+
+def check_file(path: str, anchor: Optional[str] = None) -> list[str]:
+    """``pfctl -nf FILE``: parse only (exit 1 with ``FILE:LINE: syntax error`` lines)."""
+    return [PFCTL, *_a(anchor), "-nf", path]
+
+
+def parsed_rules(path: str, anchor: Optional[str] = None) -> list[str]:
+    """``pfctl -nvf FILE``: the file's rules as pfctl normalizes them (nothing is loaded)."""
+    return [PFCTL, *_a(anchor), "-nvf", path]
+
+
+def load(path: str, anchor: Optional[str] = None) -> list[str]:
+    """``pfctl [-a ANCHOR] -f FILE``."""
+    return [PFCTL, *_a(anchor), "-f", path]
+
+
+def enable() -> list[str]:
+    return [PFCTL, "-e"]
+
+
+def disable() -> list[str]:
+    return [PFCTL, "-d"]
+
+
+def flush(what: str, anchor: Optional[str] = None) -> list[str]:
+    """``pfctl [-a ANCHOR] -F rules|nat|Tables|states|all`` (pfctl keeps only the last -F)."""
+    return [PFCTL, *_a(anchor), "-F", what]
+
+
+def show(what: str, anchor: Optional[str] = None) -> list[str]:
+    """``pfctl [-a ANCHOR] -s rules|nat|info``."""
+    return [PFCTL, *_a(anchor), "-s", what]
+
+
+def is_already_enabled(stderr: str) -> bool:
+    return "pf already enabled" in stderr
+
+
+def is_not_enabled(stderr: str) -> bool:
+    return "pf not enabled" in stderr
+
+
+def is_not_loaded(stderr: str) -> bool:
+    """pf.ko not loaded: ``pfctl: /dev/pf: No such file or directory``."""
+    return "/dev/pf" in stderr
+
+
+# Read a file whole, or say it is absent (exit 0 either way); values only as "$1".
+_PRESENT = "__pulumi_freebsd_present__"
+_ABSENT = "__pulumi_freebsd_absent__"
+_READ_SCRIPT = f'if [ -f "$1" ]; then echo {_PRESENT}; cat "$1"; else echo {_ABSENT}; fi'
+
+
+def read_conf(path: str) -> list[str]:
+    """argv printing a marker line then the file's content, or an absent marker."""
+    return [SH, "-c", _READ_SCRIPT, "sh", path]
+
+
+def parse_read_conf(text: str) -> Optional[str]:
+    """The file's content, or None when it does not exist."""
+    head, _, rest = text.partition("\n")
+    if head == _ABSENT:
+        return None
+    if head != _PRESENT:
+        raise ValueError(f"unexpected output reading a file: {head[:80]!r}")
+    return rest
+
+
+# --------------------------------------------------------------------------------------------
+# Parsers
+
+
+def parse_status(text: str) -> bool:
+    """``pfctl -s info``: is pf enabled?"""
+    for line in text.splitlines():
+        m = re.match(r"^Status: (Enabled|Disabled)\b", line)
+        if m:
+            return m.group(1) == "Enabled"
+    raise ValueError("no 'Status:' line in pfctl -s info output")
+
+
+_NAT_WORDS = ("nat", "rdr", "binat", "no nat", "no rdr", "no binat", "nat-anchor", "rdr-anchor",
+              "binat-anchor")
+
+
+def _norm(line: str) -> str:
+    return " ".join(line.split())
+
+
+def rule_lines(text: str) -> list[str]:
+    """The rule lines of ``pfctl -s rules``/``-s nat`` output (counter lines, ``@N`` dropped)."""
+    out = []
+    for line in text.splitlines():
+        s = line.strip()
+        if not s or s.startswith("["):
+            continue
+        s = re.sub(r"^@\d+\s+", "", s)
+        out.append(_norm(s))
+    return out
+
+
+def split_parsed(text: str) -> tuple[list[str], list[str]]:
+    """``pfctl -nvf`` output → (filter lines as ``-s rules`` prints them, nat lines as ``-s nat``).
+
+    Options (``set ...``), table definitions and the bodies of inline anchors (indented, or
+    inside ``{ }``) are not part of ``-s rules``/``-s nat`` of the main ruleset and are skipped.
+    """
+    filt: list[str] = []
+    nat: list[str] = []
+    depth = 0
+    for raw in text.splitlines():
+        if not raw.strip():
+            continue
+        s = raw.strip()
+        if depth > 0 or raw[:1].isspace():
+            depth += s.count("{") - s.count("}") if s.endswith(("{", "}")) else 0
+            continue
+        if s.startswith(("set ", "table ", "Loaded ", "No ALTQ", "ALTQ ")):
+            continue
+        opens = s.endswith("{")
+        if opens:
+            s = s[:-1].rstrip()
+            depth += 1
+        line = _norm(s)
+        first2 = " ".join(line.split()[:2])
+        if line.split()[0] in _NAT_WORDS or first2 in _NAT_WORDS:
+            nat.append(line)
+        else:
+            filt.append(line)
+    return filt, nat
+
+
+# --------------------------------------------------------------------------------------------
+# Validation of declared pf.conf text (done in check, before anything runs on the host)
+
+
+_ANCHOR_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}(/[A-Za-z0-9][A-Za-z0-9_.-]{0,63}){0,7}$")
+
+
+def anchor_error(anchor: str) -> Optional[str]:
+    if not isinstance(anchor, str) or not _ANCHOR_RE.match(anchor):
+        return (f"invalid anchor name {anchor!r}: use '/'-separated components of letters, "
+                f"digits, '_', '.' and '-' (each starting with a letter or digit, at most 63 "
+                f"characters), e.g. 'jails/webserver'")
+    if any(p in (".", "..") for p in anchor.split("/")):
+        return f"invalid anchor name {anchor!r}: '.' and '..' are not allowed"
+    return None
+
+
+def path_error(path: str) -> Optional[str]:
+    err = abs_path_error(path, "path")
+    if err:
+        return err
+    if path.endswith("/"):
+        return f"path must name a file, not a directory (got {path!r})"
+    if re.search(r"[\s\"'`$\\;|&<>*?\[\]{}():]", path):
+        return f"path must not contain whitespace, quotes or shell metacharacters (got {path!r})"
+    return None
+
+
+def _strip_comments(text: str) -> list[tuple[int, str, list[str]]]:
+    """Logical lines (continuations joined) → (line no, unquoted text, quoted strings)."""
+    out = []
+    buf, quoted, start = "", [], 1
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        j = 0
+        cur_unq = ""
+        in_q = False
+        q = ""
+        while j < len(line):
+            c = line[j]
+            if in_q:
+                if c == '"':
+                    quoted.append(q)
+                    cur_unq += '""'
+                    in_q, q = False, ""
+                else:
+                    q += c
+            elif c == '"':
+                in_q = True
+            elif c == "#":
+                break
+            else:
+                cur_unq += c
+            j += 1
+        if in_q:
+            quoted.append(q)
+        buf += cur_unq
+        if buf.endswith("\\") and not in_q:
+            buf = buf[:-1] + " "
+            i += 1
+            continue
+        out.append((start, buf, quoted))
+        buf, quoted = "", []
+        i += 1
+        start = i + 1
+    return out
+
+
+_CTRL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def rules_error(text: str) -> Optional[str]:
+    """Why declared pf.conf text is refused before it reaches the host, or None.
+
+    Refused: NUL and other control characters, more than 256 KiB, shell syntax (backquotes,
+    ``$(``) which pf.conf never uses, ``include`` (it would read any file on the host) and
+    ``load anchor ... from FILE`` unless FILE is under /etc/pf.anchors/. Everything else is left
+    to ``pfctl -nf`` on the host.
+    """
+    if not isinstance(text, str):
+        return "rules must be a string"
+    if len(text) > MAX_RULES:
+        return f"rules are too long ({len(text)} characters, max {MAX_RULES})"
+    m = _CTRL_RE.search(text)
+    if m:
+        line = text.count("\n", 0, m.start()) + 1
+        return f"line {line}: control character {m.group()!r} is not allowed in pf.conf text"
+    for n, unq, quoted in _strip_comments(text):
+        if "`" in unq or "$(" in unq:
+            return (f"line {n}: shell syntax (backquotes or '$(') is not pf.conf syntax; "
+                    f"use pf macros ($name) instead")
+        words = re.findall(r"[A-Za-z_][A-Za-z0-9_-]*", unq)
+        if "include" in words:
+            return (f"line {n}: 'include' is not allowed: it would make pfctl read another file "
+                    f"on the host; put the rules in this resource's text")
+        # a macro whose value is a directive word would smuggle it in through $macro
+        if re.match(r"^\s*[A-Za-z_][A-Za-z0-9_]*\s*=", unq):
+            for q in quoted:
+                if re.search(r"(^|\s|[{,])(include|load)(\s|$)", q):
+                    return f"line {n}: a macro value must not contain 'include' or 'load'"
+        if words[:1] == ["load"] or re.search(r"(^|\s|\{)load\s+anchor\b", unq):
+            m2 = re.search(r"\bfrom\b", unq)
+            files = quoted[-1:] if quoted else []
+            if not m2 or not files:
+                return f"line {n}: 'load anchor' must name its file in double quotes"
+            f = files[0]
+            err = abs_path_error(f, "the anchor file")
+            if err or not f.startswith(ANCHOR_DIR) or f == ANCHOR_DIR:
+                return (f"line {n}: 'load anchor' may only read files under {ANCHOR_DIR} "
+                        f"(got {f!r})")
+    return None

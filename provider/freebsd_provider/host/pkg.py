@@ -1,0 +1,200 @@
+"""pkg(8) inside a jail: argv builders and output parsers (no I/O).
+
+The provider drives the jail's own pkg through jexec, exactly as the tutorial does
+(``jexec webserver env ASSUME_ALWAYS_YES=yes pkg bootstrap`` then ``jexec webserver pkg install
+-y nginx``), so the host does not need pkg at all.  Every pkg run of one jail is serialized by a
+per-jail lockf(1) lock (pkg itself fails instead of waiting when its database is locked).
+
+The read side is ONE command per jail and run (a shared fact): a constant script that prints
+``bootstrapped`` / ``not-bootstrapped`` and then ``pkg query -a`` with name, version, automatic
+flag and one line per reverse dependency.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from .common import JEXEC, SH, in_jail, locked
+
+PKG_STUB = "/usr/sbin/pkg"          # the bootstrapper in base
+PKG = "/usr/local/sbin/pkg"         # the real pkg, once bootstrapped
+ENV = "/usr/bin/env"
+YES = "ASSUME_ALWAYS_YES=yes"
+# pkg runs can be long (downloads): they get their own lock file per jail and a long timeout,
+# so they never hold up the host-wide lock used for rc.conf edits.
+LOCK_TIMEOUT = 1800
+
+BOOTSTRAPPED = "bootstrapped"
+NOT_BOOTSTRAPPED = "not-bootstrapped"
+# one line per package: name TAB version TAB automatic
+QUERY_FORMAT = "%n\\t%v\\t%a"
+# one line per (package, reverse dependency) pair
+RDEPS_FORMAT = "%n\\t%rn"
+
+_STATE_SCRIPT = (
+    'if [ -x ' + PKG + ' ]; then echo ' + BOOTSTRAPPED + '; '
+    'exec ' + PKG + ' query -a "$1"; else echo ' + NOT_BOOTSTRAPPED + '; fi'
+)
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9+._-]*$")
+_VERSION_RE = re.compile(r"^[0-9][A-Za-z0-9.+_,]*$")
+
+
+# --------------------------------------------------------------------------------------------
+# Package specs: "nginx" or "nginx-1.28.0_3,3" (pkg's own name-version form)
+
+
+def split_spec(spec: str) -> tuple[str, Optional[str]]:
+    """``nginx-1.28.0_3,3`` -> (nginx, 1.28.0_3,3); ``postgresql17-server`` -> (it, None).
+
+    As in pkg, the version is what follows the last '-' when it starts with a digit.
+    """
+    head, sep, tail = spec.rpartition("-")
+    if sep and head and tail[:1].isdigit():
+        return head, tail
+    return spec, None
+
+
+def spec_error(spec: str) -> Optional[str]:
+    if not isinstance(spec, str) or not spec:
+        return "a package must be a non-empty string such as 'nginx' or 'nginx-1.28.2,3'"
+    if len(spec) > 200:
+        return f"package spec too long ({len(spec)} > 200 characters)"
+    name, version = split_spec(spec)
+    if not _NAME_RE.match(name):
+        return (f"invalid package name {name!r}: use letters, digits and '+._-', starting with a "
+                f"letter or digit (e.g. 'nginx', 'postgresql17-server', 'p5-Foo-Bar')")
+    if version is not None and not _VERSION_RE.match(version):
+        return (f"invalid version {version!r} in {spec!r}: a version starts with a digit and "
+                f"uses letters, digits and '.+_,' (e.g. '1.28.2,3', '17.9')")
+    if name == "pkg":
+        return ("'pkg' itself is bootstrapped by JailPackage when needed; do not declare it "
+                "(deleting the resource would remove the package manager)")
+    return None
+
+
+def version_matches(pin: Optional[str], live: str) -> bool:
+    """A pinned version matches the installed one exactly, or up to pkg's port revision and
+    epoch: pin ``1.28.2`` matches ``1.28.2``, ``1.28.2_3`` and ``1.28.2,3``."""
+    if pin is None or pin == live:
+        return True
+    return live.startswith(pin) and live[len(pin):len(pin) + 1] in ("_", ",")
+
+
+# --------------------------------------------------------------------------------------------
+# argv builders
+
+
+def lockfile(jail: str) -> str:
+    return f"/var/run/pulumi-freebsd-pkg.{jail}.lock"
+
+
+def state(jail: str) -> list[str]:
+    """Read-only: bootstrap marker then ``name\\tversion\\tautomatic`` lines (one shared fact)."""
+    return in_jail(jail, [SH, "-c", _STATE_SCRIPT, "sh", QUERY_FORMAT])
+
+
+def reverse_deps(jail: str) -> list[str]:
+    """Read-only: ``name\\trdep`` lines for every installed package that others depend on."""
+    return in_jail(jail, [PKG, "query", "-a", RDEPS_FORMAT])
+
+
+def bootstrap(jail: str) -> list[str]:
+    """``jexec J env ASSUME_ALWAYS_YES=yes pkg bootstrap`` (as in the tutorial), under the lock."""
+    return locked(in_jail(jail, [ENV, YES, PKG_STUB, "bootstrap"]), lockfile(jail), LOCK_TIMEOUT)
+
+
+def install(jail: str, specs: list[str]) -> list[str]:
+    if not specs:
+        raise ValueError("nothing to install")
+    return locked(in_jail(jail, [ENV, YES, PKG, "install", "-y", *specs]), lockfile(jail), LOCK_TIMEOUT)
+
+
+def delete(jail: str, names: list[str]) -> list[str]:
+    if not names:
+        raise ValueError("nothing to delete")
+    return locked(in_jail(jail, [ENV, YES, PKG, "delete", "-y", *names]), lockfile(jail), LOCK_TIMEOUT)
+
+
+# --------------------------------------------------------------------------------------------
+# parsers
+
+
+@dataclass
+class Installed:
+    version: str
+    automatic: bool = False
+
+
+@dataclass
+class PkgState:
+    bootstrapped: bool
+    packages: dict[str, Installed] = field(default_factory=dict)
+
+
+def parse_state(text: str) -> PkgState:
+    lines = text.splitlines()
+    if not lines:
+        raise ValueError("empty output from the pkg state script")
+    head = lines[0].strip()
+    if head == NOT_BOOTSTRAPPED:
+        return PkgState(False)
+    if head != BOOTSTRAPPED:
+        raise ValueError(f"unexpected first line from the pkg state script: {head!r}")
+    out = PkgState(True)
+    for line in lines[1:]:
+        if not line.strip():
+            continue
+        parts = line.split("\t")
+        if len(parts) < 2:
+            raise ValueError(f"unexpected pkg query line: {line!r}")
+        auto = len(parts) > 2 and parts[2].strip() == "1"
+        out.packages[parts[0]] = Installed(parts[1], auto)
+    return out
+
+
+def parse_reverse_deps(text: str) -> dict[str, set[str]]:
+    """``name\\trdep`` lines -> {name: {packages that depend on it}}."""
+    out: dict[str, set[str]] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        name, sep, rdep = line.partition("\t")
+        if not sep:
+            raise ValueError(f"unexpected pkg query line: {line!r}")
+        out.setdefault(name, set()).add(rdep)
+    return out
+
+
+def removable(names: list[str], rdeps: dict[str, set[str]]) -> tuple[list[str], dict[str, list[str]]]:
+    """Split ``names`` into those that can go now and those still needed by other packages.
+
+    ``pkg delete`` without ``-f`` also removes every package that depends on the ones named;
+    the provider never lets it: a package another installed package needs (and that is not
+    being deleted too) is kept.  Returns (deletable, {kept: [needed by, ...]}).
+    """
+    going = set(names)
+    changed = True
+    kept: dict[str, list[str]] = {}
+    while changed:
+        changed = False
+        for n in sorted(going):
+            others = sorted(rdeps.get(n, set()) - going)
+            if others:
+                going.discard(n)
+                kept[n] = others
+                changed = True
+    return [n for n in names if n in going], kept
+
+
+# --------------------------------------------------------------------------------------------
+# error classification
+
+
+def is_jail_missing(stderr: str) -> bool:
+    """jexec's / pkg -j's 'jail "x" not found'."""
+    return bool(re.search(r'jail "?[^"\s]*"? not found', stderr))
+
+
+__all__ = ["JEXEC"]

@@ -1,0 +1,75 @@
+"""Faults with the real CLI: a failing command, a dropped connection mid-apply; the next up converges."""
+from __future__ import annotations
+
+import subprocess
+import time
+
+import pytest
+
+from project import Project
+
+pytestmark = [pytest.mark.e2e, pytest.mark.testbed]
+
+PROGRAM = """
+import pulumi
+import pulumi_freebsd as freebsd
+
+root = pulumi.Config().require("root")
+top = freebsd.ZfsDataset("top", name=root)
+for i in range(6):
+    freebsd.ZfsDataset(f"d{i}", name=top.name.apply(lambda n, i=i: f"{n}/d{i}"),
+                       properties={"com.example:idx": str(i)})
+"""
+
+
+def fault(testbed, *args):
+    testbed.fault(*args)
+
+
+def datasets(testbed, root):
+    r = testbed.exec("zfs", "list", "-H", "-o", "name", "-r", root, check=False)
+    return set(r.stdout.split()) if r.returncode == 0 else set()
+
+
+def test_failing_command_then_converge(tmp_path, testbed, backend):
+    p = Project.create(tmp_path, "faults", PROGRAM, "e2e-faults", backend)
+    p.init(testbed)
+    p.config("root", "zroot/faults")
+    try:
+        fault(testbed, "--fail-next", r"zfs create .*zroot/faults/d3", "--times", "1")
+        r = p.pulumi("up", "--yes", "--skip-preview", check=False)
+        assert r.returncode != 0
+        assert "injected failure" in r.stdout + r.stderr
+        got = datasets(testbed, "zroot/faults")
+        assert "zroot/faults/d3" not in got and "zroot/faults" in got
+        # what was done is recorded: the second up creates only what is missing
+        before = len(testbed.log())
+        r = p.up()
+        creates = [e["command"] for e in testbed.log()[before:] if "zfs create" in e["command"]]
+        assert len(creates) == 1 and "zroot/faults/d3" in creates[0], creates
+        p.pulumi("preview", "--expect-no-changes")
+    finally:
+        fault(testbed, "--clear")
+        p.pulumi("destroy", "--yes", "--skip-preview", check=False)
+
+
+def test_dropped_connection_mid_apply_then_converge(tmp_path, testbed, backend):
+    p = Project.create(tmp_path, "drops", PROGRAM, "e2e-drops", backend)
+    p.init(testbed)
+    p.config("root", "zroot/drops")
+    try:
+        fault(testbed, "--latency-ms", "400")
+        proc = subprocess.Popen([*p.command("up", "--yes", "--skip-preview", "--parallel", "2")],
+                                env=p.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        time.sleep(4)
+        fault(testbed, "--drop-connections")
+        out, _ = proc.communicate(timeout=300)
+        print(out)
+        fault(testbed, "--clear")
+        # whether or not that run failed, the next one converges and the one after is a no-op
+        p.up()
+        assert datasets(testbed, "zroot/drops") == {"zroot/drops"} | {f"zroot/drops/d{i}" for i in range(6)}
+        p.pulumi("preview", "--expect-no-changes")
+    finally:
+        fault(testbed, "--clear")
+        p.pulumi("destroy", "--yes", "--skip-preview", check=False)

@@ -1,0 +1,229 @@
+"""jail(8), jls(8), rc.d/jail (jails.service_jail) on a fast host root (TESTBED_ROOT)."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from freebsd_testbed import boot, hoststate, jailctx, jails, provision
+from freebsd_testbed.tools import dispatch
+
+from jail_helpers import TUTORIAL_CONF, make_base, write
+
+
+@pytest.fixture
+def host(tmp_path, monkeypatch):
+    root = str(tmp_path / "host")
+    os.makedirs(root)
+    monkeypatch.setenv("TESTBED_ROOT", root)
+    monkeypatch.delenv("TESTBED_JAIL", raising=False)
+    monkeypatch.delenv("TESTBED_HOST_VAR", raising=False)
+    provision.populate(root)
+    boot.boot()
+    return root
+
+
+@pytest.fixture
+def run(host, capfd):
+    def _run(*argv: str):
+        capfd.readouterr()
+        rc = dispatch.main(list(argv))
+        out, err = capfd.readouterr()
+        return rc, out, err
+    return _run
+
+
+@pytest.fixture
+def svc(host, capfd):
+    def _svc(*args: str):
+        capfd.readouterr()
+        rc = jails.service_jail(list(args))
+        out, err = capfd.readouterr()
+        return rc, out, err
+    return _svc
+
+
+@pytest.fixture
+def tutorial(host, run):
+    make_base(host, "/jails/containers/webserver")
+    make_base(host, "/jails/containers/database")
+    write(host, "/etc/jail.conf", TUTORIAL_CONF)
+    assert run("kldload", "if_epair")[0] == 0
+    assert run("ifconfig", "bridge0", "create")[0] == 0
+    return host
+
+
+def _names():
+    with hoststate.locked(write=False) as st:
+        return [j["name"] for j in jailctx.running_jails(st)]
+
+
+def test_service_jail_needs_jail_enable(tutorial, svc):
+    rc, out, err = svc("start")
+    assert rc == 0
+    assert out == ("Cannot 'start' jail. Set jail_enable to YES in /etc/rc.conf or use "
+                   "'onestart' instead of 'start'.\n")
+    assert _names() == []
+
+
+def test_tutorial_start_jls_stop(tutorial, run, svc):
+    assert run("sysrc", "jail_enable=YES")[0] == 0
+    assert run("sysrc", "jail_parallel_start=YES")[0] == 0
+    rc, out, err = svc("start")
+    assert (rc, out) == (0, "Starting jails: webserver database.\n"), err
+    rc, out, _ = run("jls")
+    assert out.splitlines() == [
+        "   JID  IP Address      Hostname                      Path",
+        "     1                  webserver                     /jails/containers/webserver",
+        "     2                  database                      /jails/containers/database"]
+    rc, out, _ = run("jls", "-h", "jid", "name", "host.hostname", "path", "vnet")
+    assert out == ("jid name host.hostname path vnet\n"
+                   "1 webserver webserver /jails/containers/webserver new\n"
+                   "2 database database /jails/containers/database new\n")
+    rc, out, _ = run("jls", "--libxo", "json")
+    doc = json.loads(out)
+    assert doc["__version"] == "2"
+    assert doc["jail-information"]["jail"][0] == {
+        "jid": 1, "ipv4": "", "hostname": "webserver", "path": "/jails/containers/webserver"}
+    rc, out, _ = run("jls", "-j", "database", "sysvshm", "allow.raw_sockets", "devfs_ruleset")
+    assert out == "new true 4\n"
+    # exec.start ran inside the jail: consolelog on the host, the jail's own interface
+    log = open(os.path.join(tutorial, "var/log/jail_webserver_console.log")).read()
+    assert "add net default: gateway 192.168.1.1" in log or "route" in log or log
+    from freebsd_testbed import net
+    with hoststate.locked(write=False) as st:
+        assert "epair1b" in net.vnets(st)["webserver"]["ifaces"]
+        assert "epair1b" not in net.vnets(st)["host"]["ifaces"]
+        procs = jailctx.procs_list(st, "webserver")
+        assert [p["command"] for p in procs] == ["/usr/sbin/syslogd -s", "/usr/sbin/cron -s"]
+    # stop one
+    rc, out, err = svc("stop", "webserver")
+    assert (rc, out) == (0, "Stopping jails: webserver.\n"), err
+    assert _names() == ["database"]
+    with hoststate.locked(write=False) as st:
+        assert "epair1a" not in net.vnets(st)["host"]["ifaces"]   # poststop destroyed it
+        assert "webserver" not in net.vnets(st)
+        assert jailctx.procs_list(st, "webserver") == []
+    rc, out, err = svc("stop")
+    assert (rc, out) == (0, "Stopping jails: database.\n")
+    rc, out, _ = run("jls")
+    assert out == "   JID  IP Address      Hostname                      Path\n"
+
+
+def test_start_failure_exits_zero(tutorial, run, svc):
+    run("sysrc", "jail_enable=YES")
+    assert run("ifconfig", "epair1", "create")[0] == 0   # stale epair1
+    rc, out, err = svc("start", "webserver", "database")
+    assert rc == 0
+    lines = out.splitlines()
+    assert lines[0] == 'Starting jails: cannot start jail  "webserver": '
+    assert lines[1].startswith("ifconfig: ")      # the net model's error text
+    assert lines[2:] == ["jail: webserver: /sbin/ifconfig epair1 create up: failed",
+                         " database."]
+    assert _names() == ["database"]
+    assert run("jls", "-j", "webserver", "jid")[0] == 1
+
+
+def test_jail_c_r_messages(tutorial, run):
+    rc, out, err = run("jail", "-c", "webserver")
+    assert (rc, out, err) == (0, "epair1a\nwebserver: created\n", "")
+    rc, out, err = run("jail", "-c", "webserver")
+    assert (rc, err) == (1, 'jail: "webserver" already exists\n')
+    rc, out, err = run("jail", "-r", "webserver")
+    assert (rc, out, err) == (0, "webserver: removed\n", ""), err
+    rc, out, err = run("jail", "-r", "webserver")
+    assert (rc, err) == (1, 'jail: "webserver" not found\n')
+    rc, out, err = run("jail", "-c", "nosuch")
+    assert (rc, err) == (1, 'jail: "nosuch" not found\n')
+    # jids increase monotonically
+    run("jail", "-c", "database")
+    assert run("jls", "-j", "database", "jid")[1] == "2\n"
+
+
+def test_missing_path(host, run):
+    write(host, "/etc/jail.conf", 'x { path = "/jails/x"; persist; }\n')
+    rc, out, err = run("jail", "-c", "x")
+    assert (rc, err) == (1, "jail: x: path /jails/x: No such file or directory\n")
+
+
+def test_jail_conf_d_lookup_and_verbose(host, run, svc):
+    make_base(host, "/jails/w")
+    write(host, "/etc/jail.conf.d/w.conf",
+          'w { path = "/jails/w"; host.hostname = "w.example"; persist; ip4.addr = 10.0.0.5;'
+          ' exec.poststart = "/usr/bin/true"; }\n')
+    run("sysrc", "jail_enable=YES", "jail_list=w")
+    rc, out, err = svc("start")
+    assert (rc, out) == (0, "Starting jails: w.\n"), err
+    rc, out, _ = run("jls")
+    assert out.splitlines()[1] == \
+        "     1  10.0.0.5        w.example                     /jails/w"
+    assert open(os.path.join(host, "var/run/jail_w.id")).read() == "1\n"
+    rc, out, _ = run("jls", "-v")
+    assert out.splitlines()[4:] == ["     1  w.example                     /jails/w",
+                                    "        w                             ACTIVE",
+                                    "        2", "        10.0.0.5"]
+    rc, out, _ = run("jls", "-N")
+    assert out.splitlines()[1].startswith(" w               10.0.0.5")
+    rc, out, _ = run("jls", "-n", "-j", "w")
+    assert "host.hostname=w.example" in out.split() and "persist" in out.split()
+    rc, out, _ = svc("status")
+    assert rc == 0 and "w.example" in out
+
+
+def test_prestart_runs_commands_verbose(host, run, capfd):
+    make_base(host, "/jails/v")
+    write(host, "/etc/jail.conf",
+          'v { path = "/jails/v"; persist; exec.prestart = "echo pre $name"; '
+          'exec.poststop = "echo post"; }\n')
+    rc, out, err = run("jail", "-v", "-c", "v")
+    assert rc == 0
+    assert out == "v: run command: /bin/sh -c echo pre $name\npre v\nv: created\n" or \
+        "pre v" in out
+    rc, out, err = run("jail", "-r", "v")
+    assert out == "v: removed\npost\n"
+
+
+def test_jail_i_and_cmdline(host, run):
+    make_base(host, "/jails/c")
+    rc, out, err = run("jail", "-i", "-c", "name=c", "path=/jails/c", "persist",
+                       "host.hostname=c.local")
+    assert (rc, out, err) == (0, "1\n", "")
+    assert run("jls", "-j", "c", "host.hostname")[1] == "c.local\n"
+    rc, out, err = run("jail", "-m", "name=c", "host.hostname=c2")
+    assert (rc, out) == (0, "c: updated\n")
+    assert run("jls", "-j", "1", "host.hostname")[1] == "c2\n"
+    rc, out, err = run("jail", "-R", "c")
+    assert out == "c: removed\n"
+    rc, out, err = run("jls", "-j", "c")
+    assert (rc, err) == (1, 'jls: jail "c" not found\n')
+
+
+def test_bad_param_and_bool(host, run):
+    write(host, "/etc/jail.conf", 'a { path = "/"; allow.foo; }\n'
+                                  'b { path = "/"; exec.clean = maybe; }\n')
+    assert run("jail", "-c", "a")[2] == "jail: a: unknown parameter: allow.foo\n"
+    assert run("jail", "-c", "b")[2] == 'jail: b: exec.clean: unknown boolean value "maybe"\n'
+
+
+def test_restart_and_onestart(tutorial, run, svc):
+    rc, out, _ = svc("onestart", "webserver")
+    assert out == "Starting jails: webserver.\n"
+    rc, out, _ = svc("onerestart", "webserver")
+    assert out == "Stopping jails: webserver.\nStarting jails: webserver.\n"
+    with hoststate.locked(write=False) as st:
+        assert jailctx.jail_info(st, "webserver")["jid"] == 2
+    rc, out, _ = svc("onestop", "webserver")
+    assert out == "Stopping jails: webserver.\n"
+    rc, out, _ = svc("onestop", "webserver")
+    assert out == "Stopping jails:.\n"
+
+
+def test_boot_starts_enabled_jails(tutorial, run):
+    run("sysrc", "jail_enable=YES", "jail_list=webserver")
+    run("sysrc", "-f", "/boot/loader.conf", "if_epair_load=YES")
+    write(tutorial, "/etc/rc.conf.local", 'cloned_interfaces="bridge0"\n')
+    boot.boot()
+    assert _names() == ["webserver"]
+    with hoststate.locked(write=False) as st:
+        assert any(p["command"] == "/sbin/init" for p in jailctx.procs_list(st))
