@@ -36,7 +36,7 @@ from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2, prov
 from . import VERSION, config as cfgmod, wire
 from .hostctx import Host
 from .resources import RESOURCES
-from .resources.base import DiffResult, Failure, PartialFailure, Resource
+from .resources.base import DiffResult, Failure, PartialFailure, Resource, clamp
 from .schema import render as render_schema
 from .ssh import CommandError, Connection, SSHError
 
@@ -185,7 +185,8 @@ class FreeBSDServicer(ProviderServicer):
         inputs, failures = cfgmod.check(news)
         return provider_pb2.CheckResponse(
             inputs=wire.encode(inputs),
-            failures=[provider_pb2.CheckFailure(property=f.property, reason=self.scrub(f.reason)) for f in failures])
+            failures=[provider_pb2.CheckFailure(property=clamp(f.property, 120), reason=clamp(self.scrub(f.reason)))
+                      for f in failures])
 
     async def DiffConfig(self, request, context):
         olds, news = self._decode(request.olds), self._decode(request.news)
@@ -231,7 +232,8 @@ class FreeBSDServicer(ProviderServicer):
                 failures = [Failure("", f"validation failed: {e}")]
         return provider_pb2.CheckResponse(
             inputs=wire.encode(inputs),
-            failures=[provider_pb2.CheckFailure(property=f.property, reason=self.scrub(f.reason)) for f in failures])
+            failures=[provider_pb2.CheckFailure(property=clamp(f.property, 120), reason=clamp(self.scrub(f.reason)))
+                      for f in failures])
 
     async def Diff(self, request, context):
         r = self._resource(request.urn, request.type)

@@ -172,6 +172,19 @@ def type_error(tp, value: Any, path: str) -> Optional[str]:
 # Results
 
 
+def show(value: Any, limit: int = 60) -> str:
+    """A value for an error message: repr'd (control characters visible) and cut to ``limit``."""
+    r = repr(value)
+    return r if len(r) <= limit else r[: limit - 5] + "...'" + f" ({len(value)} chars)" if isinstance(value, str) else r[:limit]
+
+
+def clamp(message: str, limit: int = 500) -> str:
+    """Keep messages readable whatever a value's size: cut the middle of an overlong one."""
+    if len(message) <= limit:
+        return message
+    return message[: limit // 2] + " [...] " + message[-limit // 2:]
+
+
 class InputError(Exception):
     """A property failed validation: becomes a CheckFailure."""
 
@@ -229,6 +242,9 @@ class Resource:
     Args: ClassVar[type]
     State: ClassVar[Optional[type]] = None
     import_id: ClassVar[str] = "the resource's name"
+    # A valid set of inputs (wire names), used in docs and by the hostile-input tests, which push
+    # every hostile string through every string input starting from this example.
+    example: ClassVar[dict[str, Any]] = {}
 
     # -- helpers on field metadata --------------------------------------------------------
     @classmethod

@@ -65,6 +65,7 @@ class Sysrc(Resource):
     Args = SysrcArgs
     State = SysrcState
     import_id = "`FILE:NAME` or `JAIL:FILE:NAME`, e.g. `/etc/rc.conf:sshd_enable`"
+    example = {"name": "nginx_enable", "value": "YES", "file": "/etc/rc.conf", "jail": "webserver"}
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:
         f: list[Failure] = []

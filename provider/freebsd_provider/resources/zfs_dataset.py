@@ -54,6 +54,8 @@ class ZfsDataset(Resource):
     Args = ZfsDatasetArgs
     State = ZfsDatasetState
     import_id = "the dataset name, e.g. `zroot/jails/containers/webserver`"
+    example = {"name": "zroot/jails/containers/webserver", "properties": {"com.example:role": "web"},
+               "origin": "zroot/jails/templates/base@15.0-RELEASE"}
 
     FACT = zfs.get_all()
 
