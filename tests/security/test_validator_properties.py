@@ -1,0 +1,66 @@
+"""Property-based tests of the validators and of the one quoting point."""
+from __future__ import annotations
+
+import shlex
+
+from hypothesis import given, settings, strategies as st
+
+from freebsd_provider.host import common, sysrc, zfs
+from freebsd_provider.ssh import join_argv
+
+METACHARS = set(";|&$`<>\\\"'()*?[]{}!~#\n\r\t\x00 ")
+anytext = st.text(max_size=80)
+
+
+@settings(max_examples=400)
+@given(st.lists(st.text(min_size=1, max_size=30).filter(lambda s: "\x00" not in s), min_size=1, max_size=6))
+def test_join_argv_round_trips_through_sh_word_splitting(argv):
+    assert shlex.split(join_argv(argv)) == argv
+
+
+@settings(max_examples=400)
+@given(anytext)
+def test_accepted_jail_names_are_inert(name):
+    if common.jail_name_error(name) is None:
+        assert not (set(name) & METACHARS) and not name.startswith("-") and not name.isdigit()
+        assert len(name) <= 63 and name.isascii()
+
+
+@settings(max_examples=400)
+@given(anytext)
+def test_accepted_interface_names_are_inert(name):
+    if common.interface_name_error(name) is None:
+        assert name.isascii() and name.isalnum() and name[0].isalpha() and len(name) <= 15
+
+
+@settings(max_examples=400)
+@given(anytext)
+def test_accepted_paths_are_absolute_and_plain(path):
+    if common.abs_path_error(path) is None:
+        assert path.startswith("/") and "\n" not in path and "\x00" not in path
+        assert ".." not in path.split("/")
+
+
+@settings(max_examples=400)
+@given(anytext)
+def test_accepted_sysrc_names_and_values(text):
+    if sysrc.name_error(text) is None:
+        assert text.replace("_", "").isalnum() and not text[0].isdigit()
+    if sysrc.value_error(text) is None:
+        assert not (set(text) & set('\x00\n\r"\\`$'))
+
+
+@settings(max_examples=400)
+@given(anytext)
+def test_accepted_zfs_names(text):
+    name = "zroot/" + text
+    if zfs.dataset_name_error(name) is None:
+        assert not (set(text) & (METACHARS - {" "})) and "@" not in text and not text.endswith("/")
+        assert all(p not in (".", "..", "") for p in text.split("/"))
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=40), st.text(max_size=40))
+def test_accepted_zfs_property_values_have_no_line_breaks(prop, value):
+    if zfs.property_name_error(prop) is None and zfs.property_value_error(prop, value) is None:
+        assert "\n" not in value and "\t" not in value and "\x00" not in value
