@@ -187,3 +187,55 @@ def test_config_validation():
         assert all("xxxxxxxxxx" not in r for _, r in failures)
     finally:
         c.close()
+
+
+OTHER_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
+
+
+def _known_hosts_client(testbed, tmp_path, line):
+    kh = tmp_path / "known_hosts"
+    kh.write_text(line + "\n")
+    c = ProviderClient()
+    cfg = testbed.provider_config()
+    del cfg["hostKey"]
+    cfg["knownHostsFile"] = str(kh)
+    cfg["privateKey"] = wire.Secret(cfg["privateKey"])
+    c.configure(**cfg)
+    return c
+
+
+def test_known_hosts_file_accepts_the_listed_key(testbed, tmp_path):
+    port = testbed.info["port"]
+    c = _known_hosts_client(testbed, tmp_path, f"[127.0.0.1]:{port} {testbed.info['host_key']}")
+    try:
+        _, state, inputs = c.read(T, "root", "zroot")
+        assert inputs["name"] == "zroot"
+    finally:
+        c.close()
+
+
+def test_known_hosts_file_without_the_host_is_refused(testbed, tmp_path):
+    before = len(testbed.log())
+    c = _known_hosts_client(testbed, tmp_path, f"[127.0.0.1]:1 {testbed.info['host_key']}")
+    try:
+        with pytest.raises(grpc.RpcError) as e:
+            c.read(T, "root", "zroot")
+        assert "is not in" in e.value.details() and "SHA256:" in e.value.details()
+    finally:
+        c.close()
+    assert len(testbed.log()) == before  # nothing ran
+
+
+def test_rotated_key_in_known_hosts_is_refused(testbed, tmp_path):
+    """The host now shows another key than the one recorded: refused, with both fingerprints."""
+    before = len(testbed.log())
+    port = testbed.info["port"]
+    c = _known_hosts_client(testbed, tmp_path, f"[127.0.0.1]:{port} {OTHER_KEY}")
+    try:
+        with pytest.raises(grpc.RpcError) as e:
+            c.read(T, "root", "zroot")
+        msg = e.value.details()
+        assert "host key mismatch" in msg and msg.count("SHA256:") >= 2 and "rotated" in msg
+    finally:
+        c.close()
+    assert len(testbed.log()) == before
