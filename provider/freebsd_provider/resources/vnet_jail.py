@@ -1,0 +1,486 @@
+"""VnetJail: a VNET jail on a bridge through an epair, rendered to /etc/jail.conf.d/NAME.conf."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from .. import wire
+from ..host import common, cpuset, ifconfig, jail, rctl
+from ..hostctx import Host
+from ..ssh import CommandError
+from .base import UPDATE, DiffResult, Failure, PartialFailure, PropDiff, Resource, diff_fields, field
+from .sysrc import read_vars
+
+
+@dataclass
+class JailExecHooks:
+    """Extra commands around the jail's start and stop, each an argv list (rendered with /bin/sh
+    quoting into jail.conf strings; they run on the host, with exec.clean's minimal environment
+    plus JID, JNAME and JPATH)."""
+    prestart: list[list[str]] = field("exec.prestart commands (after the epair is created and bridged).",
+                                      default_factory=list)
+    poststart: list[list[str]] = field("exec.poststart commands.", default_factory=list)
+    prestop: list[list[str]] = field("exec.prestop commands.", default_factory=list)
+    poststop: list[list[str]] = field("exec.poststop commands (after the epair is destroyed).",
+                                      default_factory=list)
+
+
+RESTART = "restarts the jail (its conf file changes)"
+
+
+@dataclass
+class VnetJailArgs:
+    name: str = field("Jail name (also the conf file /etc/jail.conf.d/NAME.conf and the jail_list word). "
+                      "Changing it replaces the jail.", replace=True)
+    path: str = field("Root directory of the jail, usually a ZfsDataset's mountpoint holding a base "
+                      "system. Changing it " + RESTART + "; the jail is not replaced.")
+    bridge: str = field("Host bridge the jail's epair joins (`bridgeN`, e.g. a Bridge resource's name). "
+                        "Changing it " + RESTART + ".")
+    hostname: Optional[str] = field("host.hostname (default: the jail name). Changing it " + RESTART + ".",
+                                    default=None)
+    epair: Optional[str] = field(
+        "The epair to use, `epairN` (or just `N`). Unset: the lowest free unit is allocated on the host "
+        "under a host-side lock (not used by any interface nor any conf file in /etc/jail.conf.d), so "
+        "parallel creates never collide; the allocation then stays. Setting a different one " + RESTART + ".",
+        default=None)
+    addresses: list[str] = field("Addresses of the jail's end (epairNb) as CIDRs, e.g. "
+                                 "`[\"192.168.1.201/24\"]`. Changing them " + RESTART + ".",
+                                 default_factory=list)
+    default_router: Optional[str] = field("Default gateway inside the jail (`route add default IP`). "
+                                          "Changing it " + RESTART + ".", default=None)
+    sysvipc: str = field("SysV IPC (sysvshm, sysvmsg, sysvsem): `new` (own namespace, e.g. for PostgreSQL), "
+                         "`inherit` or `disable` (default). Changing it " + RESTART + ".", default="disable")
+    allow: list[str] = field("Permissions to grant, without `allow.`: e.g. `[\"raw_sockets\"]` renders "
+                             "`allow.raw_sockets;`. Changing them " + RESTART + ".", default_factory=list)
+    devfs_ruleset: Optional[int] = field("devfs_ruleset for the jail's /dev (e.g. 5, devfsrules_jail_vnet); "
+                                         "unset: jail(8)'s default (4). Changing it " + RESTART + ".",
+                                         default=None)
+    parameters: dict[str, str] = field("Other jail parameters, e.g. `{\"enforce_statfs\": \"1\"}`; names "
+                                       "`^[a-z][a-z0-9_.]*$`, values without quotes, backslashes or "
+                                       "newlines. Changing them " + RESTART + ".", default_factory=dict)
+    exec_hooks: Optional[JailExecHooks] = field("Extra exec.prestart/poststart/prestop/poststop commands "
+                                                "(argv lists). Changing them " + RESTART + ".", default=None)
+    start_at_boot: bool = field("Start the jail at boot: `jail_enable=YES` and the jail in `jail_list` "
+                                "(word-level, shared with other jails). Delete removes the word, and "
+                                "restores jail_enable when this provider set it and no jail is left in "
+                                "jail_list. Changed in place.", default=True)
+    cpuset: Optional[str] = field("CPUs the jail may use (`cpuset -l LIST -j JID` after each start), e.g. "
+                                  "`0-1`. Changed in place, without a restart.", default=None)
+    rctl: list[str] = field("Resource limits as rctl rules without the subject, e.g. "
+                            "`[\"memoryuse:deny=512M\"]` (`rctl -a jail:NAME:RULE`). Needs "
+                            "kern.racct.enable=1 in /boot/loader.conf and a reboot. Changed in place.",
+                            default_factory=list)
+    running: bool = field("Whether the jail runs (`service jail onestart|onestop NAME`, verified with jls). "
+                          "Changed in place.", default=True)
+
+
+@dataclass
+class VnetJailState:
+    jid: Optional[int] = field("The running jail's JID (unset while stopped).", default=None)
+    host_epair: str = field("The epair end on the host, a member of the bridge (epairNa).", default="")
+    jail_epair: str = field("The epair end inside the jail (epairNb).", default="")
+    conf_file: str = field("The jail's conf file, /etc/jail.conf.d/NAME.conf.", default="")
+
+
+RESTART_FIELDS = ("hostname", "path", "bridge", "addresses", "defaultRouter", "sysvipc", "allow",
+                  "devfsRuleset", "parameters", "execHooks")
+UNPARSED = "pulumi.conf_edited_by_hand"
+
+
+def _hooks(inputs: dict[str, Any]) -> dict[str, list[list[str]]]:
+    h = inputs.get("execHooks") or {}
+    return {k: list(h.get(k) or []) for k in jail.HOOK_KINDS if h.get(k)}
+
+
+def spec_of(inputs: dict[str, Any], unit: Any) -> jail.JailSpec:
+    return jail.JailSpec(
+        name=inputs["name"], path=inputs["path"], bridge=inputs["bridge"], unit=unit,
+        hostname=inputs.get("hostname"), addresses=list(inputs.get("addresses") or []),
+        default_router=inputs.get("defaultRouter"), sysvipc=inputs.get("sysvipc") or "disable",
+        allow=list(inputs.get("allow") or []), devfs_ruleset=inputs.get("devfsRuleset"),
+        parameters=dict(inputs.get("parameters") or {}), hooks=_hooks(inputs))
+
+
+def inputs_of(spec: jail.JailSpec) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": spec.name, "path": spec.path, "bridge": spec.bridge, "hostname": spec.hostname,
+        "epair": f"epair{spec.unit}", "addresses": spec.addresses, "defaultRouter": spec.default_router,
+        "sysvipc": spec.sysvipc, "allow": spec.allow, "devfsRuleset": spec.devfs_ruleset,
+        "parameters": spec.parameters,
+    }
+    if spec.hooks:
+        out["execHooks"] = {k: spec.hooks.get(k, []) for k in jail.HOOK_KINDS}
+    return out
+
+
+class VnetJail(Resource):
+    token = "freebsd:index:VnetJail"
+    description = (
+        "A VNET jail in the style of the FreeBSD 15 tutorial: /etc/jail.conf.d/NAME.conf with `vnet`, "
+        "an epair whose `a` end joins a bridge (exec.prestart) and whose `b` end moves into the jail "
+        "with its addresses and default route (exec.start), destroyed on stop (exec.poststop). Started "
+        "with `service jail onestart NAME` and verified with jls (rc.d/jail exits 0 even on failure). "
+        "Changes to the conf file restart the jail; cpuset, rctl, startAtBoot and running change in "
+        "place; a new name replaces it. Import ID: the jail name."
+    )
+    Args = VnetJailArgs
+    State = VnetJailState
+    import_id = "the jail name, e.g. `webserver`"
+
+    # -- check ----------------------------------------------------------------------------
+    def validate(self, inputs: dict[str, Any]) -> list[Failure]:
+        f: list[Failure] = []
+
+        def known(v):
+            return v is not None and not wire.is_unknown(v)
+
+        name = inputs.get("name")
+        if known(name):
+            err = common.jail_name_error(name)
+            if err:
+                f.append(Failure("name", err))
+        if known(inputs.get("hostname")):
+            h = inputs["hostname"]
+            if not isinstance(h, str) or not h or len(h) > 255 or \
+                    not all(c.isalnum() or c in "-." for c in h) or h.startswith(("-", ".")):
+                f.append(Failure("hostname", f"invalid hostname {h!r}: letters, digits, '-' and '.' only"))
+        if known(inputs.get("path")):
+            err = common.abs_path_error(inputs["path"]) or jail.text_error(inputs["path"], "path")
+            if not err and inputs["path"].rstrip("/") == "":
+                err = "path must not be / (a VNET jail needs its own root)"
+            if not err and any(c in inputs["path"] for c in "\"'\\$ "):
+                err = "path must not contain quotes, backslashes, '$' or spaces"
+            if err:
+                f.append(Failure("path", err))
+        if known(inputs.get("bridge")):
+            err = ifconfig.bridge_name_error(inputs["bridge"])
+            if err:
+                f.append(Failure("bridge", err))
+        if known(inputs.get("epair")) and jail.parse_unit(inputs["epair"]) is None:
+            f.append(Failure("epair", f"invalid epair {inputs['epair']!r}: expected epairN (e.g. epair1) or N"))
+        addrs = inputs.get("addresses")
+        if isinstance(addrs, list):
+            for i, a in enumerate(addrs):
+                if known(a):
+                    err = ifconfig.cidr_error(a)
+                    if not err and a in addrs[:i]:
+                        err = f"{a} is listed twice"
+                    if err:
+                        f.append(Failure(f"addresses[{i}]", err))
+        if known(inputs.get("defaultRouter")):
+            err = ifconfig.ip_error(inputs["defaultRouter"], "defaultRouter")
+            if err:
+                f.append(Failure("defaultRouter", err))
+        if known(inputs.get("sysvipc")) and inputs["sysvipc"] not in jail.SYSVIPC:
+            f.append(Failure("sysvipc", f"sysvipc must be one of new, inherit, disable (got {inputs['sysvipc']!r})"))
+        allow = inputs.get("allow")
+        if isinstance(allow, list):
+            for i, a in enumerate(allow):
+                if known(a):
+                    err = jail.allow_error(a)
+                    if not err and a in allow[:i]:
+                        err = f"{a} is listed twice"
+                    if err:
+                        f.append(Failure(f"allow[{i}]", err))
+        dr = inputs.get("devfsRuleset")
+        if known(dr) and (not isinstance(dr, int) or not 0 <= dr <= 65535):
+            f.append(Failure("devfsRuleset", "devfsRuleset must be an integer between 0 and 65535"))
+        params = inputs.get("parameters")
+        if isinstance(params, dict):
+            for k, v in params.items():
+                err = jail.param_name_error(k)
+                if not err and known(v):
+                    err = jail.param_value_error(k, v)
+                if err:
+                    f.append(Failure(f"parameters.{k}", err))
+        hooks = inputs.get("execHooks")
+        if isinstance(hooks, dict):
+            for kind in jail.HOOK_KINDS:
+                lst = hooks.get(kind)
+                if not isinstance(lst, list):
+                    continue
+                for i, argv in enumerate(lst):
+                    if wire.contains_unknown(argv):
+                        continue
+                    err = jail.hook_error(argv, f"execHooks.{kind}[{i}]")
+                    if err:
+                        f.append(Failure(f"execHooks.{kind}[{i}]", err))
+        if known(inputs.get("cpuset")):
+            err = cpuset.list_error(inputs["cpuset"])
+            if err:
+                f.append(Failure("cpuset", err))
+        rules = inputs.get("rctl")
+        if isinstance(rules, list):
+            for i, r in enumerate(rules):
+                if known(r):
+                    err = rctl.rule_error(r)
+                    if not err and rctl.filter_of(rctl.normalize(r)) in \
+                            [rctl.filter_of(rctl.normalize(x)) for x in rules[:i] if known(x) and not rctl.rule_error(x)]:
+                        err = f"a rule for {rctl.filter_of(r)} is listed twice"
+                    if err:
+                        f.append(Failure(f"rctl[{i}]", err))
+        return f
+
+    # -- diff -----------------------------------------------------------------------------
+    def diff(self, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        res = diff_fields(self.input_fields(), olds, news, skip=("epair",))
+        o_ep, n_ep = olds.get("epair"), news.get("epair")
+        if wire.is_unknown(n_ep):
+            res.changes["epair"] = PropDiff(UPDATE, False, "unknown until apply; may restart the jail")
+        elif n_ep is not None and (o_ep is None or jail.parse_unit(o_ep) != jail.parse_unit(n_ep)):
+            res.changes["epair"] = PropDiff(UPDATE if o_ep is not None else "add", False,
+                                            "a different epair " + RESTART)
+        running = news.get("running", True)
+        for k, d in res.changes.items():
+            if k in RESTART_FIELDS:
+                d.why = RESTART if running else "rewrites the conf file (the jail is not running)"
+            elif k in ("cpuset", "rctl", "startAtBoot"):
+                d.why = "applied in place, without restarting the jail"
+            elif k == "running":
+                d.why = "starts the jail" if running else "stops the jail"
+            elif k == "name":
+                d.why = "a new name is a new jail: the old one is stopped and removed first"
+        return res
+
+    # -- facts ----------------------------------------------------------------------------
+    async def _jls(self, host: Host) -> dict[str, dict[str, Any]]:
+        r = await host.fact(jail.jls_fact())
+        return jail.parse_jls(r.stdout)
+
+    async def _confs(self, host: Host) -> dict[str, str]:
+        return jail.parse_confs((await host.fact(jail.read_confs())).stdout)
+
+    async def _ifaces(self, host: Host) -> dict[str, ifconfig.Interface]:
+        return ifconfig.parse_all((await host.fact(ifconfig.list_all())).stdout)
+
+    async def _jid(self, host: Host, name: str) -> Optional[int]:
+        j = (await self._jls(host)).get(name)
+        if j is None:
+            return None
+        try:
+            return int(j.get("jid"))
+        except (TypeError, ValueError):
+            return None
+
+    # -- host steps -----------------------------------------------------------------------
+    async def _write_conf(self, host: Host, inputs: dict[str, Any], unit: Optional[int]) -> int:
+        text = jail.render_conf(spec_of(inputs, jail.UNIT_PLACEHOLDER))
+        r = await host.run(jail.allocate_and_write(inputs["name"], unit), stdin=text)
+        return int(r.stdout.strip().splitlines()[-1])
+
+    async def _start(self, host: Host, name: str, unit: int) -> int:
+        r = await host.run(jail.service("start", name))
+        failed = jail.start_failed(r.stdout + r.stderr, name)
+        jid = await self._jid(host, name)
+        if jid is not None and not failed:
+            return jid
+        log = (await host.run(jail.tail_file(jail.consolelog_path(name)), mutates=False)).stdout.strip()
+        # a failed start can leave the epair behind (the next start's `ifconfig epairN create` would fail)
+        if jid is None and f"epair{unit}a" in await self._ifaces(host):
+            await host.run(ifconfig.destroy(f"epair{unit}a"), check=False)
+        msg = f"jail {name} did not start"
+        if failed:
+            msg += f": {failed}"
+        if log:
+            msg += f"\nlast lines of {jail.consolelog_path(name)}:\n{log}"
+        raise RuntimeError(msg)
+
+    async def _stop(self, host: Host, name: str, unit: Optional[int]) -> None:
+        if name not in await self._jls(host):
+            return
+        r = await host.run(jail.service("stop", name))
+        if name in await self._jls(host):
+            raise RuntimeError(f"jail {name} is still running after `service jail onestop {name}`:\n"
+                               f"{(r.stdout + r.stderr).strip()}")
+        if unit is not None and f"epair{unit}a" in await self._ifaces(host):
+            await host.log(f"exec.poststop left epair{unit}a behind: destroying it", "warning")
+            await host.run(ifconfig.destroy(f"epair{unit}a"), check=False)
+
+    async def _apply_cpuset(self, host: Host, jid: Optional[int], cpus: Optional[str]) -> None:
+        if jid is not None:
+            await host.run(cpuset.set_jail(jid, cpus or "all"))
+
+    async def _apply_rctl(self, host: Host, name: str, old: list[str], new: list[str]) -> None:
+        want = {rctl.normalize(r) for r in new}
+        have = {rctl.normalize(r) for r in old}
+        try:
+            for r in sorted(have - want):
+                await host.run(rctl.remove(name, rctl.filter_of(r)))
+            for r in sorted(want - have):
+                await host.run(rctl.add(name, r))
+        except CommandError as e:
+            if rctl.is_disabled(e.result.stderr):
+                raise RuntimeError(f"rctl: {e.result.stderr.strip()}\n{rctl.DISABLED_HINT}") from None
+            raise
+
+    def _outputs(self, inputs: dict[str, Any], unit: Optional[int], jid: Optional[int]) -> dict[str, Any]:
+        out = dict(inputs)
+        out.update({"jid": jid, "hostEpair": f"epair{unit}a" if unit is not None else "",
+                    "jailEpair": f"epair{unit}b" if unit is not None else "",
+                    "confFile": jail.conf_path(inputs["name"])})
+        return out
+
+    # -- create ---------------------------------------------------------------------------
+    async def create(self, ctx, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        host: Host = ctx.host
+        name = inputs["name"]
+        if name in await self._jls(host) or jail.conf_path(name) in await self._confs(host):
+            raise RuntimeError(f"jail {name} already exists on the host (running, or "
+                               f"{jail.conf_path(name)} exists); adopt it with "
+                               f"`pulumi import freebsd:index:VnetJail <resource-name> {name}`")
+        if inputs["bridge"] not in await self._ifaces(host):
+            raise RuntimeError(f"bridge {inputs['bridge']} does not exist on the host (declare it with a "
+                               f"Bridge resource and make the jail depend on it)")
+        want = jail.parse_unit(inputs["epair"]) if inputs.get("epair") else None
+        unit = await self._write_conf(host, inputs, want)
+        jid = None
+        try:
+            if inputs.get("startAtBoot", True):
+                await host.run(jail.boot_enable(name))
+            if inputs.get("running", True):
+                jid = await self._start(host, name, unit)
+                if inputs.get("cpuset"):
+                    await self._apply_cpuset(host, jid, inputs["cpuset"])
+            if inputs.get("rctl"):
+                await self._apply_rctl(host, name, [], inputs["rctl"])
+        except Exception as e:  # noqa: BLE001
+            raise PartialFailure(str(e), name, self._outputs(inputs, unit, jid)) from e
+        return name, self._outputs(inputs, unit, jid)
+
+    # -- read -----------------------------------------------------------------------------
+    async def read(self, ctx, rid, inputs, state):
+        host: Host = ctx.host
+        name = rid
+        declared = dict(inputs or {})
+        state = state or {}
+        running = await self._jls(host)
+        text = (await self._confs(host)).get(jail.conf_path(name))
+        live = running.get(name)
+        if text is None and live is None:
+            return None
+        unit = jail.parse_unit(state.get("hostEpair", "").rstrip("ab") or "") if state.get("hostEpair") else None
+        if text is None:
+            if inputs is None:
+                raise RuntimeError(f"jail {name} runs but has no {jail.conf_path(name)}: it is not a "
+                                   f"VnetJail and cannot be imported")
+            new = dict(declared)
+            new["addresses"] = []  # they live in the (missing) conf file
+            new["parameters"] = {**(declared.get("parameters") or {}), UNPARSED: "conf file missing"}
+        else:
+            try:
+                cname, params = jail.parse_conf(text)
+                spec = jail.spec_from_params(cname, params)
+                if cname != name:
+                    raise jail.ConfParseError(f"the conf file defines jail {cname!r}, not {name!r}")
+                exact = jail.render_conf(spec) == text
+            except jail.ConfParseError as e:
+                if inputs is None:
+                    raise RuntimeError(f"cannot import jail {name}: {e}") from None
+                spec, exact = None, False
+            if spec is not None:
+                unit = spec.unit
+                new = inputs_of(spec)
+                if inputs is not None:
+                    if declared.get("epair") is None:
+                        new["epair"] = None
+                    if declared.get("hostname") is None and new["hostname"] == name:
+                        new["hostname"] = None
+                    if _hooks(new) == _hooks(declared):
+                        new["execHooks"] = declared.get("execHooks")
+                elif new["hostname"] == name:
+                    new["hostname"] = None
+            else:
+                new = dict(declared)
+            if not exact:
+                new["parameters"] = {**(new.get("parameters") or {}), UNPARSED: "conf file edited by hand"}
+        new["running"] = live is not None
+        rc = await read_vars(host, "/etc/rc.conf", None)
+        new["startAtBoot"] = name in rc.get("jail_list", "").split() and jail.is_yes(rc.get("jail_enable"))
+        jid = None
+        if live is not None:
+            try:
+                jid = int(live.get("jid"))
+            except (TypeError, ValueError):
+                jid = None
+        new["cpuset"] = declared.get("cpuset")
+        if declared.get("cpuset") and jid is not None:
+            masks = cpuset.parse_get((await host.fact(cpuset.all_jails())).stdout)
+            got = masks.get(jid)
+            want = cpuset.expand(declared["cpuset"])
+            if got is not None and want is not None and got != want:
+                new["cpuset"] = cpuset.compress(got)
+        new["rctl"] = list(declared.get("rctl") or [])
+        if declared.get("rctl") or inputs is None:
+            r = await host.fact(rctl.list_all(), check=False)
+            if r.exit_code == 0:
+                live_rules = rctl.parse_list(r.stdout).get(name, [])
+                keep = [x for x in declared.get("rctl") or [] if rctl.normalize(x) in live_rules]
+                norm_keep = {rctl.normalize(x) for x in keep}
+                new["rctl"] = keep + [x for x in live_rules if x not in norm_keep]
+        return new, self._outputs(new, unit, jid)
+
+    # -- update ---------------------------------------------------------------------------
+    async def update(self, ctx, rid, olds, news, state):
+        host: Host = ctx.host
+        name = rid
+        he = state.get("hostEpair") or ""
+        unit = jail.parse_unit(he[:-1]) if he else None
+        want_unit = jail.parse_unit(news["epair"]) if news.get("epair") else unit
+        new_spec = jail.render_conf(spec_of(news, want_unit)) if want_unit is not None else None
+        confs = await self._confs(host)
+        conf_changed = new_spec is None or confs.get(jail.conf_path(name)) != new_spec
+        is_running = name in await self._jls(host)
+        jid = await self._jid(host, name)
+        try:
+            if conf_changed:
+                if is_running:
+                    await self._stop(host, name, unit)
+                    is_running, jid = False, None
+                unit = await self._write_conf(host, news, want_unit)
+            if news.get("startAtBoot", True) and not olds.get("startAtBoot", True):
+                await host.run(jail.boot_enable(name))
+            elif not news.get("startAtBoot", True) and olds.get("startAtBoot", True):
+                await host.run(jail.boot_disable(name))
+            elif news.get("startAtBoot", True):
+                await host.run(jail.boot_enable(name))  # idempotent: repairs a word removed by hand
+            if news.get("running", True) and not is_running:
+                jid = await self._start(host, name, unit)
+                if news.get("cpuset"):
+                    await self._apply_cpuset(host, jid, news["cpuset"])
+            elif not news.get("running", True) and is_running:
+                await self._stop(host, name, unit)
+                jid = None
+            elif jid is not None and news.get("cpuset") != olds.get("cpuset"):
+                await self._apply_cpuset(host, jid, news.get("cpuset"))
+            if list(news.get("rctl") or []) != list(olds.get("rctl") or []):
+                await self._apply_rctl(host, name, list(olds.get("rctl") or []), list(news.get("rctl") or []))
+        except Exception as e:  # noqa: BLE001
+            raise PartialFailure(str(e), name, self._outputs(news, unit, jid)) from e
+        return self._outputs(news, unit, jid)
+
+    # -- delete ---------------------------------------------------------------------------
+    async def delete(self, ctx, rid, inputs, state):
+        host: Host = ctx.host
+        name = rid
+        he = state.get("hostEpair") or ""
+        unit = jail.parse_unit(he[:-1]) if he else None
+        confs = await self._confs(host)
+        text = confs.get(jail.conf_path(name))
+        if text is not None and unit is None:
+            try:
+                unit = jail.spec_from_params(*jail.parse_conf(text)).unit
+            except jail.ConfParseError:
+                pass
+        if name in await self._jls(host):
+            if text is None:
+                raise RuntimeError(f"jail {name} runs but {jail.conf_path(name)} is gone: stop it by hand")
+            await self._stop(host, name, unit)
+        elif unit is not None and f"epair{unit}a" in await self._ifaces(host):
+            await host.run(ifconfig.destroy(f"epair{unit}a"), check=False)
+        await host.run(common.locked(common.remove_file(jail.conf_path(name))))
+        await host.run(common.remove_file(jail.consolelog_path(name)))
+        await host.run(jail.boot_disable(name))
+        if inputs.get("rctl"):
+            r = await host.run(rctl.remove(name), check=False)
+            if r.exit_code != 0 and not rctl.is_disabled(r.stderr):
+                raise CommandError(r)
