@@ -107,10 +107,19 @@ def step_pf(rt: dict[str, Any]) -> None:
     pf.boot_step(rt)
 
 
+def step_jails(rt: dict[str, Any]) -> None:
+    """Host processes (init, syslogd, cron, ...), then rc.d/jail: jail_enable=YES starts
+    jail_list (or every jail of jail.conf) as ``service jail start`` does."""
+    from . import jails
+    jails.boot_host_procs(rt)
+    jails.boot_step(rt)
+
+
 STEPS: list[Callable[[dict[str, Any]], None]] = [
     step_reset_runtime, step_kernel, step_loader, step_hostname, step_autoload, step_kld_list,
     step_net, step_pf,
 ]
+STEPS.append(step_jails)
 
 
 def power_on() -> None:
@@ -125,3 +134,13 @@ def boot() -> None:
     with hoststate.locked() as st:
         for step in STEPS:
             step(st.runtime)
+
+
+def step_services(rt: dict[str, Any]) -> None:
+    """rc's local_startup pass on the host: modelled services (nginx, postgresql) enabled in
+    rc.conf are started (jails start theirs from their own /etc/rc)."""
+    from . import services
+    services.boot_step(rt)
+
+
+STEPS.append(step_services)

@@ -45,16 +45,29 @@ def hostpath(path: str) -> str:
     return os.path.join(r, path.lstrip("/"))
 
 
+def statepath(path: str) -> str:
+    """Where a state file (under /var) lives: :func:`hostpath`, unless ``$TESTBED_HOST_VAR`` is set.
+
+    Processes running inside a jail (jexec, see jailctx.py) see the jail's /var at /var; they get
+    ``TESTBED_HOST_VAR`` = a directory where the host's /var is still visible, so the state they
+    read and write stays the host's.  Without the variable this is exactly :func:`hostpath`.
+    """
+    hv = os.environ.get("TESTBED_HOST_VAR")
+    if hv and path.startswith("/var/"):
+        return os.path.join(hv, path[len("/var/"):])
+    return hostpath(path)
+
+
 def _load(path: str) -> dict[str, Any]:
     try:
-        with open(hostpath(path), encoding="utf-8") as f:
+        with open(statepath(path), encoding="utf-8") as f:
             return json.load(f)
     except FileNotFoundError:
         return {}
 
 
 def _store(path: str, data: dict[str, Any]) -> None:
-    real = hostpath(path)
+    real = statepath(path)
     os.makedirs(os.path.dirname(real), exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(real), prefix=".state-")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -73,7 +86,7 @@ class State:
 @contextlib.contextmanager
 def locked(write: bool = True) -> Iterator[State]:
     """Load the state under an exclusive lock; store it back on normal exit if ``write``."""
-    lock = hostpath(LOCK)
+    lock = statepath(LOCK)
     os.makedirs(os.path.dirname(lock), exist_ok=True)
     with open(lock, "a+") as lf:
         fcntl.flock(lf, fcntl.LOCK_EX)

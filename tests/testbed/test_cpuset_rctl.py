@@ -46,7 +46,8 @@ def test_rctl_disabled_then_enabled(run):
     rc, out, err = run("rctl")
     assert (rc, err) == (1, "rctl: RACCT/RCTL present, but disabled; enable using "
                             "kern.racct.enable=1 tunable\n")
-    run("sysrc", "-f", "/boot/loader.conf", "kern.racct.enable=1")
+    with open(os.path.join(run.root, "boot/loader.conf"), "a") as f:
+        f.write('kern.racct.enable="1"\n')
     boot.boot()
     assert run("jail", "-c", "name=webserver", "path=/jails/w", "persist")[0] == 0
     assert run("rctl", "-a", "jail:webserver:memoryuse:deny=512M") == (0, "", "")

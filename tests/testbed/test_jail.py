@@ -174,14 +174,21 @@ def test_jail_conf_d_lookup_and_verbose(host, run, svc):
 def test_prestart_runs_commands_verbose(host, run, capfd):
     make_base(host, "/jails/v")
     write(host, "/etc/jail.conf",
-          'v { path = "/jails/v"; persist; exec.prestart = "echo pre $name"; '
-          'exec.poststop = "echo post"; }\n')
+          'v { path = "/jails/v"; host.hostname = "v.lan"; exec.prestart = "echo pre $name"; '
+          'exec.start = "/bin/sh /etc/rc"; exec.consolelog = "/var/log/v.log"; '
+          'exec.poststop = "echo post >&2"; }\n')
     rc, out, err = run("jail", "-v", "-c", "v")
     assert rc == 0
-    assert out == "v: run command: /bin/sh -c echo pre $name\npre v\nv: created\n" or \
-        "pre v" in out
+    assert out.splitlines() == [
+        "v: run command: echo pre v", "pre v",
+        "v: jail_set(JAIL_CREATE) persist name=v path=/jails/v host.hostname=v.lan",
+        "v: created", "v: run command in jail: /bin/sh /etc/rc",
+        "v: jail_set(JAIL_UPDATE) jid=1 nopersist"]
+    log = open(os.path.join(host, "var/log/v.log")).read()
+    assert "Starting syslogd.\nStarting cron.\n" in log
     rc, out, err = run("jail", "-r", "v")
-    assert out == "v: removed\npost\n"
+    assert (rc, out, err) == (0, "v: removed\n", "post\n")
+    assert run("jail", "-c", "a", "b")[2].startswith("usage: jail [-dhilqv]")
 
 
 def test_jail_i_and_cmdline(host, run):
@@ -227,3 +234,10 @@ def test_boot_starts_enabled_jails(tutorial, run):
     assert _names() == ["webserver"]
     with hoststate.locked(write=False) as st:
         assert any(p["command"] == "/sbin/init" for p in jailctx.procs_list(st))
+
+
+def test_nonpersistent_jail_without_processes_dies(host, run):
+    make_base(host, "/jails/e")
+    rc, out, err = run("jail", "-c", "name=e", "path=/jails/e")
+    assert (rc, out, err) == (0, "e: created\n", "")
+    assert run("jls", "-j", "e")[0] == 1

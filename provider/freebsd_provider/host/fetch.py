@@ -44,7 +44,7 @@ _URL_PATH_RE = re.compile(r"^[A-Za-z0-9._~/%+-]*$")
 
 
 def release_error(release: str) -> Optional[str]:
-    if not isinstance(release, str) or not _RELEASE_RE.match(release):
+    if not isinstance(release, str) or not _RELEASE_RE.fullmatch(release):
         return (f"invalid release {release!r}: expected a FreeBSD release name such as "
                 f"'15.0-RELEASE', '15.0-RC1' or '15.0-BETA2'")
     return None
@@ -57,7 +57,7 @@ def arch_error(arch: str) -> Optional[str]:
 
 
 def dist_set_error(name: str) -> Optional[str]:
-    if not isinstance(name, str) or not _SET_RE.match(name):
+    if not isinstance(name, str) or not _SET_RE.fullmatch(name):
         return (f"invalid distribution set {name!r}: expected a file name such as 'base.txz', "
                 f"'lib32.txz' or 'base-dbg.txz'")
     return None

@@ -22,7 +22,7 @@ def name_error(name: str) -> Optional[str]:
         return f"give the module name without '.ko' (e.g. {name[:-3]!r})"
     if "/" in name:
         return "give a module name from /boot/kernel or /boot/modules, not a path"
-    if not _NAME_RE.match(name):
+    if not _NAME_RE.fullmatch(name):
         return (f"invalid kernel module name {name!r}: use letters, digits and '_' (at most 63), "
                 f"not starting with a digit (it also names the loader.conf variable NAME_load)")
     return None

@@ -160,11 +160,11 @@ def split_parsed(text: str) -> tuple[list[str], list[str]]:
 # Validation of declared pf.conf text (done in check, before anything runs on the host)
 
 
-_ANCHOR_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}(/[A-Za-z0-9][A-Za-z0-9_.-]{0,63}){0,7}$")
+_ANCHOR_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}(/[A-Za-z0-9][A-Za-z0-9_.-]{0,62}){0,7}$")
 
 
 def anchor_error(anchor: str) -> Optional[str]:
-    if not isinstance(anchor, str) or not _ANCHOR_RE.match(anchor):
+    if not isinstance(anchor, str) or not _ANCHOR_RE.fullmatch(anchor):
         return (f"invalid anchor name {anchor!r}: use '/'-separated components of letters, "
                 f"digits, '_', '.' and '-' (each starting with a letter or digit, at most 63 "
                 f"characters), e.g. 'jails/webserver'")

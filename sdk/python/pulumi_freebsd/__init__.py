@@ -6,9 +6,21 @@ import builtins as _builtins
 from . import _utilities
 import typing
 # Export this package's modules as members:
+from .base_system import *
+from .bridge import *
+from .jail_command import *
+from .jail_file import *
+from .jail_package import *
+from .jail_service import *
+from .kernel_module import *
+from .pf_ruleset import *
 from .provider import *
 from .sysrc import *
+from .vnet_jail import *
 from .zfs_dataset import *
+from .zfs_snapshot import *
+from ._inputs import *
+from . import outputs
 
 # Make subpackages available:
 if typing.TYPE_CHECKING:
@@ -25,8 +37,18 @@ _utilities.register(
   "mod": "index",
   "fqn": "pulumi_freebsd",
   "classes": {
+   "freebsd:index:BaseSystem": "BaseSystem",
+   "freebsd:index:Bridge": "Bridge",
+   "freebsd:index:JailCommand": "JailCommand",
+   "freebsd:index:JailFile": "JailFile",
+   "freebsd:index:JailPackage": "JailPackage",
+   "freebsd:index:JailService": "JailService",
+   "freebsd:index:KernelModule": "KernelModule",
+   "freebsd:index:PfRuleset": "PfRuleset",
    "freebsd:index:Sysrc": "Sysrc",
-   "freebsd:index:ZfsDataset": "ZfsDataset"
+   "freebsd:index:VnetJail": "VnetJail",
+   "freebsd:index:ZfsDataset": "ZfsDataset",
+   "freebsd:index:ZfsSnapshot": "ZfsSnapshot"
   }
  }
 ]

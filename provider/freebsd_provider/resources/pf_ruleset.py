@@ -1,0 +1,331 @@
+"""PfRuleset: pf.conf text (or an anchor's rules), validated on the host, loaded, enabled, persisted.
+
+Apply (create/update): the text goes to ``PATH.pulumi-new`` (content on stdin), ``pfctl -nf``
+checks it there — when pfctl rejects it the operation fails with pfctl's message and neither
+the running rules nor PATH change — then it is moved onto PATH, pf.ko is loaded if needed, the
+rules are loaded by :meth:`PfRuleset._load` and pf is enabled and persisted.
+
+Lockout protection (issue 6) hooks into :meth:`PfRuleset._load`: that is the one place where
+new rules become active, so a rollback timer and the confirmation over a fresh SSH connection
+wrap exactly that call.
+
+Before the first apply the resource records what was there (previous PATH content, pf_enable
+and pf_rules, whether pf was enabled and pf.ko loaded); delete restores exactly that.
+"""
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from .. import wire
+from ..host import common, kld, pfctl, sysrc
+from ..hostctx import Host
+from ..ssh import CommandError
+from .base import Failure, Resource, field
+from .sysrc import read_vars
+
+# root:wheel by number (wheel is gid 0 on FreeBSD)
+OWNER = "0:0"
+DRIFT_NOTE = ("# pulumi-freebsd: the rules loaded in pf differ from this file "
+              "(pfctl -s rules / -s nat vs pfctl -nvf); the next up loads the declared rules\n")
+
+
+@dataclass
+class PfRulesetArgs:
+    rules: str = field(
+        "pf.conf text, e.g. the tutorial's ruleset (macros like `$ext_if` are fine). Checked "
+        "before anything runs: no control characters, at most 256 KiB, no `include` (it would "
+        "read other host files) and `load anchor ... from` only for files under "
+        "/etc/pf.anchors/. Then validated with `pfctl -nf` on the host: rules pfctl rejects fail "
+        "the update and leave the running rules and the file untouched. Changing it updates in "
+        "place (file rewritten, rules reloaded).")
+    path: str = field("File holding the rules. Changing it replaces the resource. With "
+                      "`anchor` set, choose another file, e.g. `/etc/pf.anchors/jails`.",
+                      default=pfctl.PF_CONF, replace=True)
+    anchor: Optional[str] = field(
+        "Load the rules into this anchor (`pfctl -a ANCHOR -f PATH`) instead of the main "
+        "ruleset; the main ruleset must reference it (`anchor \"ANCHOR\"`). rc.conf is not "
+        "touched for an anchor. Changing it replaces the resource.", default=None, replace=True)
+    enable: bool = field(
+        "Enable pf (`pfctl -e`) and, for the main ruleset, persist it: `pf_enable=YES` and "
+        "`pf_rules=PATH` in /etc/rc.conf. Refresh reports pf disabled (or those variables "
+        "changed) as drift. Turning it off restores the previous rc.conf values and pf's "
+        "previous on/off state.", default=True)
+
+
+@dataclass
+class PfRulesetState:
+    loaded_rules: str = field("The filter rules pf runs now (`pfctl [-a ANCHOR] -s rules`).", default="")
+    previous_existed: bool = field("Whether PATH existed before this resource wrote it.", default=False)
+    previous_content: Optional[str] = field(
+        "PATH's content before this resource wrote it (written back and reloaded on delete).",
+        default=None)
+    previous_pf_enable: Optional[str] = field("`pf_enable` in /etc/rc.conf before (unset: none).", default=None)
+    previous_pf_rules: Optional[str] = field("`pf_rules` in /etc/rc.conf before (unset: none).", default=None)
+    previous_enabled: bool = field("Whether pf was enabled before.", default=False)
+    previous_module_loaded: bool = field("Whether pf.ko was loaded before.", default=False)
+
+
+def make_id(anchor: Optional[str], path: str) -> str:
+    return f"{anchor}:{path}" if anchor else path
+
+
+def parse_id(rid: str) -> tuple[Optional[str], str]:
+    if rid.startswith("/"):
+        return None, rid
+    anchor, sep, path = rid.partition(":")
+    if not sep:
+        raise ValueError(f"invalid PfRuleset id {rid!r}: expected PATH or ANCHOR:PATH, e.g. /etc/pf.conf")
+    return anchor, path
+
+
+class PfRuleset(Resource):
+    token = "freebsd:index:PfRuleset"
+    description = (
+        "A PF ruleset: pf.conf text written to PATH (default /etc/pf.conf), validated with "
+        "`pfctl -nf` on the host before it is loaded (invalid rules fail the update and leave "
+        "the running rules untouched), loaded with `pfctl -f` (or into an anchor), enabled "
+        "(`pfctl -e`) and persisted (`pf_enable`, `pf_rules`).\n\n"
+        "Refresh reports drift when PATH's content differs from the declared text, when the "
+        "rules pf runs differ from the file (`pfctl -s rules`/`-s nat` vs `pfctl -nvf PATH`; "
+        "shown as a note line added to `rules`), and when pf is disabled. Delete restores what "
+        "was there before the resource: the previous file (reloaded), or no file and flushed "
+        "rules; the previous rc.conf values; pf disabled and pf.ko unloaded if they were. "
+        "Import ID: PATH (or ANCHOR:PATH); delete of an imported ruleset removes the file and "
+        "flushes its rules."
+    )
+    Args = PfRulesetArgs
+    State = PfRulesetState
+    import_id = "the rules file, e.g. `/etc/pf.conf`, or `ANCHOR:PATH` for an anchor"
+
+    # -- check ----------------------------------------------------------------------------
+    def validate(self, inputs: dict[str, Any]) -> list[Failure]:
+        f: list[Failure] = []
+
+        def known(v: Any) -> bool:
+            return isinstance(v, str) and not wire.is_unknown(v)
+        rules = inputs.get("rules")
+        if known(rules):
+            err = pfctl.rules_error(rules)
+            if err:
+                f.append(Failure("rules", err))
+        path = inputs.get("path")
+        if known(path):
+            err = pfctl.path_error(path)
+            if err:
+                f.append(Failure("path", err))
+        anchor = inputs.get("anchor")
+        if known(anchor):
+            err = pfctl.anchor_error(anchor)
+            if err:
+                f.append(Failure("anchor", err))
+            elif known(path) and path == pfctl.PF_CONF:
+                f.append(Failure("path", f"an anchor's rules need their own file, not "
+                                         f"{pfctl.PF_CONF}: set path, e.g. {pfctl.ANCHOR_DIR}"
+                                         f"{anchor.replace('/', '_')}.conf"))
+        return f
+
+    # -- host access ----------------------------------------------------------------------
+    async def _file(self, host: Host, path: str) -> Optional[str]:
+        res = await host.fact(pfctl.read_conf(path))
+        return pfctl.parse_read_conf(res.stdout)
+
+    async def _module_loaded(self, host: Host) -> bool:
+        res = await host.fact(kld.stat_verbose())
+        return kld.parse_stat(res.stdout).is_loaded("pf")
+
+    async def _enabled(self, host: Host) -> bool:
+        res = await host.fact(pfctl.show("info"), check=False)
+        if res.exit_code != 0:
+            if pfctl.is_not_loaded(res.stderr):
+                return False
+            raise CommandError(res)
+        return pfctl.parse_status(res.stdout)
+
+    async def _loaded(self, host: Host, anchor: Optional[str]) -> tuple[str, list[str], list[str]]:
+        """(``-s rules`` text, filter lines, nat lines) of what pf runs now."""
+        out = {}
+        for what in ("rules", "nat"):
+            res = await host.fact(pfctl.show(what, anchor), check=False)
+            if res.exit_code != 0:
+                if pfctl.is_not_loaded(res.stderr):
+                    return "", [], []
+                raise CommandError(res)
+            out[what] = res.stdout
+        return out["rules"], pfctl.rule_lines(out["rules"]), pfctl.rule_lines(out["nat"])
+
+    async def _parsed(self, host: Host, path: str, anchor: Optional[str]) -> Optional[tuple[list[str], list[str]]]:
+        res = await host.fact(pfctl.parsed_rules(path, anchor), check=False)
+        if res.exit_code != 0:
+            return None
+        return pfctl.split_parsed(res.stdout)
+
+    async def _load(self, host: Host, path: str, anchor: Optional[str]) -> None:
+        """Make the rules in PATH the running ones. The PF lockout guard (issue 6) wraps this."""
+        await host.run(pfctl.load(path, anchor))
+
+    async def _enable(self, host: Host) -> None:
+        res = await host.run(pfctl.enable(), check=False)
+        if res.exit_code != 0 and not pfctl.is_already_enabled(res.stderr):
+            raise CommandError(res)
+
+    async def _disable(self, host: Host) -> None:
+        res = await host.run(pfctl.disable(), check=False)
+        if res.exit_code != 0 and not pfctl.is_not_enabled(res.stderr) and not pfctl.is_not_loaded(res.stderr):
+            raise CommandError(res)
+
+    async def _set_rc(self, host: Host, name: str, value: Optional[str]) -> None:
+        if value is not None:
+            await host.run(sysrc.set_value(name, value))
+            return
+        res = await host.run(sysrc.delete(name), check=False)
+        if res.exit_code != 0 and not sysrc.is_unknown_variable(res.stderr):
+            raise CommandError(res)
+
+    async def _write_checked(self, host: Host, rules: str, path: str, anchor: Optional[str]) -> None:
+        """Write the text beside PATH, let pfctl -nf judge it, then move it onto PATH."""
+        tmp = path + ".pulumi-new"
+        await host.run(common.write_file(tmp, "0644", OWNER), stdin=rules)
+        res = await host.run(pfctl.check_file(tmp, anchor), check=False)
+        if res.exit_code != 0:
+            await host.run(common.remove_file(tmp), check=False)
+            msg = (res.stderr.strip() or res.stdout.strip()).replace(tmp, path)
+            raise RuntimeError(f"pfctl rejected the rules (nothing was changed: the running rules "
+                               f"and {path} are untouched):\n{msg}")
+        await host.run(["/bin/mv", "-f", tmp, path])
+
+    async def _apply(self, host: Host, inputs: dict[str, Any], *, write: bool = True) -> None:
+        path, anchor = inputs["path"], inputs.get("anchor")
+        if write:
+            await self._write_checked(host, inputs["rules"], path, anchor)
+        if not await self._module_loaded(host):
+            await host.run(kld.load("pf"))
+        await self._load(host, path, anchor)
+        if inputs.get("enable", True):
+            await self._enable(host)
+            if not anchor:
+                rc = await read_vars(host, sysrc.RC_CONF, None)
+                if (rc.get("pf_enable") or "").upper() != "YES":
+                    await host.run(sysrc.set_value("pf_enable", "YES"))
+                if rc.get("pf_rules") != path:
+                    await host.run(sysrc.set_value("pf_rules", path))
+
+    async def _outputs(self, host: Host, inputs: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        out = dict(inputs)
+        for k in ("previousExisted", "previousContent", "previousPfEnable", "previousPfRules",
+                  "previousEnabled", "previousModuleLoaded"):
+            out[k] = state.get(k)
+        out["previousExisted"] = bool(out["previousExisted"])
+        out["previousEnabled"] = bool(out["previousEnabled"])
+        out["previousModuleLoaded"] = bool(out["previousModuleLoaded"])
+        out["loadedRules"] = (await self._loaded(host, inputs.get("anchor")))[0]
+        return out
+
+    # -- lifecycle ------------------------------------------------------------------------
+    async def create(self, ctx, inputs):
+        host: Host = ctx.host
+        path, anchor = inputs["path"], inputs.get("anchor")
+        prev = await self._file(host, path)
+        rc = await read_vars(host, sysrc.RC_CONF, None)
+        state = {
+            "previousExisted": prev is not None, "previousContent": prev,
+            "previousPfEnable": rc.get("pf_enable"), "previousPfRules": rc.get("pf_rules"),
+            "previousEnabled": await self._enabled(host),
+            "previousModuleLoaded": await self._module_loaded(host),
+        }
+        await self._apply(host, inputs)
+        return make_id(anchor, path), await self._outputs(host, inputs, state)
+
+    async def read(self, ctx, resource_id, inputs, state):
+        host: Host = ctx.host
+        anchor, path = parse_id(resource_id)
+        err = pfctl.path_error(path) or (pfctl.anchor_error(anchor) if anchor else None)
+        if err:
+            raise ValueError(f"invalid PfRuleset id {resource_id!r}: {err}")
+        content = await self._file(host, path)
+        if inputs is None and content is None:
+            return None
+        loaded_text, lf, ln = await self._loaded(host, anchor)
+        if content is None and not lf and not ln:
+            return None  # no file and nothing loaded: gone (a file removed by hand while its
+            # rules still run is drift instead: `rules` reads as empty)
+        rules = content if content is not None else ""
+        if content is not None:
+            parsed = await self._parsed(host, path, anchor)
+            if parsed is None or parsed != (lf, ln):
+                rules = DRIFT_NOTE + rules
+        enabled = await self._enabled(host)
+        if not anchor:
+            rc = await read_vars(host, sysrc.RC_CONF, None)
+            enabled = enabled and (rc.get("pf_enable") or "").upper() == "YES" and \
+                rc.get("pf_rules", pfctl.PF_CONF) == path
+        if inputs is None:
+            new_inputs: dict[str, Any] = {"rules": rules, "path": path, "enable": enabled}
+            state = {"previousExisted": False, "previousContent": None, "previousPfEnable": None,
+                     "previousPfRules": None, "previousEnabled": False, "previousModuleLoaded": True}
+        else:
+            new_inputs = dict(inputs)
+            new_inputs["rules"] = rules
+            new_inputs["path"] = path
+            if inputs.get("enable", True):
+                new_inputs["enable"] = enabled
+        if anchor:
+            new_inputs["anchor"] = anchor
+        out = dict(new_inputs)
+        for k in ("previousExisted", "previousContent", "previousPfEnable", "previousPfRules",
+                  "previousEnabled", "previousModuleLoaded"):
+            out[k] = (state or {}).get(k)
+        out["loadedRules"] = loaded_text
+        return new_inputs, out
+
+    async def update(self, ctx, resource_id, olds, news, state):
+        host: Host = ctx.host
+        await self._apply(host, news)
+        if olds.get("enable", True) and not news.get("enable", True):
+            await self._restore_enable(host, news.get("anchor"), state)
+        return await self._outputs(host, news, state)
+
+    async def _restore_enable(self, host: Host, anchor: Optional[str], state: dict[str, Any]) -> None:
+        if anchor:
+            return
+        await self._set_rc(host, "pf_enable", state.get("previousPfEnable"))
+        await self._set_rc(host, "pf_rules", state.get("previousPfRules"))
+        if not state.get("previousEnabled"):
+            await self._disable(host)
+
+    async def delete(self, ctx, resource_id, inputs, state):
+        host: Host = ctx.host
+        anchor, path = parse_id(resource_id)
+        module = await self._module_loaded(host)
+        if state.get("previousExisted") and state.get("previousContent") is not None:
+            await host.run(common.write_file(path, "0644", OWNER), stdin=state["previousContent"])
+            if module:
+                if anchor:
+                    for what in ("rules", "nat", "Tables"):
+                        await host.run(pfctl.flush(what, anchor), check=False)
+                res = await host.run(pfctl.load(path, anchor), check=False)
+                if res.exit_code != 0:
+                    await host.log(f"the previous {path} was written back but pfctl did not load "
+                                   f"it: {res.stderr.strip()}", "warning")
+        else:
+            await host.run(common.remove_file(path))
+            if module:
+                if anchor:
+                    for what in ("rules", "nat", "Tables"):
+                        await host.run(pfctl.flush(what, anchor), check=False)
+                elif state.get("previousEnabled"):
+                    await host.run(pfctl.flush("rules"))
+                    await host.run(pfctl.flush("nat"))
+                else:
+                    await self._disable(host)
+                    await host.run(pfctl.flush("all"))
+        if not anchor:
+            if inputs.get("enable", True):
+                await self._restore_enable(host, anchor, state)
+            if module and not state.get("previousModuleLoaded", True):
+                st = kld.parse_stat((await host.fact(kld.stat_verbose())).stdout)
+                if st.file("pf") is not None:
+                    res = await host.run(kld.unload("pf"), check=False)
+                    if res.exit_code != 0 and not kld.is_not_loaded(res.stderr):
+                        await host.log(f"pf.ko stays loaded: {res.stderr.strip()}", "warning")

@@ -1,0 +1,132 @@
+"""jexec(8) [SRC usr.sbin/jexec/jexec.c]: run a command inside a running jail.
+
+``jexec [-l] [-d working-directory] [-u username | -U username] jail [command ...]``
+
+The jail context (mount namespace with the jail's /etc, /var, /usr/local, ... over the host's,
+UTS hostname, env ``TESTBED_JAIL``) is set up by :func:`freebsd_testbed.jailctx.enter`; then the
+command is exec'd, so its exit status is jexec's.  In fast tests (TESTBED_ROOT != /) a
+simulated tool named by the command runs in a forked child instead.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+from .. import hoststate, jailctx
+from ._common import UsageError, getopt
+
+USAGE = "usage: jexec [-l] [-d working-directory] [-u username | -U username] jail [command ...]\n"
+LOGIN_PATH = "/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin:/root/bin"
+
+
+def _pw_entry(user: str) -> tuple[str, str] | None:
+    """(home, shell) of ``user`` in the jail's /etc/passwd (already the current view)."""
+    try:
+        with open(hoststate.hostpath("/etc/passwd"), encoding="utf-8", errors="replace") as f:
+            for line in f:
+                p = line.rstrip("\n").split(":")
+                if len(p) >= 7 and (p[0] == user or p[2] == user):
+                    return p[5], p[6]
+    except OSError:
+        pass
+    return None
+
+
+def main(argv: list[str]) -> int:
+    try:
+        opts, args = getopt("jexec", argv[1:], "d:lnu:U:")
+    except UsageError:
+        sys.stderr.write(USAGE)
+        return 1
+    if not args:
+        sys.stderr.write(USAGE)
+        return 1
+    clean = any(o == "l" for o, _ in opts)
+    user = next((a for o, a in opts if o in ("u", "U")), None)
+    workdir = next((a for o, a in opts if o == "d"), None)
+    if sum(1 for o, _ in opts if o in ("u", "U")) > 1 and \
+            {o for o, _ in opts if o in ("u", "U")} == {"u", "U"}:
+        sys.stderr.write(USAGE)
+        return 1
+    target, cmd = args[0], args[1:]
+    with hoststate.locked(write=False) as st:
+        j = jailctx.jail_info(st, target)
+        j = dict(j) if j is not None else None
+    if j is None or (jailctx.current_jail() and jailctx.current_jail() != (j or {}).get("name")):
+        sys.stderr.write(f"jexec: {jailctx.not_found_msg(target)}\n")
+        return 1
+    fast = hoststate.root() != "/"
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if fast:
+        pid = os.fork()
+        if pid:
+            _, status = os.waitpid(pid, 0)
+            return os.waitstatus_to_exitcode(status) & 0xFF if not os.WIFSIGNALED(status) \
+                else 128 + os.WTERMSIG(status)
+        sys.stdout = open(1, "w", closefd=False)
+        sys.stderr = open(2, "w", closefd=False)
+    try:
+        rc = _run(j, cmd, clean, user, workdir, fast)
+    except BaseException as e:  # noqa: BLE001
+        sys.stderr.write(f"jexec: {e}\n")
+        rc = 1
+    if fast:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(rc & 0xFF)
+    return rc
+
+
+def _run(j, cmd, clean, user, workdir, fast) -> int:
+    env = dict(os.environ)
+    if clean:
+        keep = {k: v for k, v in os.environ.items() if k.startswith("TESTBED_")}
+        env = {"TERM": os.environ.get("TERM", "dumb")} if "TERM" in os.environ else {}
+        env.update(keep)
+    try:
+        jailctx.enter(j, env)
+    except OSError as e:
+        sys.stderr.write(f"jexec: jail_attach({j['jid']}): {e.strerror}\n")
+        return 1
+    pw = _pw_entry(user or "root")
+    if user and pw is None:
+        sys.stderr.write(f"jexec: unknown user: {user}\n")  # [UNCONFIRMED]
+        return 1
+    home, shell = pw if pw else ("/root", "/bin/sh")
+    if clean:
+        os.environ.update({"PATH": LOGIN_PATH, "USER": user or "root", "HOME": home or "/",
+                           "SHELL": shell or "/bin/sh"})
+        try:
+            os.chdir(hoststate.hostpath(home or "/"))
+        except OSError:
+            pass
+    elif user:
+        os.environ.update({"USER": user, "HOME": home or "/", "SHELL": shell or "/bin/sh"})
+    if workdir:
+        try:
+            os.chdir(hoststate.hostpath(workdir) if workdir.startswith("/") else workdir)
+        except OSError as e:
+            sys.stderr.write(f"jexec: chdir: {workdir}: {e.strerror}\n")
+            return 1
+    if not cmd:
+        sh = shell if shell and os.path.exists(shell) else "/bin/sh"
+        cmd = [sh] if not clean else ["-" + os.path.basename(sh)]
+        prog = sh
+    else:
+        prog = cmd[0]
+    if fast:
+        from ..jails import _fast_tool
+        tool = _fast_tool(prog)
+        if tool:
+            from . import dispatch
+            return dispatch.main([tool] + cmd[1:])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execvp(prog, cmd)
+    except OSError as e:
+        from ._common import strerror
+        sys.stderr.write(f"jexec: execvp: {prog}: {strerror(e.errno or 0)}\n")
+        return 1
+    return 1

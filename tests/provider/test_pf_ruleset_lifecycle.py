@@ -1,0 +1,190 @@
+"""PfRuleset over real gRPC against the testbed (which enforces PF on new SSH connections)."""
+from __future__ import annotations
+
+import pathlib
+
+import grpc
+import pytest
+
+from freebsd_provider import wire
+from harness import ProviderClient, kinds
+
+T = "freebsd:index:PfRuleset"
+pytestmark = pytest.mark.testbed
+TUTORIAL = (pathlib.Path(__file__).parent.parent / "unit" / "fixtures" / "pfctl" / "tutorial_pf.conf").read_text()
+SMALL = "set skip on lo0\nblock in all\npass in proto tcp to any port 22\npass out all keep state\n"
+
+
+@pytest.fixture()
+def client(testbed):
+    c = ProviderClient()
+    c.configure(**{**testbed.provider_config(), "privateKey": wire.Secret(testbed.provider_config()["privateKey"])})
+    yield c
+    c.close()
+
+
+def sh(testbed, *cmd, check=True):
+    return testbed.exec(*cmd, check=check)
+
+
+def rc(testbed, var):
+    """The variable as set in /etc/rc.conf itself (not /etc/defaults/rc.conf), or None."""
+    for line in sh(testbed, "sysrc", "-f", "/etc/rc.conf", "-a").stdout.splitlines():
+        name, _, value = line.partition(": ")
+        if name == var:
+            return value
+    return None
+
+
+def pf_enabled(testbed):
+    r = sh(testbed, "pfctl", "-s", "info", check=False)
+    return r.returncode == 0 and "Status: Enabled" in r.stdout
+
+
+def pf_loaded(testbed):
+    return sh(testbed, "kldstat", "-q", "-m", "pf", check=False).returncode == 0
+
+
+@pytest.fixture()
+def clean_pf(testbed):
+    """Start and end without pf: no module, no /etc/pf.conf, no rc.conf pf_* words."""
+    def reset():
+        sh(testbed, "pfctl", "-d", check=False)
+        sh(testbed, "pfctl", "-F", "all", check=False)
+        sh(testbed, "kldunload", "pf", check=False)
+        sh(testbed, "rm", "-f", "/etc/pf.conf", "/etc/pf.conf.pulumi-new")
+        sh(testbed, "sysrc", "-x", "pf_enable", "pf_rules", check=False)
+    reset()
+    yield
+    reset()
+
+
+def test_check_rejects_hostile_rules_without_touching_the_host(client, testbed):
+    before = len(testbed.log())
+    for bad in ('include "/etc/master.passwd"\n', "pass all\x00\n", "pass in on `id`\n",
+                'load anchor "a" from "/etc/passwd"\n'):
+        _, f = client.check(T, "bad", {"rules": bad})
+        assert [p for p, _ in f] == ["rules"], bad
+    _, f = client.check(T, "bad", {"rules": "pass all\n", "path": "etc/pf.conf", "anchor": "a b"})
+    assert {p for p, _ in f} == {"path", "anchor"}
+    _, f = client.check(T, "bad", {"rules": "pass all\n", "anchor": "jails"})
+    assert [p for p, _ in f] == ["path"]  # an anchor needs its own file
+    assert len(testbed.log()) == before
+
+
+def test_lifecycle(client, testbed, clean_pf):
+    inputs, f = client.check(T, "pf", {"rules": TUTORIAL})
+    assert f == [] and inputs["path"] == "/etc/pf.conf" and inputs["enable"] is True
+    rid, out = client.create(T, "pf", inputs, preview=True)
+    assert out["loadedRules"] == wire.UNKNOWN and not pf_loaded(testbed)
+
+    rid, out = client.create(T, "pf", inputs)
+    assert rid == "/etc/pf.conf"
+    assert out["previousExisted"] is False and out["previousEnabled"] is False
+    assert out["previousModuleLoaded"] is False and out.get("previousPfEnable") is None
+    assert "pass in on bridge0 inet proto tcp from 192.168.1.201 to 192.168.1.202 port = postgresql" in out["loadedRules"]
+    assert sh(testbed, "cat", "/etc/pf.conf").stdout == TUTORIAL
+    assert pf_enabled(testbed) and rc(testbed, "pf_enable") == "YES" and rc(testbed, "pf_rules") == "/etc/pf.conf"
+
+    # refresh right after: no drift
+    client.new_run()
+    _, state, read_inputs = client.read(T, "pf", rid, out, inputs)
+    assert read_inputs == inputs
+    d = client.diff(T, "pf", rid, state, inputs, old_inputs=read_inputs)
+    assert d.changes == d.DIFF_NONE
+
+    # invalid rules: the update fails with pfctl's message; file and running rules untouched
+    bad, f = client.check(T, "pf", {"rules": TUTORIAL + "pass in on $ext_if proto tcp to port bogus_port\n"})
+    assert f == []
+    with pytest.raises(grpc.RpcError) as e:
+        client.update(T, "pf", rid, state, bad, old_inputs=inputs)
+    assert "/etc/pf.conf:" in e.value.details() and "untouched" in e.value.details()
+    assert sh(testbed, "cat", "/etc/pf.conf").stdout == TUTORIAL
+    assert sh(testbed, "test", "-e", "/etc/pf.conf.pulumi-new", check=False).returncode != 0
+    assert "postgresql" in sh(testbed, "pfctl", "-s", "rules").stdout
+
+    # a rules change updates in place
+    news, _ = client.check(T, "pf", {"rules": SMALL})
+    d = client.diff(T, "pf", rid, state, news, old_inputs=inputs)
+    assert kinds(d) == {"rules": "UPDATE"} and list(d.replaces) == []
+    out2 = client.update(T, "pf", rid, state, news, old_inputs=inputs)
+    assert "postgresql" not in out2["loadedRules"] and "port = ssh" in out2["loadedRules"]
+
+    # drift 1: rules flushed by hand -> `rules` differs (note line), the update reloads
+    sh(testbed, "pfctl", "-F", "rules")
+    client.new_run()
+    _, st, ri = client.read(T, "pf", rid, out2, news)
+    assert ri["rules"].startswith("# pulumi-freebsd: the rules loaded in pf differ")
+    assert kinds(client.diff(T, "pf", rid, st, news, old_inputs=ri)) == {"rules": "UPDATE"}
+    st = client.update(T, "pf", rid, st, news, old_inputs=ri)
+    client.new_run()
+    _, st, ri = client.read(T, "pf", rid, st, news)
+    assert ri == news
+
+    # drift 2: file edited by hand and pf disabled
+    sh(testbed, "sh", "-c", "echo 'pass all' >> /etc/pf.conf")
+    sh(testbed, "pfctl", "-d")
+    client.new_run()
+    _, st, ri = client.read(T, "pf", rid, st, news)
+    assert ri["enable"] is False and ri["rules"] != news["rules"]
+    assert set(kinds(client.diff(T, "pf", rid, st, news, old_inputs=ri))) == {"rules", "enable"}
+    st = client.update(T, "pf", rid, st, news, old_inputs=ri)
+    assert pf_enabled(testbed) and sh(testbed, "cat", "/etc/pf.conf").stdout == SMALL
+
+    # path change replaces
+    moved, _ = client.check(T, "pf", {"rules": SMALL, "path": "/etc/pf2.conf"})
+    assert list(client.diff(T, "pf", rid, st, moved, old_inputs=news).replaces) == ["path"]
+
+    # import by id
+    client.new_run()
+    rid2, ist, imp = client.read(T, "pf", rid)
+    assert rid2 == rid and imp == {"rules": SMALL, "path": "/etc/pf.conf", "enable": True}
+    checked, f = client.check(T, "pf", imp)
+    d = client.diff(T, "pf", rid, ist, checked, old_inputs=imp)
+    assert f == [] and d.changes == d.DIFF_NONE
+
+    # delete restores what was there: no file, pf off, no rc.conf words, pf.ko unloaded
+    client.delete(T, "pf", rid, st, old_inputs=news)
+    assert sh(testbed, "test", "-e", "/etc/pf.conf", check=False).returncode != 0
+    assert rc(testbed, "pf_enable") is None and rc(testbed, "pf_rules") is None
+    assert not pf_loaded(testbed) and not pf_enabled(testbed)
+    rid3, _, _ = client.read(T, "pf", rid, st, news)
+    assert rid3 == ""
+
+
+def test_delete_restores_the_previous_ruleset(client, testbed, clean_pf):
+    sh(testbed, "sh", "-c", "printf 'pass all\\n' > /etc/pf.conf")
+    sh(testbed, "kldload", "pf")
+    sh(testbed, "pfctl", "-f", "/etc/pf.conf")
+    sh(testbed, "pfctl", "-e")
+    sh(testbed, "sysrc", "pf_enable=YES")
+    inputs, _ = client.check(T, "pf", {"rules": SMALL})
+    rid, out = client.create(T, "pf", inputs)
+    assert out["previousExisted"] is True and out["previousContent"] == "pass all\n"
+    assert out["previousEnabled"] is True and out["previousPfEnable"] == "YES"
+    assert rc(testbed, "pf_rules") == "/etc/pf.conf"
+    client.delete(T, "pf", rid, out, old_inputs=inputs)
+    assert sh(testbed, "cat", "/etc/pf.conf").stdout == "pass all\n"
+    assert sh(testbed, "pfctl", "-s", "rules").stdout.strip() == "pass all flags S/SA keep state"
+    assert pf_enabled(testbed) and pf_loaded(testbed)
+    assert rc(testbed, "pf_enable") == "YES" and rc(testbed, "pf_rules") is None
+
+
+def test_anchor(client, testbed, clean_pf):
+    sh(testbed, "mkdir", "-p", "/etc/pf.anchors")
+    try:
+        inputs, f = client.check(T, "a", {"rules": "pass in quick proto tcp to any port 80\n",
+                                          "anchor": "jails", "path": "/etc/pf.anchors/jails"})
+        assert f == []
+        rid, out = client.create(T, "a", inputs)
+        assert rid == "jails:/etc/pf.anchors/jails"
+        assert "port = http" in sh(testbed, "pfctl", "-a", "jails", "-s", "rules").stdout
+        assert rc(testbed, "pf_rules") is None  # rc.conf untouched for an anchor
+        client.new_run()
+        _, st, ri = client.read(T, "a", rid, out, inputs)
+        assert ri == inputs
+        client.delete(T, "a", rid, st, old_inputs=inputs)
+        assert sh(testbed, "pfctl", "-a", "jails", "-s", "rules").stdout.strip() == ""
+        assert sh(testbed, "test", "-e", "/etc/pf.anchors/jails", check=False).returncode != 0
+    finally:
+        sh(testbed, "rm", "-rf", "/etc/pf.anchors")

@@ -1,0 +1,110 @@
+"""Fixture tests of the pfctl argv builders, output parsers and the pf.conf text checks."""
+from __future__ import annotations
+
+import json
+import pathlib
+
+import pytest
+from hypothesis import given, strategies as st
+
+from freebsd_provider.host import pfctl
+
+FIX = pathlib.Path(__file__).parent / "fixtures" / "pfctl"
+CASES = sorted(FIX.glob("*.json"))
+
+TUTORIAL = (pathlib.Path(__file__).parent / "fixtures" / "pfctl" / "tutorial_pf.conf").read_text()
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_fixture(path):
+    case = json.loads(path.read_text())
+    if "builder" in case:
+        assert getattr(pfctl, case["builder"])(*case["args"], **case["kwargs"]) == case["argv"]
+        return
+    got = getattr(pfctl, case["parser"])(case["output"])
+    if isinstance(got, tuple):
+        got = [list(x) for x in got]
+    assert got == case["result"]
+
+
+def test_loaded_equals_parsed_for_the_tutorial():
+    """`pfctl -s rules` + `-s nat` of the tutorial equal the filter/nat lines of `pfctl -nvf`."""
+    nvf = json.loads((FIX / "parsed_tutorial.json").read_text())["output"]
+    filt, nat = pfctl.split_parsed(nvf)
+    shown_rules = "\n".join(filt) + "\n"
+    assert pfctl.rule_lines(shown_rules) == filt
+    assert pfctl.rule_lines("  " + "\n  ".join(nat)) == nat  # whitespace normalized
+
+
+def test_parse_status_needs_a_status_line():
+    with pytest.raises(ValueError):
+        pfctl.parse_status("garbage\n")
+
+
+def test_parse_read_conf_rejects_garbage():
+    with pytest.raises(ValueError):
+        pfctl.parse_read_conf("stat: illegal option\n")
+
+
+def test_tutorial_rules_are_accepted():
+    assert pfctl.rules_error(TUTORIAL) is None
+
+
+@pytest.mark.parametrize("text,needle", [
+    ('include "/etc/master.passwd"\n', "'include' is not allowed"),
+    ('pass all\n  include "/etc/x"\n', "line 2: 'include'"),
+    ('anchor "a" {\n include "/etc/x"\n}\n', "'include' is not allowed"),
+    ('pass all # fine\ninclude \\\n "/etc/x"\n', "'include' is not allowed"),
+    ('inc = "include"\n$inc "/etc/x"\n', "macro value must not contain"),
+    ('load anchor "x" from "/etc/master.passwd"\n', "may only read files under /etc/pf.anchors/"),
+    ('load anchor "x" from "/etc/pf.anchors/../master.passwd"\n', "may only read files under"),
+    ('pass all\n\x00\n', "control character"),
+    ('pass all\x1b[2J\n', "control character"),
+    ('pass in on `ifconfig -l`\n', "shell syntax"),
+    ('ext_if = "$(reboot)"\n', None),  # in quotes: pfctl's business (it is not a shell)
+    ('pass in on $(x)\n', "shell syntax"),
+    ("pass all\n" * 40000, "too long"),
+])
+def test_rules_errors(text, needle):
+    err = pfctl.rules_error(text)
+    if needle is None:
+        assert err is None
+    else:
+        assert err is not None and needle in err, err
+
+
+@pytest.mark.parametrize("text", [
+    'load anchor "jails" from "/etc/pf.anchors/jails"\n',
+    'pass in on $ext_if proto tcp to any port 22 label "include me"\n',
+    'pass all # include "/etc/x" in a comment\n',
+    'table <t> persist { 10.0.0.1 }\nblock in from <t>\n',
+    '',
+])
+def test_rules_accepted(text):
+    assert pfctl.rules_error(text) is None
+
+
+@pytest.mark.parametrize("anchor,ok", [
+    ("jails", True), ("jails/webserver", True), ("a.b-c_d", True), ("", False), ("/jails", False),
+    ("jails/", False), ("_reserved", False), ("a b", False), ("a;b", False), ("a/../b", False),
+    ("x" * 64, False),
+])
+def test_anchor_error(anchor, ok):
+    assert (pfctl.anchor_error(anchor) is None) is ok
+
+
+@pytest.mark.parametrize("path,ok", [
+    ("/etc/pf.conf", True), ("/etc/pf.anchors/jails.conf", True), ("etc/pf.conf", False),
+    ("/etc/pf conf", False), ("/etc/$(x)", False), ("/etc/../pf.conf", False), ("/etc/", False),
+    ("/etc/pf.conf\n", False), ("/etc/a:b", False),
+])
+def test_path_error(path, ok):
+    assert (pfctl.path_error(path) is None) is ok
+
+
+@given(st.text(max_size=200))
+def test_rules_error_never_crashes(text):
+    err = pfctl.rules_error(text)
+    assert err is None or isinstance(err, str)
+    if err is None:
+        assert "\x00" not in text and "`" not in text.split("#")[0] or '"' in text or "#" in text

@@ -1,0 +1,114 @@
+"""Fixture tests of the pkg argv builders and parsers, plus spec validation."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import pathlib
+
+import pytest
+
+from freebsd_provider.host import pkg
+from freebsd_provider.resources.jail_package import JailPackage, parse_id
+
+FIX = pathlib.Path(__file__).parent / "fixtures" / "pkg"
+CASES = sorted(FIX.glob("*.json"))
+
+
+def _plain(v):
+    if isinstance(v, pkg.PkgState):
+        return {"bootstrapped": v.bootstrapped,
+                "packages": {n: [i.version, i.automatic] for n, i in v.packages.items()}}
+    if isinstance(v, dict):
+        return {k: sorted(x) if isinstance(x, set) else x for k, x in v.items()}
+    return v
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_fixture(path):
+    case = json.loads(path.read_text())
+    if "builder" in case:
+        assert getattr(pkg, case["builder"])(*case["args"], **case["kwargs"]) == case["argv"]
+    else:
+        assert _plain(getattr(pkg, case["parser"])(case["output"])) == case["expected"]
+
+
+def test_state_is_one_constant_script():
+    argv = pkg.state("webserver")
+    assert argv[:4] == ["/usr/sbin/jexec", "webserver", "/bin/sh", "-c"]
+    assert "webserver" not in argv[4]
+
+
+def test_parse_state_rejects_garbage():
+    with pytest.raises(ValueError):
+        pkg.parse_state("pkg: jail not found\n")
+    with pytest.raises(ValueError):
+        pkg.parse_state("")
+    with pytest.raises(ValueError):
+        pkg.parse_state("bootstrapped\nnospace\n")
+
+
+@pytest.mark.parametrize("spec,split", [
+    ("nginx", ("nginx", None)),
+    ("nginx-1.28.0_3,3", ("nginx", "1.28.0_3,3")),
+    ("postgresql17-server", ("postgresql17-server", None)),
+    ("postgresql17-server-17.9", ("postgresql17-server", "17.9")),
+    ("p5-Foo-Bar-1.0", ("p5-Foo-Bar", "1.0")),
+    ("py311-pip-23.3.1", ("py311-pip", "23.3.1")),
+])
+def test_split_spec(spec, split):
+    assert pkg.split_spec(spec) == split
+
+
+@pytest.mark.parametrize("spec,ok", [
+    ("nginx", True), ("postgresql17-server-17.9", True), ("gtk+3", True), ("p5-Foo-Bar", True),
+    ("-y", False), ("--force", False), ("nginx; reboot", False), ("$(reboot)", False), ("", False),
+    ("nginx 1", False), ("a\nb", False), ("nginx-1.0;x", False), ("pkg", False), ("pkg-2.4.2", False),
+    ("ngin*", False), ("x" * 300, False),
+])
+def test_spec_error(spec, ok):
+    assert (pkg.spec_error(spec) is None) is ok
+
+
+@pytest.mark.parametrize("pin,live,ok", [
+    (None, "1.28.0_3,3", True), ("1.28.0_3,3", "1.28.0_3,3", True), ("1.28.0", "1.28.0_3,3", True),
+    ("1.28.0", "1.28.0,3", True), ("1.28", "1.28.0", False), ("1.28.1", "1.28.0_3,3", False),
+])
+def test_version_matches(pin, live, ok):
+    assert pkg.version_matches(pin, live) is ok
+
+
+def test_removable_never_takes_dependants():
+    rdeps = {"postgresql17-client": {"postgresql17-server"}, "icu": {"postgresql17-server"}}
+    go, kept = pkg.removable(["postgresql17-client"], rdeps)
+    assert go == [] and kept == {"postgresql17-client": ["postgresql17-server"]}
+    go, kept = pkg.removable(["postgresql17-server", "postgresql17-client", "icu"], rdeps)
+    assert go == ["postgresql17-server", "postgresql17-client", "icu"] and kept == {}
+    # a dependency kept because a kept package needs it
+    rdeps2 = {"a": {"b"}, "b": {"c"}}
+    go, kept = pkg.removable(["a", "b"], rdeps2)
+    assert go == [] and set(kept) == {"a", "b"}
+
+
+def test_jail_missing():
+    assert pkg.is_jail_missing('jexec: jail "webserver" not found\n')
+    assert not pkg.is_jail_missing("pkg: No packages available\n")
+
+
+def test_validate_and_diff():
+    r = JailPackage()
+    inputs, failures = r.normalize_inputs({"jail": "webserver", "packages": ["nginx", "nginx-1.0", "-f", "pkg"]})
+    fails = {f.property: f.reason for f in r.validate(inputs)}
+    assert set(fails) == {"packages[1]", "packages[2]", "packages[3]"}
+    assert "twice" in fails["packages[1]"]
+    assert r.validate({"jail": "bad name", "packages": []})[0].property == "jail"
+    d = r.diff({"jail": "w", "packages": ["nginx", "vim"]}, {"jail": "w", "packages": ["curl", "nginx"]})
+    assert list(d.changes) == ["packages"] and not d.changes["packages"].replace
+    assert "installs curl" in d.changes["packages"].why and "deletes vim" in d.changes["packages"].why
+    assert not r.diff({"jail": "w", "packages": ["a", "b"]}, {"jail": "w", "packages": ["b", "a"]}).changes
+    assert r.diff({"jail": "w", "packages": ["a"]}, {"jail": "x", "packages": ["a"]}).replaces == ["jail"]
+
+
+def test_ids():
+    assert parse_id("webserver:nginx,postgresql17-client") == ("webserver", ["nginx", "postgresql17-client"])
+    with pytest.raises(ValueError):
+        parse_id("nginx")
