@@ -327,7 +327,7 @@ is a periodic script, /usr/local/etc/periodic/daily/502.pgsql, that
 you may find useful. You can use it to backup and perform vacuum on all
 databases nightly. Per default, it performs `vacuum analyze'. See the
 script for instructions. For autovacuum settings, please review
-~postgres/data17/postgresql.conf.
+~postgres/data/postgresql.conf.
 
 If you plan to access your PostgreSQL server using ODBC, please
 consider running the SQL script /usr/local/share/postgresql/odbc.sql
@@ -344,41 +344,39 @@ things, you can set up a class in /etc/login.conf before initializing
 the database. Add something similar to this to /etc/login.conf:
 ---
 postgres:\\
-	:lang=en_US.UTF-8:\\
-	:setenv=LC_COLLATE=C:\\
-	:tc=default:
+        :lang=en_US.UTF-8:\\
+        :setenv=LC_COLLATE=C:\\
+        :tc=default:
 ---
 and run `cap_mkdb /etc/login.conf'.
-Then add 'postgresql_login_class="postgres"' to /etc/rc.conf, or
-set it as the postgres user's login class in /etc/passwd.
+Then add 'postgresql_class="postgres"' to /etc/rc.conf.
 
 ======================================================================
 
-To use PostgreSQL, enable it in rc.conf using
-
-  sysrc postgresql_enable=yes
-
 To initialize the database, run
 
-  service postgresql initdb
+  /usr/local/etc/rc.d/postgresql initdb
 
 You can then start PostgreSQL by running:
 
-  service postgresql start
+  /usr/local/etc/rc.d/postgresql start
 
-For postmaster settings, see ~postgres/data17/postgresql.conf
+For postmaster settings, see ~postgres/data/postgresql.conf
 
 NB. FreeBSD's PostgreSQL port logs to syslog by default
-    See ~postgres/data17/postgresql.conf for more info
+    See ~postgres/data/postgresql.conf for more info
 
 NB. If you're not using a checksumming filesystem like ZFS, you might
     wish to enable data checksumming. It can be enabled during
     the initdb phase, by adding the "--data-checksums" flag to
     the postgresql_initdb_flags rcvar. Otherwise you can enable it later by
-    using pg_checksums.  Check the initdb(1) manpage for more info
+    pg_checksums.  Check the initdb(1) manpage for more info
     and make sure you understand the performance implications.
 
-======================================================================"""
+======================================================================
+
+To run PostgreSQL at startup, add
+'postgresql_enable="YES"' to /etc/rc.conf"""
 
 PG_CLIENT_MESSAGE = """The PostgreSQL port has a collection of "side orders":
 
@@ -447,14 +445,13 @@ def _add(d: dict[str, Any]) -> None:
 
 _add(_lib("pkg", PKG_VERSION, "ports-mgmt/pkg", "Package manager", 37716296,
           ["libpkg.so.4"], maintainer="pkg@FreeBSD.org", www="https://github.com/freebsd/pkg",
-          launchers={"/usr/local/sbin/pkg": "pkg"},
-          message=PKG_MESSAGE, licenses=["BSD2CLAUSE"]))
+          launchers={"/usr/local/sbin/pkg": "pkg"}, licenses=["BSD2CLAUSE"]))
 PACKAGES["pkg"]["files"].update({"/usr/local/sbin/pkg-static": None,
                                  "/usr/local/etc/pkg.conf.sample": None})
 _add(_lib("pcre2", "10.47", "devel/pcre2", "Perl Compatible Regular Expressions library, version 2",
           4733021, ["libpcre2-8.so.0", "libpcre2-16.so.0", "libpcre2-32.so.0",
                     "libpcre2-posix.so.3"], www="https://www.pcre.org/"))
-_add(_lib("nginx", "1.28.2,3", "www/nginx", "Robust and small WWW server", 1358954, [],
+_add(_lib("nginx", "1.28.2,3", "www/nginx", "Robust and small WWW server", 4702720, [],
           deps=["pcre2"], maintainer="joneum@FreeBSD.org", www="https://nginx.com/",
           launchers={"/usr/local/sbin/nginx": "nginx"}, message=NGINX_MESSAGE,
           users=[("www", 80)], groups=[("www", 80)], rcscripts=["nginx"],
@@ -476,6 +473,8 @@ PACKAGES["nginx"]["files"].update({
 })
 PACKAGES["nginx"]["symlinks"] = {"/usr/local/www/nginx": "/usr/local/www/nginx-dist"}
 PACKAGES["nginx"]["dirs"] = ["/var/log/nginx", "/var/tmp/nginx"]
+PACKAGES["nginx"]["pkgsize"] = 584920
+PACKAGES["pcre2"]["pkgsize"] = 1418104
 
 _add(_lib("libiconv", "1.18", "converters/libiconv", "Character set conversion library",
           2578408, ["libiconv.so.2", "libcharset.so.1"], www="https://www.gnu.org/software/libiconv/"))

@@ -9,6 +9,21 @@ from freebsd_testbed import hoststate
 
 
 @pytest.fixture
+def prog(host_root, capsys):
+    """Run a package-installed program (psql, createuser, ...) in-process."""
+    import importlib
+    from freebsd_testbed import pkgdb
+
+    def run(*argv: str):
+        capsys.readouterr()
+        mod = importlib.import_module(f"freebsd_testbed.tools.{pkgdb.PACKAGE_PROGRAMS[argv[0]]}")
+        rc = mod.main(list(argv))
+        out, err = capsys.readouterr()
+        return rc, out, err
+    return run
+
+
+@pytest.fixture
 def yes(monkeypatch):
     monkeypatch.setenv("ASSUME_ALWAYS_YES", "yes")
 
@@ -75,11 +90,11 @@ def test_bootstrap_and_install_nginx(tool, yes, host_root):
                                "1 packages requested for removal: 0 locked, 1 missing\n")
 
 
-def test_postgresql(tool, yes, host_root, monkeypatch):
+def test_postgresql(tool, prog, yes, host_root, monkeypatch):
     tool("/usr/sbin/pkg", "bootstrap")
     rc, out, err = tool("pkg", "install", "-y", "postgresql17-server")
     assert rc == 0, err
-    assert "Creating user 'postgres' with uid '770'." in out
+    assert "Creating user 'postgres' with uid '770'" in out
     tool("sysrc", "postgresql_enable=YES")
     rc, out, err = tool("service", "postgresql", "initdb")
     assert rc == 0, err
@@ -88,11 +103,11 @@ def test_postgresql(tool, yes, host_root, monkeypatch):
     rc, out, err = tool("service", "postgresql", "start")
     assert rc == 0, err
     monkeypatch.setenv("TESTBED_USER", "postgres")
-    assert tool("createuser", "-s", "testuser")[0] == 0
-    rc, out, err = tool("psql", "-c", "ALTER USER testuser PASSWORD 'testpass';")
+    assert prog("createuser", "-s", "testuser")[0] == 0
+    rc, out, err = prog("psql", "-c", "ALTER USER testuser PASSWORD 'testpass';")
     assert (rc, out) == (0, "ALTER ROLE\n"), err
-    assert tool("createdb", "-O", "testuser", "testdb")[0] == 0
-    rc, out, err = tool("psql", "-l")
+    assert prog("createdb", "-O", "testuser", "testdb")[0] == 0
+    rc, out, err = prog("psql", "-l")
     assert rc == 0, err
     lines = out.split("\n")
     assert lines[1].startswith("   Name    |  Owner   | Encoding | Locale Provider | Collate |  Ctype  |")
@@ -102,7 +117,7 @@ def test_postgresql(tool, yes, host_root, monkeypatch):
     assert lines[5] == "           |          |          |                 |         |         |        |           | postgres=CTc/postgres"
     assert lines[-3:] == ["(4 rows)", "", ""]
     monkeypatch.setenv("PGPASSWORD", "testpass")
-    rc, out, err = tool("psql", "-h", "127.0.0.1", "-U", "testuser", "-d", "testdb", "-c", "SELECT version();")
+    rc, out, err = prog("psql", "-h", "127.0.0.1", "-U", "testuser", "-d", "testdb", "-c", "SELECT version();")
     assert rc == 0, err
     assert out.split("\n")[2] == " PostgreSQL 17.9 on amd64-portbld-freebsd15.0, compiled by clang version 19.1.7, 64-bit"
     assert out.split("\n")[3] == "(1 row)"

@@ -22,11 +22,23 @@ TOOLS: dict[str, tuple[str, str]] = {
     "kldunload": ("kldunload", "/sbin/kldunload"),
     "uname": ("uname", "/usr/bin/uname"),
     "freebsd-version": ("freebsd_version", "/bin/freebsd-version"),
+    "jail": ("jail", "/usr/sbin/jail"),
+    "jls": ("jls", "/usr/sbin/jls"),
+    "jexec": ("jexec", "/usr/sbin/jexec"),
+    "ps": ("ps", "/bin/ps"),
+    "cpuset": ("cpuset", "/usr/bin/cpuset"),
+    "rctl": ("rctl", "/usr/bin/rctl"),
+    "lockf": ("lockf", "/usr/bin/lockf"),
+    "testbed-rc": ("testbed_rc", "/usr/libexec/testbed-rc"),
     "pfctl": ("pfctl", "/sbin/pfctl"),
     "ifconfig": ("ifconfig", "/sbin/ifconfig"),
     "route": ("route", "/sbin/route"),
     "netstat": ("netstat", "/usr/bin/netstat"),
     "ping": ("ping", "/sbin/ping"),
+    "service": ("service", "/usr/sbin/service"),
+    "pkg": ("pkg", "/usr/sbin/pkg"),
+    "fetch": ("fetch", "/usr/bin/fetch"),
+    "su": ("su", "/usr/bin/su"),
 }
 
 
