@@ -54,6 +54,15 @@ _SEVERITY = {"debug": engine_pb2.DEBUG, "info": engine_pb2.INFO, "warning": engi
              "error": engine_pb2.ERROR}
 
 
+class _Status(grpc.Status):
+    """A concrete grpc.Status (the grpc class is an abstract interface) for abort_with_status."""
+
+    def __init__(self, code, details, trailing_metadata):
+        self.code = code
+        self.details = details
+        self.trailing_metadata = trailing_metadata
+
+
 class _Provider(xprovider.Provider):
     """Holds configuration and per-host state; the servicer below drives it."""
 
@@ -140,9 +149,9 @@ class FreeBSDServicer(ProviderServicer):
                 inputs=wire.encode(exc.inputs) if exc.inputs is not None else None,
             )
             s.details.add().Pack(detail)
-            await context.abort_with_status(grpc.Status(
-                code=grpc.StatusCode.UNKNOWN, details=self.scrub(str(exc)),
-                trailing_metadata=(("grpc-status-details-bin", s.SerializeToString()),)))
+            await context.abort_with_status(_Status(
+                grpc.StatusCode.UNKNOWN, self.scrub(str(exc)),
+                (("grpc-status-details-bin", s.SerializeToString()),)))
         if isinstance(exc, (CommandError, SSHError, RuntimeError, ValueError)):
             msg = str(exc)
         else:
