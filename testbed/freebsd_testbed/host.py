@@ -221,6 +221,16 @@ class Testbed:
             with open(passwd, "w", encoding="utf-8") as f:
                 f.write("\n".join(out) + "\n")
             os.chmod(passwd, 0o644)
+        group = self.upper("/etc/group")
+        if not os.path.exists(group):
+            # FreeBSD's gid 0 is "wheel" (root:wheel owns system files); Debian calls it "root".
+            with open("/etc/group", encoding="utf-8") as f:
+                text = f.read()
+            if not any(ln.startswith("wheel:") for ln in text.splitlines()):
+                text = text.rstrip("\n") + "\nwheel:x:0:root\n"
+            with open(group, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.chmod(group, 0o644)
         self._install_programs()
         with open(self.p("known_hosts"), "w", encoding="ascii") as f:
             f.write(f"[127.0.0.1]:{port} {host_key}\n")

@@ -200,3 +200,28 @@ def test_postgresql_cross_jail(tutorial, run, jprog):
     assert (rc, out, err) == (0, "", "")
     rc, out, _ = run("jexec", "database", "service", "postgresql", "status")
     assert (rc, out) == (3, "pg_ctl: no server running\n")
+
+
+def test_reboot_restarts_jail_services(tutorial, run, jprog):
+    """After a reboot the jails' /etc/rc starts their enabled services again; the package
+    databases and the PostgreSQL cluster live in the jails' datasets and survive."""
+    run("jexec", "webserver", "pkg", "bootstrap")
+    run("jexec", "webserver", "pkg", "install", "-qy", "nginx")
+    run("jexec", "webserver", "sysrc", "nginx_enable=YES")
+    run("jexec", "database", "pkg", "bootstrap")
+    run("jexec", "database", "pkg", "install", "-qy", "postgresql17-server")
+    run("jexec", "database", "sysrc", "postgresql_enable=YES")
+    assert run("jexec", "database", "service", "postgresql", "initdb")[0] == 0
+    run("sysrc", "jail_list=webserver database")
+    run("sysrc", "-f", "/boot/loader.conf", "if_epair_load=YES")
+    write(tutorial, "/etc/rc.conf.local",
+          'cloned_interfaces="bridge0"\nifconfig_bridge0="inet 192.168.1.10/24 addm vtnet0 up"\n'
+          'ifconfig_vtnet0="up"\n')
+    boot.boot()
+    rc, out, _ = run("jexec", "webserver", "service", "nginx", "status")
+    assert rc == 0 and out.startswith("nginx is running as pid "), out
+    rc, out, _ = run("jexec", "database", "service", "postgresql", "status")
+    assert rc == 0 and out.startswith("pg_ctl: server is running"), out
+    assert run("pkg", "-j", "database", "info", "-e", "postgresql17-server")[0] == 0
+    rc, out, err = jprog("database", "psql", "-l", user="postgres")
+    assert rc == 0 and out.endswith("(3 rows)\n\n"), err

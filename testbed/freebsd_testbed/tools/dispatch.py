@@ -31,6 +31,8 @@ TOOLS: dict[str, tuple[str, str]] = {
     "lockf": ("lockf", "/usr/bin/lockf"),
     "testbed-rc": ("testbed_rc", "/usr/libexec/testbed-rc"),
     "pfctl": ("pfctl", "/sbin/pfctl"),
+    "stat": ("stat", "/usr/bin/stat"),
+    "chflags": ("chflags", "/bin/chflags"),
     "ifconfig": ("ifconfig", "/sbin/ifconfig"),
     "route": ("route", "/sbin/route"),
     "netstat": ("netstat", "/usr/bin/netstat"),

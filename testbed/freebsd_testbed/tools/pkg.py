@@ -326,8 +326,12 @@ def _bootstrap_real(root, cmd, args, yes) -> int:
 
 # ---------------------------------------------------------------- update
 
+_JUST_FETCHED = [False]
+
+
 def _update_repos(root: pkgdb.Root, quiet: bool, force: bool = False) -> int:
     db = pkgdb.load(root)
+    _JUST_FETCHED[0] = False
     err = _net_error(root)
     first = force or not db.get("repos_fetched")
     for repo in pkgcatalog.REPOS:
@@ -360,6 +364,7 @@ def _update_repos(root: pkgdb.Root, quiet: bool, force: bool = False) -> int:
     if not quiet:
         _w("All repositories are up to date.\n")
     if first:
+        _JUST_FETCHED[0] = True
         db["repos_fetched"] = True
         with _dblock(root):
             cur = pkgdb.load(root)
@@ -436,6 +441,9 @@ def _install(root: pkgdb.Root, cmd: str, args: list[str], yes: bool) -> int:
         todl = [p for p in plan + reinstall
                 if not root.exists(f"{cache}/{pkgcatalog.pkgfile(p)}.pkg")]
         dl = sum(p["pkgsize"] for p in todl)
+        if _JUST_FETCHED[0] and not quiet:
+            # a fresh catalogue: the solver checks conflicts before printing the plan
+            _w("Checking integrity... done (0 conflicting)\n")
         if not quiet or dry or not yes:
             tag = " [FreeBSD-ports]" if len(pkgcatalog.REPOS) > 1 else ""
             _w(f"The following {total} package(s) will be affected (of 0 checked):\n\n")
@@ -460,7 +468,7 @@ def _install(root: pkgdb.Root, cmd: str, args: list[str], yes: bool) -> int:
             elif need == 0:
                 _w("\n")
         if dry:
-            return 0
+            return 1  # pkg install -n: 1 when something would be done [TEST requires.sh]
         if not yes:
             if not _query_yesno("\nProceed with this action? [y/N]: "):
                 return 1
