@@ -44,8 +44,8 @@ class ProviderConfig:
 
 
 CONFIG_FIELDS = fields_of(ProviderConfig)
-_HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$")
-_USER_RE = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}$")
+_HOSTNAME_RE = re.compile(r"^(?=.{1,253}\Z)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?\Z")
+_USER_RE = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}\Z")
 
 
 def from_variables(variables: dict[str, str]) -> dict[str, Any]:

@@ -39,6 +39,8 @@ def string_slots(fields, example: dict[str, Any], prefix=()) -> list[tuple]:
         elif origin is dict and get_args(tp)[1] is str:
             slots.append(path + ("<key>",))
             slots.append(path + ("<value>",))
+        elif origin is list and get_origin(get_args(tp)[0]) is list:
+            slots.append(path + (0, 0))
         elif origin is list and dataclasses.is_dataclass(get_args(tp)[0]):
             slots += string_slots(fields_of(get_args(tp)[0]), {}, path + (0,))
         elif dataclasses.is_dataclass(tp):
@@ -79,7 +81,7 @@ def substitute(example: dict, path: tuple, value: str) -> dict:
 
 
 def get_at(data: dict, path: tuple, value: str):
-    cur: Any = data
+    cur: Any = wire.reveal(data)
     for key in path[:-1]:
         cur = cur[key]
     last = path[-1]

@@ -70,8 +70,8 @@ def parse_read_file(text: str) -> Optional[tuple[str, str, str]]:
 # --------------------------------------------------------------------------------------------
 # Validators shared by the resources
 
-_JAIL_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
-_IFNAME_RE = re.compile(r"^[a-z][a-z0-9]{0,14}$")
+_JAIL_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}\Z")
+_IFNAME_RE = re.compile(r"^[a-z][a-z0-9]{0,14}\Z")
 _PATH_BAD = ("\x00", "\n", "\r")
 
 

@@ -7,7 +7,7 @@ from typing import Optional
 CPUSET = "/usr/bin/cpuset"
 SH = "/bin/sh"
 
-_LIST_RE = re.compile(r"^(all|\d{1,4}(-\d{1,4})?(,\d{1,4}(-\d{1,4})?)*)$")
+_LIST_RE = re.compile(r"^(all|\d{1,4}(-\d{1,4})?(,\d{1,4}(-\d{1,4})?)*)\Z")
 
 
 def list_error(s: str) -> Optional[str]:
@@ -66,7 +66,7 @@ def all_jails() -> list[str]:
     return [SH, "-c", _ALL_SCRIPT]
 
 
-_MASK_RE = re.compile(r"^jail (\d+) mask:\s*(.*)$")
+_MASK_RE = re.compile(r"^jail (\d+) mask:\s*(.*)\Z")
 
 
 def parse_get(text: str) -> dict[int, frozenset[int]]:

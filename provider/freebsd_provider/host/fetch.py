@@ -33,10 +33,10 @@ ARCH_DIRS = {
     "riscv64": "riscv/riscv64",
 }
 
-_RELEASE_RE = re.compile(r"^\d{1,2}\.\d{1,2}-(RELEASE|ALPHA\d{1,2}|BETA\d{1,2}|RC\d{1,2}|PRERELEASE|STABLE|CURRENT)$")
-_SET_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}\.txz$")
-_HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$|^\[[0-9A-Fa-f:.]+\]$")
-_URL_PATH_RE = re.compile(r"^[A-Za-z0-9._~/%+-]*$")
+_RELEASE_RE = re.compile(r"^\d{1,2}\.\d{1,2}-(RELEASE|ALPHA\d{1,2}|BETA\d{1,2}|RC\d{1,2}|PRERELEASE|STABLE|CURRENT)\Z")
+_SET_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}\.txz\Z")
+_HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?\Z|^\[[0-9A-Fa-f:.]+\]\Z")
+_URL_PATH_RE = re.compile(r"^[A-Za-z0-9._~/%+-]*\Z")
 
 
 # --------------------------------------------------------------------------------------------

@@ -13,9 +13,9 @@ from typing import Optional, Sequence
 
 MAX_BACKUP = 64 * 1024  # previous content kept in state (restored on delete) up to this size
 
-_MODE_RE = re.compile(r"^[0-7]{3,4}$")
+_MODE_RE = re.compile(r"^[0-7]{3,4}\Z")
 _ID_RE = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}"
-_OWNER_RE = re.compile(rf"^{_ID_RE}(:{_ID_RE})?$")
+_OWNER_RE = re.compile(rf"^{_ID_RE}(:{_ID_RE})?\Z")
 
 
 def sha256(text: str) -> str:

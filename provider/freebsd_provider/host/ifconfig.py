@@ -19,7 +19,7 @@ SH = "/bin/sh"
 MEMBER_IFADDRS = "net.link.bridge.member_ifaddrs"
 SYSCTL_CONF = "/etc/sysctl.conf"
 
-_BRIDGE_RE = re.compile(r"^bridge[0-9]{1,5}$")
+_BRIDGE_RE = re.compile(r"^bridge[0-9]{1,5}\Z")
 
 
 @dataclass

@@ -30,8 +30,8 @@ UNIT_PLACEHOLDER = "\x01EPAIR\x01"
 HOOK_KINDS = ("prestart", "poststart", "prestop", "poststop")
 SYSVIPC = ("new", "inherit", "disable")
 
-_PARAM_NAME_RE = re.compile(r"^[a-z][a-z0-9_.]*$")
-_ALLOW_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
+_PARAM_NAME_RE = re.compile(r"^[a-z][a-z0-9_.]*\Z")
+_ALLOW_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*\Z")
 _CTRL_RE = re.compile(r"[\x00-\x1f\x7f]")
 # Parameters the resource renders itself: not accepted in ``parameters``.
 MANAGED_PARAMS = frozenset({
@@ -317,7 +317,7 @@ def render_conf(s: JailSpec) -> str:
 # Parsing our own rendering back
 
 
-_LINE_RE = re.compile(r'^\s*([a-z][a-z0-9_.]*)\s*(?:(\+?=)\s*(.*?))?\s*;\s*$')
+_LINE_RE = re.compile(r'^\s*([a-z][a-z0-9_.]*)\s*(?:(\+?=)\s*(.*?))?\s*;\s*\Z')
 
 
 def _unquote(v: str) -> str:
@@ -372,10 +372,10 @@ def parse_conf(text: str) -> tuple[str, dict[str, list[str]]]:
     return name, params
 
 
-_PRESTART_RE = re.compile(r"^/sbin/ifconfig epair(\d+) create up$")
-_ADDM_RE = re.compile(r"^/sbin/ifconfig (\S+) addm epair(\d+)a up$")
-_ADDR_RE = re.compile(r"^/sbin/ifconfig epair\d+b (?:inet6? )?(\S+/\d+)(?: up| alias)$")
-_ROUTE_RE = re.compile(r"^/sbin/route (?:-6 )?add default (\S+)$")
+_PRESTART_RE = re.compile(r"^/sbin/ifconfig epair(\d+) create up\Z")
+_ADDM_RE = re.compile(r"^/sbin/ifconfig (\S+) addm epair(\d+)a up\Z")
+_ADDR_RE = re.compile(r"^/sbin/ifconfig epair\d+b (?:inet6? )?(\S+/\d+)(?: up| alias)\Z")
+_ROUTE_RE = re.compile(r"^/sbin/route (?:-6 )?add default (\S+)\Z")
 
 
 def spec_from_params(name: str, p: dict[str, list[str]]) -> JailSpec:
@@ -476,5 +476,5 @@ def hook_error(argv: Any, what: str) -> Optional[str]:
 
 
 def parse_unit(epair: str) -> Optional[int]:
-    m = re.match(r"^(?:epair)?(\d{1,5})$", epair or "")
+    m = re.match(r"^(?:epair)?(\d{1,5})\Z", epair or "")
     return int(m.group(1)) if m else None

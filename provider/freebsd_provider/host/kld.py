@@ -12,7 +12,7 @@ KLDUNLOAD = "/sbin/kldunload"
 # A module / kld file name as the user writes it: `if_epair`, `pf`, `zfs`, `linux64`.
 # No paths (kldload would accept one) and no `.ko` suffix: loader.conf's `NAME_load` variable is
 # built from it, so it must also be a valid sh variable-name fragment.
-_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}\Z")
 
 
 def name_error(name: str) -> Optional[str]:
@@ -97,8 +97,8 @@ class KldState:
         return f is not None and f.name == "kernel" and self.file(name) is None
 
 
-_FILE_RE = re.compile(r"^\s*(\d+)\s+(\d+)\s+(0x[0-9a-fA-F]+)\s+(\S+)\s+(\S+)(?:\s+\((.*)\))?\s*$")
-_MOD_RE = re.compile(r"^\s+(\d+)\s+(\S+)(?:\s+\(.*\))?\s*$")
+_FILE_RE = re.compile(r"^\s*(\d+)\s+(\d+)\s+(0x[0-9a-fA-F]+)\s+(\S+)\s+(\S+)(?:\s+\((.*)\))?\s*\Z")
+_MOD_RE = re.compile(r"^\s+(\d+)\s+(\S+)(?:\s+\(.*\))?\s*\Z")
 
 
 def parse_stat(text: str) -> KldState:

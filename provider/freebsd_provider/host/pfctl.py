@@ -160,7 +160,7 @@ def split_parsed(text: str) -> tuple[list[str], list[str]]:
 # Validation of declared pf.conf text (done in check, before anything runs on the host)
 
 
-_ANCHOR_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}(/[A-Za-z0-9][A-Za-z0-9_.-]{0,62}){0,7}$")
+_ANCHOR_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}(/[A-Za-z0-9][A-Za-z0-9_.-]{0,62}){0,7}\Z")
 
 
 def anchor_error(anchor: str) -> Optional[str]:

@@ -37,8 +37,8 @@ _STATE_SCRIPT = (
     'exec ' + PKG + ' query -a "$1"; else echo ' + NOT_BOOTSTRAPPED + '; fi'
 )
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9+._-]*$")
-_VERSION_RE = re.compile(r"^[0-9][A-Za-z0-9.+_,]*$")
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9+._-]*\Z")
+_VERSION_RE = re.compile(r"^[0-9][A-Za-z0-9.+_,]*\Z")
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,8 +14,8 @@ RESOURCES = frozenset({
 })
 ACTIONS = frozenset({"deny", "log", "devctl", "throttle"})
 PERS = frozenset({"process", "user", "loginclass", "jail"})
-_SIGNAL_RE = re.compile(r"^sig[a-z0-9]+$")
-_RULE_RE = re.compile(r"^([a-z]+):([a-z0-9]+)=(\d+)([kmgtpe]?)(?:/([a-z]+))?$", re.IGNORECASE)
+_SIGNAL_RE = re.compile(r"^sig[a-z0-9]+\Z")
+_RULE_RE = re.compile(r"^([a-z]+):([a-z0-9]+)=(\d+)([kmgtpe]?)(?:/([a-z]+))?\Z", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50, "e": 1 << 60}
 
 DISABLED_HINT = ("rctl rules need RACCT: set kern.racct.enable=1 in /boot/loader.conf (e.g. with a "

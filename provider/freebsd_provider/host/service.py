@@ -21,8 +21,8 @@ SERVICE = "/usr/sbin/service"
 LOCAL_RC_D = "/usr/local/etc/rc.d"
 TEST = "/bin/test"
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_WORD_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.,:=/+@%-]{0,255}$")
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
+_WORD_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.,:=/+@%-]{0,255}\Z")
 _PREFIXES = ("one", "force", "fast", "quiet")
 
 # Status of every local rc script: "NAME 1" (running) or "NAME 0".  Constant text, no values.

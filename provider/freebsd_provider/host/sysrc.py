@@ -10,7 +10,7 @@ SYSRC = "/usr/sbin/sysrc"
 RC_CONF = "/etc/rc.conf"
 LOADER_CONF = "/boot/loader.conf"
 
-_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}\Z")
 
 
 def name_error(name: str) -> Optional[str]:

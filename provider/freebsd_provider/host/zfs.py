@@ -57,7 +57,7 @@ FREEFORM = frozenset({"mountpoint", "sharenfs", "sharesmb", "keylocation", "cont
                       "snapshot_limit", "org.freebsd:swap", "prefetch"})
 SETTABLE = frozenset(INDEX_VALUES) | SIZE_PROPS | FREEFORM | CREATE_ONLY
 
-_SIZE_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*([BKMGTPEZ]?)(?:i?B)?$", re.IGNORECASE)
+_SIZE_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*([BKMGTPEZ]?)(?:i?B)?\Z", re.IGNORECASE)
 _UNITS = {"": 1, "B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50,
           "E": 1 << 60, "Z": 1 << 70}
 
@@ -65,7 +65,7 @@ _UNITS = {"": 1, "B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40,
 # Names
 
 
-_COMPONENT_RE = re.compile(r"^[A-Za-z0-9_.: -]+$")
+_COMPONENT_RE = re.compile(r"^[A-Za-z0-9_.: -]+\Z")
 MAX_NAME = 255
 
 
@@ -135,7 +135,7 @@ def is_user_property(name: str) -> bool:
     return ":" in name
 
 
-_USERPROP_RE = re.compile(r"^[a-z0-9_.:-]+$")
+_USERPROP_RE = re.compile(r"^[a-z0-9_.:-]+\Z")
 
 
 def property_name_error(name: str) -> Optional[str]:

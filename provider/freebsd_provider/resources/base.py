@@ -352,7 +352,7 @@ def diff_map(prefix: str, olds: dict[str, Any] | None, news: dict[str, Any] | No
         return {prefix: PropDiff(UPDATE, False, "unknown until apply")}
     for k in sorted(set(olds) | set(news)):
         o, n = olds.get(k), news.get(k)
-        path = f"{prefix}.{k}" if re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", k) else f'{prefix}["{k}"]'
+        path = f"{prefix}.{k}" if re.match(r"^[A-Za-z_][A-Za-z0-9_]*\Z", k) else f'{prefix}["{k}"]'
         if wire.is_unknown(n):
             out[path] = PropDiff(UPDATE, k in replace_keys, "unknown until apply")
         elif o is None and n is not None:

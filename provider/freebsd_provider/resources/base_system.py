@@ -61,6 +61,7 @@ class BaseSystem(Resource):
     Args = BaseSystemArgs
     State = BaseSystemState
     import_id = "the directory, e.g. `/jails/templates/base`"
+    example = {"path": "/jails/templates/base", "release": "15.0-RELEASE", "arch": "amd64", "mirror": "https://download.freebsd.org/releases", "distSets": ["base.txz"]}
 
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:
         f: list[Failure] = []

@@ -87,6 +87,7 @@ class Bridge(Resource):
     Args = BridgeArgs
     State = BridgeState
     import_id = "the bridge name, e.g. `bridge0`"
+    example = {"name": "bridge0", "members": ["vtnet0"], "addresses": ["192.168.1.10/24"], "up": True}
 
     # -- check ----------------------------------------------------------------------------
     def validate(self, inputs: dict[str, Any]) -> list[Failure]:

@@ -51,6 +51,7 @@ class KernelModule(Resource):
     Args = KernelModuleArgs
     State = KernelModuleState
     import_id = "the module name, e.g. `if_epair`"
+    example = {"name": "if_epair"}
 
     FACT = kld.stat_verbose()
 

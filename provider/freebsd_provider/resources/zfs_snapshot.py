@@ -46,6 +46,7 @@ class ZfsSnapshot(Resource):
     Args = ZfsSnapshotArgs
     State = ZfsSnapshotState
     import_id = "`DATASET@SNAPSHOT`, e.g. `zroot/jails/templates/base@15.0-RELEASE`"
+    example = {"dataset": "zroot/jails/templates/base", "snapshotName": "15.0-RELEASE"}
 
     FACT = zfs.get_snapshots()
 

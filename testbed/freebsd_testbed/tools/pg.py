@@ -292,8 +292,6 @@ def list_roles(cat: dict[str, Any], **kw: Any) -> str:
         attrs = "Superuser" if r.get("super") else ""
         if name == "postgres":
             attrs = "Superuser, Create role, Create DB, Replication, Bypass RLS"
-        elif r.get("super"):
-            attrs = "Superuser, Create role, Create DB"
         rows.append([name, attrs])
     return table(["Role name", "Attributes"], rows, "List of roles", **kw).replace(
         f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n\n", "\n") if True else ""
