@@ -36,7 +36,7 @@ sdk: schema pulumi-cli
 demo: setup
 	scripts/testbed-stack demo demo
 	$(PULUMI) up --stack demo --yes --skip-preview
-	@echo; echo "== zfs list on testbed demo"; $(TESTBED) exec demo -- zfs list
+	scripts/demo-checks demo
 
 test: setup
 	$(PY) -m pytest -q $(PYTEST_ARGS) tests

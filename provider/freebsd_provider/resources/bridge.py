@@ -1,6 +1,8 @@
 """Bridge: an if_bridge(4) interface with members and addresses, persisted in rc.conf."""
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -57,6 +59,9 @@ class BridgeState:
 
 
 _STATE_KEYS = ("movedFrom", "movedAddresses", "movedDefaultRouter", "movedRcConf", "previousMemberIfaddrs")
+
+
+_JAIL_EPAIR = re.compile(r"^epair\d+a\Z")
 
 
 def rc_value(members: list[str], addresses: list[str], up: bool) -> tuple[str, str]:
@@ -222,7 +227,8 @@ class Bridge(Resource):
         out["movedAddresses"] = list(state.get("movedAddresses") or [])
         i = (await self._ifaces(host)).get(inputs["name"])
         out["mac"] = i.mac if i else ""
-        out["memberFlags"] = {m.name: m.flags for m in i.members} if i else {}
+        mine = set(inputs.get("members") or [])
+        out["memberFlags"] = {m.name: m.flags for m in i.members if m.name in mine} if i else {}
         return out
 
     async def _outputs_safe(self, host, inputs, state):
@@ -259,7 +265,11 @@ class Bridge(Resource):
                     break
         live_members = [m.name for m in i.members]
         order = list(declared.get("members") or [])
-        members = [m for m in order if m in live_members] + [m for m in live_members if m not in order]
+        # Members this resource does not declare belong to someone else (a VnetJail's epairNa,
+        # added by its exec.prestart): they are not drift. On import, all but jail epairs.
+        members = [m for m in order if m in live_members]
+        if inputs is None:
+            members += [m for m in live_members if m not in order and not _JAIL_EPAIR.match(m)]
         live_addrs = [a for a in i.routable_addresses() if not any(ifconfig.same_address(a, x) for x in moved)]
         d_addrs = list(declared.get("addresses") or [])
         addresses = [a for a in d_addrs if any(ifconfig.same_address(a, x) for x in live_addrs)]
@@ -299,9 +309,10 @@ class Bridge(Resource):
         st["movedAddresses"] = list(state.get("movedAddresses") or [])
         live = [m.name for m in i.members]
         want = list(news.get("members") or [])
+        owned = set(olds.get("members") or [])  # never remove members someone else added
         try:
             for m in live:
-                if m in want:
+                if m in want or m not in owned:
                     continue
                 if m == st.get("movedFrom"):
                     await host.run(ifconfig.restore_addresses(rid, m, st.get("movedDefaultRouter"),
