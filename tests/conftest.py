@@ -10,56 +10,13 @@ import tempfile
 
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parent.parent
-TESTBED = str(REPO / ".venv" / "bin" / "freebsd-testbed")
+from tbhelper import REPO, TESTBED, Testbed  # noqa: F401
+
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "testbed: needs a running testbed host (real sshd)")
     config.addinivalue_line("markers", "e2e: runs the real pulumi CLI against a testbed")
-
-
-class Testbed:
-    def __init__(self, name: str, state_dir: str):
-        self.name = name
-        self.state_dir = state_dir
-        self.info: dict = {}
-
-    def up(self) -> dict:
-        r = subprocess.run([TESTBED, "up", self.name, "--state-dir", self.state_dir, "--json"],
-                           capture_output=True, text=True, timeout=300)
-        assert r.returncode == 0, r.stderr
-        self.info = json.loads(r.stdout)
-        return self.info
-
-    def exec(self, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:
-        r = subprocess.run([TESTBED, "exec", self.name, "--state-dir", self.state_dir, "--", *cmd],
-                           capture_output=True, text=True, timeout=120)
-        if check:
-            assert r.returncode == 0, f"{cmd}: {r.stderr}"
-        return r
-
-    def log(self) -> list[dict]:
-        r = subprocess.run([TESTBED, "log", self.name, "--state-dir", self.state_dir],
-                           capture_output=True, text=True, timeout=60)
-        assert r.returncode == 0, r.stderr
-        return [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
-
-    def fault(self, *args: str) -> None:
-        r = subprocess.run([TESTBED, "fault", self.name, "--state-dir", self.state_dir, *args],
-                           capture_output=True, text=True, timeout=60)
-        assert r.returncode == 0, r.stderr
-
-    def down(self) -> None:
-        subprocess.run([TESTBED, "down", self.name, "--state-dir", self.state_dir, "--purge"],
-                       capture_output=True, text=True, timeout=120)
-
-    def provider_config(self) -> dict:
-        return {
-            "host": self.info["host"], "port": self.info["port"], "user": self.info["user"],
-            "hostKey": self.info["host_key"],
-            "privateKey": pathlib.Path(self.info["private_key_path"]).read_text(),
-        }
 
 
 @pytest.fixture(scope="session")

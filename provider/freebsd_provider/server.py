@@ -42,6 +42,8 @@ from .ssh import CommandError, Connection, SSHError
 
 log = logging.getLogger("freebsd_provider")
 
+_JAIL_DOWN = __import__("re").compile(r'jail "[^"]*" not found')
+
 _KIND = {
     ("add", False): provider_pb2.PropertyDiff.ADD,
     ("add", True): provider_pb2.PropertyDiff.ADD_REPLACE,
@@ -296,6 +298,17 @@ class FreeBSDServicer(ProviderServicer):
         try:
             res = await r.read(self._ctx(request.urn), request.id,
                                wire.reveal(inputs) if inputs is not None else None, wire.reveal(state))
+        except CommandError as e:
+            if not (_JAIL_DOWN.search(e.result.stderr) and inputs is not None):
+                await self._fail(context, e, request.urn)
+                raise
+            # The jail this resource lives in is not running (stopped by hand, or the host just
+            # booted without it): nothing inside can be read. Keep what we know; the resource may
+            # mark itself as drifted (e.g. a service is not running), and the VnetJail's own read
+            # reports the stopped jail so the next `up` starts it before touching what is inside.
+            await self._log("warning", f"jail not running, {request.id} not read: {e.result.stderr.strip()}",
+                            request.urn)
+            res = r.read_jail_down(wire.reveal(inputs), wire.reveal(state))
         except Exception as e:  # noqa: BLE001
             await self._fail(context, e, request.urn)
             raise

@@ -95,6 +95,25 @@ def step_kld_list(rt: dict[str, Any]) -> None:
             pass
 
 
+def step_sysctl_conf(rt: dict[str, Any]) -> None:
+    """rc.d/sysctl: apply /etc/sysctl.conf (name=value lines) to the OIDs that exist now."""
+    for line in _read("/etc/sysctl.conf").splitlines():
+        mm = re.match(r'^\s*([A-Za-z0-9_.]+\.[A-Za-z0-9_.%]+)\s*=\s*"?([^"#]*)"?', line)
+        if not mm or mm.group(1) not in sysctl.OIDS:
+            continue
+        name = mm.group(1)
+        if not sysctl._exists(rt, name):
+            continue  # its module is not loaded yet: the real rc.d/sysctl fails the same way
+        typ = sysctl.OIDS[name][0]
+        v: Any = mm.group(2).strip()
+        if typ != "S":
+            try:
+                v = int(v, 0)
+            except ValueError:
+                continue
+        rt.setdefault("sysctl", {})[name] = v
+
+
 def step_net(rt: dict[str, Any]) -> None:
     """rc.d/netif + routing: lo0, the uplink, cloned_interfaces, ifconfig_*, defaultrouter."""
     from . import net
@@ -117,7 +136,7 @@ def step_jails(rt: dict[str, Any]) -> None:
 
 STEPS: list[Callable[[dict[str, Any]], None]] = [
     step_reset_runtime, step_kernel, step_loader, step_hostname, step_autoload, step_kld_list,
-    step_net, step_pf,
+    step_sysctl_conf, step_net, step_pf,
 ]
 STEPS.append(step_jails)
 

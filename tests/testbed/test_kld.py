@@ -34,7 +34,8 @@ def test_kldload_verbose_ids_and_deps(tool):
     rc, out, err = tool("kldunload", "bridgestp")
     assert rc == 1 and err == "kldunload: can't unload file: Device busy\n"
     assert tool("kldunload", "-v", "if_bridge")[1].startswith("Unloading if_bridge.ko, id=")
-    assert tool("kldunload", "bridgestp.ko") == (0, "", "")
+    # bridgestp was loaded only for if_bridge: it went with it (linker_file_unload)
+    assert "bridgestp" not in tool("kldstat")[1]
 
 
 def test_kldload_errors(tool):
@@ -59,3 +60,19 @@ def test_kldload_by_path_and_ko(tool):
     assert tool("kldstat", "-q", "-m", "pf")[0] == 0
     rc, _, err = tool("kldload", "pf.ko")
     assert rc == 1 and "already loaded" in err
+
+
+def test_unload_drops_dependencies_loaded_for_it(tool):
+    assert tool("kldload", "if_bridge")[0] == 0
+    out = tool("kldstat")[1]
+    assert "bridgestp.ko" in out and "if_bridge.ko" in out
+    assert tool("kldunload", "if_bridge")[0] == 0
+    out = tool("kldstat")[1]
+    assert "bridgestp.ko" not in out and "if_bridge.ko" not in out
+
+
+def test_unload_keeps_dependencies_loaded_by_hand(tool):
+    assert tool("kldload", "bridgestp")[0] == 0
+    assert tool("kldload", "if_bridge")[0] == 0
+    assert tool("kldunload", "if_bridge")[0] == 0
+    assert "bridgestp.ko" in tool("kldstat")[1]

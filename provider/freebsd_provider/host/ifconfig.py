@@ -18,6 +18,7 @@ SH = "/bin/sh"
 
 MEMBER_IFADDRS = "net.link.bridge.member_ifaddrs"
 SYSCTL_CONF = "/etc/sysctl.conf"
+LOADER_CONF = "/boot/loader.conf"
 
 _BRIDGE_RE = re.compile(r"^bridge[0-9]{1,5}\Z")
 

@@ -118,7 +118,9 @@ case $(/usr/sbin/sysrc -n jail_enable 2>/dev/null) in
   [Yy][Ee][Ss]|[Tt][Rr][Uu][Ee]|[Oo][Nn]|1) ;;
   *) mkdir -p "${m%/*}"
      if [ ! -e "$m" ]; then
-       /usr/sbin/sysrc -f /etc/rc.conf -n jail_enable > "$m" 2>/dev/null || echo "__unset__" > "$m"
+       # the value set in rc.conf itself (-n would fall back to /etc/defaults/rc.conf's NO)
+       v=$(/usr/sbin/sysrc -f /etc/rc.conf -a 2>/dev/null | sed -n 's/^jail_enable: //p')
+       if [ -n "$v" ]; then printf '%s\n' "$v" > "$m"; else echo "__unset__" > "$m"; fi
      fi
      /usr/sbin/sysrc jail_enable=YES >/dev/null || exit 1 ;;
 esac
@@ -136,6 +138,7 @@ if /usr/sbin/sysrc -f /etc/rc.conf -n jail_list >/dev/null 2>&1; then
       if [ "$p" = "__unset__" ]; then /usr/sbin/sysrc -x jail_enable 2>/dev/null
       else /usr/sbin/sysrc jail_enable="$p" >/dev/null; fi
       rm -f "$m"
+      rmdir "${m%/*}" 2>/dev/null
     fi
   fi
 fi

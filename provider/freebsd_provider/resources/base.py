@@ -306,6 +306,11 @@ class Resource:
         """Return (inputs, outputs) as found on the host, or None if it is gone."""
         raise NotImplementedError
 
+    def read_jail_down(self, inputs: dict[str, Any], state: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Read when the resource's jail is not running: by default, what we knew."""
+        known = {f.wire for f in self.input_fields()}
+        return {k: v for k, v in inputs.items() if k in known}, dict(state)
+
     async def update(self, ctx, resource_id: str, olds: dict[str, Any], news: dict[str, Any],
                      state: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError

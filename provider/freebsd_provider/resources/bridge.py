@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from .. import wire
-from ..host import common, ifconfig, rcconf
+from ..host import common, ifconfig, kld, rcconf
 from ..hostctx import Host
 from ..ssh import CommandError
 from .base import UPDATE, DiffResult, Failure, PartialFailure, PropDiff, Resource, diff_fields, field
@@ -56,9 +56,13 @@ class BridgeState:
     previous_member_ifaddrs: Optional[str] = field(
         "The value `net.link.bridge.member_ifaddrs` had before this bridge set it (restored on delete).",
         default=None)
+    loaded_if_bridge: bool = field(
+        "Whether creating this bridge loaded if_bridge.ko (delete unloads it again when no bridge is left).",
+        default=False)
 
 
-_STATE_KEYS = ("movedFrom", "movedAddresses", "movedDefaultRouter", "movedRcConf", "previousMemberIfaddrs")
+_STATE_KEYS = ("movedFrom", "movedAddresses", "movedDefaultRouter", "movedRcConf", "previousMemberIfaddrs",
+               "loadedIfBridge")
 
 
 _JAIL_EPAIR = re.compile(r"^epair\d+a\Z")
@@ -180,6 +184,8 @@ class Bridge(Resource):
                                f"uplink's addresses can be moved to the bridge; remove the others' addresses "
                                f"or set memberIfaddrs: true")
         rc = await read_vars(host, rcconf.RC_CONF, None)
+        klds = kld.parse_stat((await host.fact(kld.stat_verbose())).stdout)
+        state["loadedIfBridge"] = not klds.is_loaded("if_bridge")
         await host.run(ifconfig.create(name))
         try:
             if inputs.get("memberIfaddrs"):
@@ -188,7 +194,10 @@ class Bridge(Resource):
                 if cur != "1":
                     state["previousMemberIfaddrs"] = cur or "0"
                     await host.run(ifconfig.sysctl_set(ifconfig.MEMBER_IFADDRS, "1"))
+                    # /etc/sysctl.conf, and a loader tunable: rc.d/sysctl runs before netif
+                    # loads if_bridge, so only the tunable is in place when bridge0 is built
                     await host.run(ifconfig.persist_sysctl(ifconfig.MEMBER_IFADDRS, "1"))
+                    await host.run(ifconfig.persist_sysctl(ifconfig.MEMBER_IFADDRS, "1", ifconfig.LOADER_CONF))
                 holders = []
             plain = [m for m in members if m not in holders]
             if plain or inputs.get("up", True):
@@ -393,6 +402,14 @@ class Bridge(Resource):
         if inputs.get("memberIfaddrs") and prev is not None:
             await host.run(ifconfig.sysctl_set(ifconfig.MEMBER_IFADDRS, prev))
             await host.run(ifconfig.persist_sysctl(ifconfig.MEMBER_IFADDRS, None))
+            await host.run(ifconfig.persist_sysctl(ifconfig.MEMBER_IFADDRS, None, ifconfig.LOADER_CONF))
+        if state.get("loadedIfBridge"):
+            # creating the bridge loaded if_bridge.ko: unload it when no bridge is left
+            left = [n for n in (await self._ifaces(host)) if n.startswith("bridge")]
+            if not left:
+                r = await host.run(kld.unload("if_bridge"), check=False)
+                if r.exit_code != 0 and not kld.is_not_loaded(r.stderr):
+                    await host.log(f"if_bridge.ko stays loaded: {r.stderr.strip()}", "warning")
 
 
 __all__ = ["Bridge", "PropDiff", "UPDATE"]

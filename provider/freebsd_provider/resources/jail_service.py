@@ -244,6 +244,14 @@ class JailService(Resource):
         return out
 
     # -- create ---------------------------------------------------------------------------
+    def read_jail_down(self, inputs, state):
+        """The jail is down, so the service is not running: that is drift the next up repairs."""
+        new_inputs, out = super().read_jail_down(inputs, state)
+        if new_inputs.get("running"):
+            new_inputs["running"] = False
+            out["running"] = False
+        return new_inputs, out
+
     async def create(self, ctx, inputs):
         host: Host = ctx.host
         jail, svc = inputs["jail"], inputs["service"]

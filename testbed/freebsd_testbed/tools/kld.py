@@ -176,7 +176,8 @@ def _load_file(runtime: dict[str, Any], stem: str, path: str, preload: bool) -> 
             dpath = _locate(dep)
             if dpath is None:
                 raise KldError(errno.ENOENT)
-            _load_file(runtime, dep, dpath, preload)
+            d = _load_file(runtime, dep, dpath, preload)
+            d["implicit"] = True  # loaded only as a dependency: goes with its last user
         if find_file(runtime, dep) is not None:
             deps.append(dep + ".ko")
     mods = []
@@ -228,6 +229,12 @@ def unload(runtime: dict[str, Any], fileid: int, force: bool = False) -> None:
     if f["name"] == "kernel" or refs(runtime, f) > 1:
         raise KldError(errno.EBUSY)
     _kld(runtime)["files"].remove(f)
+    # linker_file_unload(): dropping the file drops its references on its dependencies, and a
+    # dependency that was loaded only for it (no other reference) is unloaded too
+    for dep in f.get("deps", []):
+        d = find_file(runtime, dep)
+        if d is not None and d.get("implicit") and refs(runtime, d) == 1:
+            unload(runtime, d["id"])
 
 
 def reset(runtime: dict[str, Any]) -> None:

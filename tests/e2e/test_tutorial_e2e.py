@@ -1,0 +1,156 @@
+"""The main stack (the whole tutorial) with the real CLI on its own testbed.
+
+up → no-op up/preview running no mutating command → a property-level diff (update vs replace) →
+hand-made drift (jail stopped, package removed, rc.conf value changed, PF flushed, bridge member
+removed) seen by refresh and repaired by up → reboot → no drift → import of a hand-made jail and
+dataset → destroy leaves the host as it was.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+
+import pytest
+import yaml
+
+from project import REPO, Project
+
+pytestmark = [pytest.mark.e2e, pytest.mark.testbed]
+
+STACK = "e2e-tutorial"
+MUTATING = re.compile(
+    r"zfs (create|destroy|set|inherit|snapshot|clone|rename|promote|rollback)\b|"
+    r"ifconfig \S+ (create|destroy|addm|deletem|up|down|inet|alias|-alias|vnet|-vnet)\b|"
+    r"sysrc( -[fj] \S+)* (-x |\S+[+-]?=)|pkg (install|delete|remove|bootstrap)\b|"
+    r"service (-j \S+ )?\S+ (start|stop|restart|onestart|onestop|initdb)\b|jail -[cr]|"
+    r"pfctl (-a \S+ )?-(f|e|d|F)\b|kld(load|unload)\b|route (add|delete)\b|cpuset -l|rctl -[ar]|"
+    r"\bmv -f\b|\bcat > |\brm -f\b|tar -x|fetch -o|sysctl \S+=")
+
+
+def mutating(entries):
+    return [e["command"] for e in entries if MUTATING.search(e["command"])]
+
+
+@pytest.fixture(scope="module")
+def host():
+    """A testbed of its own: the tutorial owns bridge0, zroot/jails, the jails and PF."""
+    from tbhelper import Testbed
+    state = tempfile.mkdtemp(prefix="tb-tutorial-")
+    tb = Testbed("tutorial", os.path.join(state, "tutorial"))
+    tb.up()
+    yield tb
+    tb.down()
+    shutil.rmtree(state, ignore_errors=True)
+
+
+def snapshot(tb):
+    """What the tutorial may change: jails, interfaces, datasets, conf files, rc/loader words."""
+    return {
+        "jls": tb.exec("jls", "-N").stdout,
+        "ifaces": tb.exec("ifconfig", "-l").stdout.split(),
+        "datasets": tb.exec("zfs", "list", "-H", "-o", "name").stdout.split(),
+        "confs": tb.exec("sh", "-c", "ls /etc/jail.conf.d 2>/dev/null; ls /etc/pf.conf 2>/dev/null; true").stdout.split(),
+        "rc": tb.exec("sysrc", "-a").stdout.splitlines(),
+        "loader": tb.exec("sysrc", "-f", "/boot/loader.conf", "-a").stdout.splitlines(),
+        "addr": tb.exec("ifconfig", "vtnet0").stdout.count("inet 192.168.1.10 "),
+        "kld": sorted(re.findall(r"\S+\.ko", tb.exec("kldstat").stdout)),
+        "pf": tb.exec("pfctl", "-s", "rules", check=False).stdout,
+    }
+
+
+def test_tutorial_stack(tmp_path, host, backend):
+    before = snapshot(host)
+    p = Project.copy_of_main(tmp_path, STACK, backend)
+    conf = yaml.safe_load((REPO / "Pulumi.demo.yaml").read_text())["config"]
+    conf = {k: v for k, v in conf.items() if not (isinstance(v, dict) and "secure" in v)
+            and not k.startswith("freebsd:")}
+    (p.root / f"Pulumi.{STACK}.yaml").write_text(yaml.safe_dump({"config": conf}))
+    p.init(host)
+    p.config("freebsd-jails:dbPassword", "e2e-pass-31337", secret=True)
+
+    # -- up: the whole tutorial converges -----------------------------------------------------
+    r = p.up()
+    assert "error" not in r.stdout.lower(), r.stdout
+    jls = host.exec("jls", "-h", "jid", "name", "host.hostname", "path", "vnet").stdout
+    assert re.search(r"^\d+ webserver webserver /jails/containers/webserver new$", jls, re.M), jls
+    assert re.search(r"^\d+ database database /jails/containers/database new$", jls, re.M), jls
+    psql = host.exec("sh", "-c", "PGPASSWORD=e2e-pass-31337 jexec webserver /usr/local/bin/psql -h 192.168.1.202 "
+                     "-U testuser -d testdb -c 'SELECT version();'").stdout
+    assert "PostgreSQL 17.9 on amd64-portbld-freebsd15.0" in psql
+    assert "Welcome to nginx!" in host.exec("sh", "-c", "jexec webserver fetch -qo - http://localhost/").stdout
+    rules = host.exec("pfctl", "-s", "rules").stdout
+    assert "pass in on bridge0 inet proto tcp from 192.168.1.201 to 192.168.1.202 port = postgresql" in rules
+
+    # -- second up and preview: no change, no mutating command ---------------------------------
+    n = len(host.log())
+    p.pulumi("preview", "--expect-no-changes")
+    p.up("--expect-no-changes")
+    p.pulumi("preview", "--refresh", "--expect-no-changes")
+    assert mutating(host.log()[n:]) == []
+
+    # -- a program change: property-level diff, update vs replace -------------------------------
+    p.config("freebsd-jails:database", json.dumps({"address": "192.168.1.203/24", "epair": "epair2"}))
+    p.pulumi("config", "set", "--path", "freebsd-jails:database.address", "192.168.1.203/24")
+    r = p.pulumi("preview", "--diff")
+    assert "freebsd:index:VnetJail: (update)" in r.stdout and "192.168.1.203/24" in r.stdout, r.stdout
+    assert "freebsd:index:PfRuleset: (update)" in r.stdout
+    p.pulumi("config", "set", "--path", "freebsd-jails:database.address", "192.168.1.202/24")
+    p.config("freebsd-jails:release", "15.1-RELEASE")
+    r = p.pulumi("preview", "--diff")
+    assert "replace" in r.stdout and "freebsd:index:BaseSystem" in r.stdout, r.stdout
+    p.config("freebsd-jails:release", "15.0-RELEASE")
+    p.pulumi("preview", "--expect-no-changes")
+
+    # -- hand-made drift: seen by refresh, repaired by up --------------------------------------
+    host.exec("service", "jail", "stop", "webserver")
+    host.exec("jexec", "database", "pkg", "delete", "-y", "postgresql17-server", check=False)
+    host.exec("sysrc", "jail_list-=database")
+    host.exec("pfctl", "-F", "rules")
+    host.exec("ifconfig", "bridge0", "deletem", "vtnet0")
+    r = p.pulumi("preview", "--refresh", "--diff", check=False)
+    for what in ("VnetJail", "JailPackage", "PfRuleset", "Bridge"):
+        assert f"freebsd:index:{what}: (update)" in r.stdout or f"{what}" in r.stdout, (what, r.stdout)
+    p.up("--refresh")
+    p.up("--refresh")  # services restarted with the jail come back in the second pass, if at all
+    p.pulumi("preview", "--refresh", "--expect-no-changes")
+    assert "webserver" in host.exec("jls", "-N").stdout
+    assert "vtnet0" in host.exec("ifconfig", "bridge0").stdout
+    assert "database" in host.exec("sysrc", "-n", "jail_list").stdout
+    assert "port = postgresql" in host.exec("pfctl", "-s", "rules").stdout
+
+    # -- reboot: everything comes back from rc.conf/loader.conf, refresh shows no drift ---------
+    host_reboot(host)
+    p.pulumi("preview", "--refresh", "--expect-no-changes")
+
+    # -- import: a jail and a dataset made by hand ----------------------------------------------
+    host.exec("zfs", "create", "-o", "com.example:role=scratch", "zroot/handmade")
+    imp = p.pulumi("import", "freebsd:index:ZfsDataset", "handmade", "zroot/handmade", "--yes",
+                   "--generate-code=false")
+    assert "import" in imp.stdout.lower()
+    host.exec("sh", "-c", "mkdir -p /jails/handjail && printf 'handjail {\\n path = \"/jails/handjail\";\\n "
+                          "host.hostname = \"handjail\";\\n persist;\\n}\\n' > /etc/jail.conf.d/handjail.conf && "
+                          "service jail onestart handjail")
+    imp = p.pulumi("import", "freebsd:index:VnetJail", "handjail", "handjail", "--yes", "--generate-code=false",
+                   check=False)
+    res = p.export()["deployment"]["resources"]
+    assert any(r["type"] == "freebsd:index:ZfsDataset" and r.get("id") == "zroot/handmade" for r in res)
+    # the imported ones are not in the program: take them out of the state (their objects stay)
+    p.pulumi("state", "delete", "--yes", "--force",
+             f"urn:pulumi:{STACK}::freebsd-jails::freebsd:index:ZfsDataset::handmade")
+    if imp.returncode == 0:
+        p.pulumi("state", "delete", "--yes", "--force",
+                 f"urn:pulumi:{STACK}::freebsd-jails::freebsd:index:VnetJail::handjail")
+    host.exec("sh", "-c", "service jail onestop handjail; rm -f /etc/jail.conf.d/handjail.conf; "
+                          "rmdir /jails/handjail; zfs destroy zroot/handmade")
+
+    # -- destroy: the host is as it was --------------------------------------------------------
+    p.pulumi("destroy", "--yes", "--skip-preview")
+    after = snapshot(host)
+    assert after == before
+
+
+def host_reboot(tb):
+    tb.reboot()
