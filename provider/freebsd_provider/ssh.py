@@ -244,6 +244,22 @@ class Connection:
                         delay = min(delay * 2, 10.0)
             raise SSHError(f"{last} (gave up after {self.cfg.connect_retries + 1} attempts)")
 
+    def probe_new(self, argv: Sequence[str], timeout: float = 10.0) -> Result:
+        """Run argv over a NEW connection (one attempt, short timeouts), then close it.
+
+        Used to prove that the host still accepts new SSH connections (e.g. after loading PF
+        rules: established connections survive a ruleset change, new ones may not).
+        """
+        cfg = self.cfg
+        saved = (cfg.connect_timeout, cfg.connect_retries)
+        probe = Connection(ConnectionConfig(**{**cfg.__dict__, "connect_timeout": timeout, "connect_retries": 0}))
+        try:
+            return probe.run(argv, timeout=timeout)
+        finally:
+            probe.close()
+            self.connects += probe.connects
+            cfg.connect_timeout, cfg.connect_retries = saved
+
     def _drop(self) -> None:
         with self._lock:
             if self._client is not None:

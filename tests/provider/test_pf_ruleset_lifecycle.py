@@ -188,3 +188,38 @@ def test_anchor(client, testbed, clean_pf):
         assert sh(testbed, "test", "-e", "/etc/pf.anchors/jails", check=False).returncode != 0
     finally:
         sh(testbed, "rm", "-rf", "/etc/pf.anchors")
+
+
+# -- lockout protection -------------------------------------------------------------------------
+
+LOCKOUT = "set skip on lo0\nblock in all\npass out all keep state\n"
+
+
+def test_ruleset_that_locks_out_ssh_is_rolled_back(testbed):
+    from harness import ProviderClient
+    from freebsd_provider import wire as _wire
+    import grpc as _grpc
+    c = ProviderClient()
+    try:
+        cfg = testbed.provider_config()
+        c.configure(**{**cfg, "privateKey": _wire.Secret(cfg["privateKey"])})
+        good = "set skip on lo0\nblock in all\npass out all keep state\npass in on vtnet0 proto tcp to any port 22\n"
+        inputs, f = c.check(T, "lock", {"rules": good, "path": "/etc/pf-lock.conf", "rollbackSeconds": 3})
+        assert f == []
+        rid, out = c.create(T, "lock", inputs)  # confirmed over a fresh connection
+        assert testbed.exec("cat", "/etc/pf-lock.conf").stdout == good
+        assert testbed.exec("sh", "-c", "ls /etc/pf-lock.conf.pulumi-rollback /var/run/pulumi-freebsd.pf-confirm.* 2>/dev/null; true").stdout == ""
+        c.new_run()
+        bad, _ = c.check(T, "lock", {"rules": LOCKOUT, "path": "/etc/pf-lock.conf", "rollbackSeconds": 3})
+        with pytest.raises(_grpc.RpcError) as e:
+            c.update(T, "lock", rid, out, bad, old_inputs=inputs)
+        assert "would lock the provider out" in e.value.details()
+        # the host is reachable again (new connections), with the previous file and rules
+        assert testbed.exec("cat", "/etc/pf-lock.conf").stdout == good
+        assert "port = ssh" in testbed.exec("pfctl", "-s", "rules").stdout
+        c.new_run()
+        c.delete(T, "lock", rid, out, old_inputs=inputs)
+    finally:
+        testbed.exec("sh", "-c", "pfctl -d; pfctl -F all; rm -f /etc/pf-lock.conf*; sysrc -x pf_enable pf_rules; true",
+                     check=False)
+        c.close()

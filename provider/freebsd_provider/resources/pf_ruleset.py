@@ -5,9 +5,12 @@ checks it there — when pfctl rejects it the operation fails with pfctl's messa
 the running rules nor PATH change — then it is moved onto PATH, pf.ko is loaded if needed, the
 rules are loaded by :meth:`PfRuleset._load` and pf is enabled and persisted.
 
-Lockout protection (issue 6) hooks into :meth:`PfRuleset._load`: that is the one place where
-new rules become active, so a rollback timer and the confirmation over a fresh SSH connection
-wrap exactly that call.
+Lockout protection: before the new file is moved onto PATH, a host-side timer is armed (with a
+copy of the previous PATH); the rules are then loaded and pf enabled, and the provider confirms
+over a FRESH SSH connection. If that connection is refused (the rules block the provider's own
+SSH), nothing confirms, the timer restores the previous file and rules, and the update fails
+with a clear message: the host stays reachable. Established connections survive PF changes (PF
+keeps their state), which is why the confirmation must use a new one.
 
 Before the first apply the resource records what was there (previous PATH content, pf_enable
 and pf_rules, whether pf was enabled and pf.ko loaded); delete restores exactly that.
@@ -52,6 +55,12 @@ class PfRulesetArgs:
         "`pf_rules=PATH` in /etc/rc.conf. Refresh reports pf disabled (or those variables "
         "changed) as drift. Turning it off restores the previous rc.conf values and pf's "
         "previous on/off state.", default=True)
+    rollback_seconds: int = field(
+        "Lockout protection: new rules are loaded under a host-side timer that restores the "
+        "previous rules (and file) after this many seconds unless the provider confirms them over a "
+        "FRESH SSH connection, which only succeeds if the new rules still let it in. When the "
+        "confirmation fails the update fails with a clear message and the host stays reachable.",
+        default=20)
 
 
 @dataclass
@@ -78,6 +87,83 @@ def parse_id(rid: str) -> tuple[Optional[str], str]:
     if not sep:
         raise ValueError(f"invalid PfRuleset id {rid!r}: expected PATH or ANCHOR:PATH, e.g. /etc/pf.conf")
     return anchor, path
+
+
+# -- lockout protection -------------------------------------------------------------------------
+# A host-side timer: after $4 seconds, unless the confirmation file exists, put the previous
+# rules file back (or remove the new one), reload it (or flush), and disable pf again if it was
+# off. Values travel as positional parameters; the script text is constant.
+_TIMER_SCRIPT = r"""
+path=$1 rb=$2 ok=$3 t=$4 anchor=$5 wasenabled=$6 hadfile=$7
+sleep "$t"
+if [ -e "$ok" ]; then rm -f "$ok" "$rb"; exit 0; fi
+if [ "$hadfile" = 1 ]; then mv -f "$rb" "$path"; else rm -f "$path" "$rb"; fi
+if [ -n "$anchor" ]; then
+  if [ -e "$path" ]; then /sbin/pfctl -a "$anchor" -f "$path"; else /sbin/pfctl -a "$anchor" -F all; fi
+else
+  if [ -e "$path" ]; then /sbin/pfctl -f "$path"; else /sbin/pfctl -F all; fi
+  [ "$wasenabled" = 1 ] || /sbin/pfctl -d
+fi
+echo "pulumi-freebsd: PF rules in $path rolled back (not confirmed)" > /dev/console 2>/dev/null
+exit 0
+"""
+# Start the timer detached from the SSH session; print whether PATH existed, and the timer's pid.
+_ARM_SCRIPT = r"""
+path=$2 rb=$3 hadfile=0
+if [ -e "$path" ]; then cp -p "$path" "$rb" || exit 1; hadfile=1; fi
+nohup /bin/sh -c "$1" sh "$path" "$rb" "$4" "$5" "$6" "$7" "$hadfile" </dev/null >/dev/null 2>&1 &
+echo "$hadfile $!"
+"""
+
+
+class _Guard:
+    """The armed rollback timer of one apply."""
+
+    def __init__(self, path: str, anchor: Optional[str], was_enabled: bool, had_file: bool, pid: str,
+                 seconds: int, confirm_file: str):
+        self.path, self.anchor, self.was_enabled, self.had_file = path, anchor, was_enabled, had_file
+        self.pid, self.seconds, self.confirm_file = pid, seconds, confirm_file
+        self.rollback = path + ".pulumi-rollback"
+
+    def _timer_args(self, seconds: int, confirm_file: str) -> list[str]:
+        return [self.path, self.rollback, confirm_file, str(seconds), self.anchor or "",
+                "1" if self.was_enabled else "0", "1" if self.had_file else "0"]
+
+    async def confirm(self, host: Host) -> None:
+        """Confirm over a NEW SSH connection; on failure wait for the timer and report."""
+        import asyncio
+        try:
+            await asyncio.to_thread(host.conn.probe_new, ["/usr/bin/touch", self.confirm_file],
+                                    min(10.0, max(2.0, self.seconds / 2)))
+        except Exception as e:  # noqa: BLE001
+            await asyncio.sleep(self.seconds + 2)
+            host.invalidate()
+            raise RuntimeError(
+                f"the new PF rules would lock the provider out: a new SSH connection to the host was "
+                f"refused after loading them ({e}). The host-side timer restored the previous rules and "
+                f"{self.path} after {self.seconds}s, so the host stays reachable. Allow SSH (port 22) "
+                f"from where Pulumi runs, e.g. `pass in on $ext_if proto tcp to any port 22`.") from None
+        # confirmed: stop the timer now and clean up (over the existing connection)
+        await host.run(["/bin/kill", self.pid], check=False)
+        await host.run(["/bin/rm", "-f", self.confirm_file, self.rollback], check=False)
+
+    async def rollback_now(self, host: Host) -> None:
+        """Loading failed half-way: stop the timer and restore the previous state at once."""
+        await host.run(["/bin/kill", self.pid], check=False)
+        await host.run(["/bin/sh", "-c", _TIMER_SCRIPT, "sh", *self._timer_args(0, "/nonexistent/confirm")],
+                       check=False)
+
+
+async def pfctl_guard_arm(host: Host, path: str, anchor: Optional[str], was_enabled: bool,
+                          seconds: int) -> _Guard:
+    import secrets
+    confirm_file = f"/var/run/pulumi-freebsd.pf-confirm.{secrets.token_hex(8)}"
+    g = _Guard(path, anchor, was_enabled, False, "", seconds, confirm_file)
+    res = await host.run(["/bin/sh", "-c", _ARM_SCRIPT, "sh", _TIMER_SCRIPT, path, g.rollback, confirm_file,
+                          str(seconds), anchor or "", "1" if was_enabled else "0"])
+    had, _, pid = res.stdout.strip().splitlines()[-1].partition(" ")
+    g.had_file, g.pid = had == "1", pid
+    return g
 
 
 class PfRuleset(Resource):
@@ -184,8 +270,8 @@ class PfRuleset(Resource):
         if res.exit_code != 0 and not sysrc.is_unknown_variable(res.stderr):
             raise CommandError(res)
 
-    async def _write_checked(self, host: Host, rules: str, path: str, anchor: Optional[str]) -> None:
-        """Write the text beside PATH, let pfctl -nf judge it, then move it onto PATH."""
+    async def _write_checked(self, host: Host, rules: str, path: str, anchor: Optional[str]) -> str:
+        """Write the text beside PATH and let pfctl -nf judge it; return the temp file's path."""
         tmp = path + ".pulumi-new"
         await host.run(common.write_file(tmp, "0644", OWNER), stdin=rules)
         res = await host.run(pfctl.check_file(tmp, anchor), check=False)
@@ -194,17 +280,28 @@ class PfRuleset(Resource):
             msg = (res.stderr.strip() or res.stdout.strip()).replace(tmp, path)
             raise RuntimeError(f"pfctl rejected the rules (nothing was changed: the running rules "
                                f"and {path} are untouched):\n{msg}")
-        await host.run(["/bin/mv", "-f", tmp, path])
+        return tmp
 
     async def _apply(self, host: Host, inputs: dict[str, Any], *, write: bool = True) -> None:
         path, anchor = inputs["path"], inputs.get("anchor")
-        if write:
-            await self._write_checked(host, inputs["rules"], path, anchor)
+        tmp = await self._write_checked(host, inputs["rules"], path, anchor) if write else None
         if not await self._module_loaded(host):
             await host.run(kld.load("pf"))
-        await self._load(host, path, anchor)
-        if inputs.get("enable", True):
-            await self._enable(host)
+        enable = bool(inputs.get("enable", True))
+        was_enabled = await self._enabled(host)
+        guard = await pfctl_guard_arm(host, path, anchor, was_enabled,
+                                      int(inputs.get("rollbackSeconds") or 20))
+        try:
+            if tmp:
+                await host.run(["/bin/mv", "-f", tmp, path])
+            await self._load(host, path, anchor)
+            if enable:
+                await self._enable(host)
+        except BaseException:
+            await guard.rollback_now(host)
+            raise
+        await guard.confirm(host)
+        if enable:
             if not anchor:
                 rc = await read_vars(host, sysrc.RC_CONF, None)
                 if (rc.get("pf_enable") or "").upper() != "YES":
