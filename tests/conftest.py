@@ -10,6 +10,11 @@ import tempfile
 
 import pytest
 
+# In-process gRPC servers (provider tests) and fork() in fast testbed tests share this process:
+# keep gRPC from installing fork handlers and from logging about them on stderr.
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
+os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+
 from tbhelper import REPO, TESTBED, Testbed  # noqa: F401
 
 

@@ -212,6 +212,7 @@ class Bridge(pulumi.CustomResource):
             if up is None:
                 up = True
             __props__.__dict__["up"] = up
+            __props__.__dict__["loaded_if_bridge"] = None
             __props__.__dict__["mac"] = None
             __props__.__dict__["member_flags"] = None
             __props__.__dict__["moved_addresses"] = None
@@ -244,6 +245,7 @@ class Bridge(pulumi.CustomResource):
         __props__ = BridgeArgs.__new__(BridgeArgs)
 
         __props__.__dict__["addresses"] = None
+        __props__.__dict__["loaded_if_bridge"] = None
         __props__.__dict__["mac"] = None
         __props__.__dict__["member_flags"] = None
         __props__.__dict__["member_ifaddrs"] = None
@@ -271,6 +273,14 @@ class Bridge(pulumi.CustomResource):
         Addresses of the bridge itself as CIDRs (e.g. `["10.0.0.1/24"]`), besides any moved from the uplink. Changes are applied in place.
         """
         return pulumi.get(self, "addresses")
+
+    @_builtins.property
+    @pulumi.getter(name="loadedIfBridge")
+    def loaded_if_bridge(self) -> pulumi.Output[_builtins.bool]:
+        """
+        Whether creating this bridge loaded if_bridge.ko (delete unloads it again when no bridge is left).
+        """
+        return pulumi.get(self, "loaded_if_bridge")
 
     @_builtins.property
     @pulumi.getter

@@ -22,7 +22,8 @@ class PfRulesetArgs:
                  rules: pulumi.Input[_builtins.str],
                  anchor: pulumi.Input[Optional[_builtins.str]] = None,
                  enable: pulumi.Input[Optional[_builtins.bool]] = None,
-                 path: pulumi.Input[Optional[_builtins.str]] = None):
+                 path: pulumi.Input[Optional[_builtins.str]] = None,
+                 rollback_seconds: pulumi.Input[Optional[_builtins.int]] = None):
         """
         The set of arguments for constructing a PfRuleset resource.
 
@@ -30,6 +31,7 @@ class PfRulesetArgs:
         :param pulumi.Input[_builtins.str] anchor: Load the rules into this anchor (`pfctl -a ANCHOR -f PATH`) instead of the main ruleset; the main ruleset must reference it (`anchor "ANCHOR"`). rc.conf is not touched for an anchor. Changing it replaces the resource.
         :param pulumi.Input[_builtins.bool] enable: Enable pf (`pfctl -e`) and, for the main ruleset, persist it: `pf_enable=YES` and `pf_rules=PATH` in /etc/rc.conf. Refresh reports pf disabled (or those variables changed) as drift. Turning it off restores the previous rc.conf values and pf's previous on/off state.
         :param pulumi.Input[_builtins.str] path: File holding the rules. Changing it replaces the resource. With `anchor` set, choose another file, e.g. `/etc/pf.anchors/jails`.
+        :param pulumi.Input[_builtins.int] rollback_seconds: Lockout protection: new rules are loaded under a host-side timer that restores the previous rules (and file) after this many seconds unless the provider confirms them over a FRESH SSH connection, which only succeeds if the new rules still let it in. When the confirmation fails the update fails with a clear message and the host stays reachable.
         """
         pulumi.set(__self__, "rules", rules)
         if anchor is not None:
@@ -42,6 +44,10 @@ class PfRulesetArgs:
             path = '/etc/pf.conf'
         if path is not None:
             pulumi.set(__self__, "path", path)
+        if rollback_seconds is None:
+            rollback_seconds = 20
+        if rollback_seconds is not None:
+            pulumi.set(__self__, "rollback_seconds", rollback_seconds)
 
     @_builtins.property
     @pulumi.getter
@@ -91,6 +97,18 @@ class PfRulesetArgs:
     def path(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "path", value)
 
+    @_builtins.property
+    @pulumi.getter(name="rollbackSeconds")
+    def rollback_seconds(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Lockout protection: new rules are loaded under a host-side timer that restores the previous rules (and file) after this many seconds unless the provider confirms them over a FRESH SSH connection, which only succeeds if the new rules still let it in. When the confirmation fails the update fails with a clear message and the host stays reachable.
+        """
+        return pulumi.get(self, "rollback_seconds")
+
+    @rollback_seconds.setter
+    def rollback_seconds(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "rollback_seconds", value)
+
 
 @pulumi.type_token("freebsd:index:PfRuleset")
 class PfRuleset(pulumi.CustomResource):
@@ -101,6 +119,7 @@ class PfRuleset(pulumi.CustomResource):
                  anchor: pulumi.Input[Optional[_builtins.str]] = None,
                  enable: pulumi.Input[Optional[_builtins.bool]] = None,
                  path: pulumi.Input[Optional[_builtins.str]] = None,
+                 rollback_seconds: pulumi.Input[Optional[_builtins.int]] = None,
                  rules: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         """
@@ -117,6 +136,7 @@ class PfRuleset(pulumi.CustomResource):
         :param pulumi.Input[_builtins.str] anchor: Load the rules into this anchor (`pfctl -a ANCHOR -f PATH`) instead of the main ruleset; the main ruleset must reference it (`anchor "ANCHOR"`). rc.conf is not touched for an anchor. Changing it replaces the resource.
         :param pulumi.Input[_builtins.bool] enable: Enable pf (`pfctl -e`) and, for the main ruleset, persist it: `pf_enable=YES` and `pf_rules=PATH` in /etc/rc.conf. Refresh reports pf disabled (or those variables changed) as drift. Turning it off restores the previous rc.conf values and pf's previous on/off state.
         :param pulumi.Input[_builtins.str] path: File holding the rules. Changing it replaces the resource. With `anchor` set, choose another file, e.g. `/etc/pf.anchors/jails`.
+        :param pulumi.Input[_builtins.int] rollback_seconds: Lockout protection: new rules are loaded under a host-side timer that restores the previous rules (and file) after this many seconds unless the provider confirms them over a FRESH SSH connection, which only succeeds if the new rules still let it in. When the confirmation fails the update fails with a clear message and the host stays reachable.
         :param pulumi.Input[_builtins.str] rules: pf.conf text, e.g. the tutorial's ruleset (macros like `$ext_if` are fine). Checked before anything runs: no control characters, at most 256 KiB, no `include` (it would read other host files) and `load anchor ... from` only for files under /etc/pf.anchors/. Then validated with `pfctl -nf` on the host: rules pfctl rejects fail the update and leave the running rules and the file untouched. Changing it updates in place (file rewritten, rules reloaded).
         """
         ...
@@ -152,6 +172,7 @@ class PfRuleset(pulumi.CustomResource):
                  anchor: pulumi.Input[Optional[_builtins.str]] = None,
                  enable: pulumi.Input[Optional[_builtins.bool]] = None,
                  path: pulumi.Input[Optional[_builtins.str]] = None,
+                 rollback_seconds: pulumi.Input[Optional[_builtins.int]] = None,
                  rules: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
@@ -169,6 +190,9 @@ class PfRuleset(pulumi.CustomResource):
             if path is None:
                 path = '/etc/pf.conf'
             __props__.__dict__["path"] = path
+            if rollback_seconds is None:
+                rollback_seconds = 20
+            __props__.__dict__["rollback_seconds"] = rollback_seconds
             if rules is None and not opts.urn:
                 raise TypeError("Missing required property 'rules'")
             __props__.__dict__["rules"] = rules
@@ -213,6 +237,7 @@ class PfRuleset(pulumi.CustomResource):
         __props__.__dict__["previous_module_loaded"] = None
         __props__.__dict__["previous_pf_enable"] = None
         __props__.__dict__["previous_pf_rules"] = None
+        __props__.__dict__["rollback_seconds"] = None
         __props__.__dict__["rules"] = None
         return PfRuleset(resource_name, opts=opts, __props__=__props__)
 
@@ -301,6 +326,14 @@ class PfRuleset(pulumi.CustomResource):
         `pf_rules` in /etc/rc.conf before (unset: none).
         """
         return pulumi.get(self, "previous_pf_rules")
+
+    @_builtins.property
+    @pulumi.getter(name="rollbackSeconds")
+    def rollback_seconds(self) -> pulumi.Output[_builtins.int]:
+        """
+        Lockout protection: new rules are loaded under a host-side timer that restores the previous rules (and file) after this many seconds unless the provider confirms them over a FRESH SSH connection, which only succeeds if the new rules still let it in. When the confirmation fails the update fails with a clear message and the host stays reachable.
+        """
+        return pulumi.get(self, "rollback_seconds")
 
     @_builtins.property
     @pulumi.getter
