@@ -127,24 +127,32 @@ def test_tutorial_stack(tmp_path, host, backend):
 
     # -- import: a jail and a dataset made by hand ----------------------------------------------
     host.exec("zfs", "create", "-o", "com.example:role=scratch", "zroot/handmade")
-    imp = p.pulumi("import", "freebsd:index:ZfsDataset", "handmade", "zroot/handmade", "--yes",
-                   "--generate-code=false")
-    assert "import" in imp.stdout.lower()
-    host.exec("sh", "-c", "mkdir -p /jails/handjail && printf 'handjail {\\n path = \"/jails/handjail\";\\n "
-                          "host.hostname = \"handjail\";\\n persist;\\n}\\n' > /etc/jail.conf.d/handjail.conf && "
+    p.pulumi("import", "freebsd:index:ZfsDataset", "handmade", "zroot/handmade", "--yes", "--generate-code=false")
+    host.exec("sh", "-c", "zfs clone zroot/jails/templates/base@15.0-RELEASE zroot/jails/containers/handjail && "
+                          "cat > /etc/jail.conf.d/handjail.conf <<'EOF'\n"
+                          "handjail {\n  host.hostname = \"handjail\";\n  path = \"/jails/containers/handjail\";\n"
+                          "  vnet;\n  vnet.interface = \"epair7b\";\n"
+                          "  exec.prestart = \"/sbin/ifconfig epair7 create up\";\n"
+                          "  exec.prestart += \"/sbin/ifconfig bridge0 addm epair7a up\";\n"
+                          "  exec.start = \"/sbin/ifconfig epair7b 192.168.1.207/24 up\";\n"
+                          "  exec.poststop = \"/sbin/ifconfig bridge0 deletem epair7a\";\n"
+                          "  exec.poststop += \"/sbin/ifconfig epair7a destroy\";\n}\nEOF\n"
                           "service jail onestart handjail")
-    imp = p.pulumi("import", "freebsd:index:VnetJail", "handjail", "handjail", "--yes", "--generate-code=false",
-                   check=False)
-    res = p.export()["deployment"]["resources"]
-    assert any(r["type"] == "freebsd:index:ZfsDataset" and r.get("id") == "zroot/handmade" for r in res)
+    p.pulumi("import", "freebsd:index:VnetJail", "handjail", "handjail", "--yes", "--generate-code=false")
+    p.pulumi("import", "freebsd:index:ZfsDataset", "handjail-root", "zroot/jails/containers/handjail", "--yes",
+             "--generate-code=false")
+    res = {r.get("id"): r for r in p.export()["deployment"]["resources"]}
+    assert res["zroot/handmade"]["inputs"]["properties"] == {"com.example:role": "scratch"}
+    jail = res["handjail"]
+    assert jail["inputs"]["addresses"] == ["192.168.1.207/24"] and jail["inputs"]["bridge"] == "bridge0"
+    assert jail["inputs"]["path"] == "/jails/containers/handjail"
+    assert res["zroot/jails/containers/handjail"]["inputs"]["origin"] == "zroot/jails/templates/base@15.0-RELEASE"
     # the imported ones are not in the program: take them out of the state (their objects stay)
-    p.pulumi("state", "delete", "--yes", "--force",
-             f"urn:pulumi:{STACK}::freebsd-jails::freebsd:index:ZfsDataset::handmade")
-    if imp.returncode == 0:
+    for urn_name, typ in (("handmade", "ZfsDataset"), ("handjail", "VnetJail"), ("handjail-root", "ZfsDataset")):
         p.pulumi("state", "delete", "--yes", "--force",
-                 f"urn:pulumi:{STACK}::freebsd-jails::freebsd:index:VnetJail::handjail")
+                 f"urn:pulumi:{STACK}::freebsd-jails::freebsd:index:{typ}::{urn_name}")
     host.exec("sh", "-c", "service jail onestop handjail; rm -f /etc/jail.conf.d/handjail.conf; "
-                          "rmdir /jails/handjail; zfs destroy zroot/handmade")
+                          "zfs destroy zroot/jails/containers/handjail; zfs destroy zroot/handmade")
 
     # -- destroy: the host is as it was --------------------------------------------------------
     p.pulumi("destroy", "--yes", "--skip-preview")

@@ -392,7 +392,8 @@ class VnetJail(Resource):
                     new["hostname"] = None
             else:
                 new = dict(declared)
-            if not exact:
+            if not exact and inputs is not None:
+                # drift in a managed jail; an imported jail's hand-written file is adopted as is
                 new["parameters"] = {**(new.get("parameters") or {}), UNPARSED: "conf file edited by hand"}
         new["running"] = live is not None
         rc = await read_vars(host, "/etc/rc.conf", None)
