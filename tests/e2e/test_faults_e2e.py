@@ -73,3 +73,29 @@ def test_dropped_connection_mid_apply_then_converge(tmp_path, testbed, backend):
     finally:
         fault(testbed, "--clear")
         p.pulumi("destroy", "--yes", "--skip-preview", check=False)
+
+
+def test_ctrl_c_stops_cleanly_then_converge(tmp_path, testbed, backend):
+    """SIGINT to `pulumi up` mid-apply: the engine cancels (the provider gets Cancel), the CLI
+    exits on its own, and the next up converges."""
+    import signal
+    p = Project.create(tmp_path, "cancel", PROGRAM, "e2e-cancel", backend)
+    p.init(testbed)
+    p.config("root", "zroot/cancel")
+    try:
+        fault(testbed, "--latency-ms", "300")
+        proc = subprocess.Popen(p.command("up", "--yes", "--skip-preview", "--parallel", "2"), env=p.env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        time.sleep(5)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=180)
+        assert proc.returncode != 0
+        assert "cancel" in out.lower() or "interrupt" in out.lower(), out
+        fault(testbed, "--clear")
+        p.up()
+        assert datasets(testbed, "zroot/cancel") == {"zroot/cancel"} | {f"zroot/cancel/d{i}" for i in range(6)}
+        p.pulumi("preview", "--expect-no-changes")
+    finally:
+        fault(testbed, "--clear")
+        p.pulumi("cancel", "--yes", check=False)
+        p.pulumi("destroy", "--yes", "--skip-preview", check=False)
