@@ -34,6 +34,11 @@ from typing import Any
 PKG_DIR = os.path.dirname(os.path.abspath(__file__))
 PKG_PARENT = os.path.dirname(PKG_DIR)
 REPO = os.path.dirname(PKG_PARENT)
+# Inside the host the repository is bound read-only at a fixed path, outside every directory a
+# jail's view replaces (/tmp, /etc, /var, /usr/local, /home): wherever the checkout lives on this
+# machine (CI clones into another folder), launchers and jails find the package there.
+IN_HOST_SRC = "/.testbed-src"
+IN_HOST_PKG_PARENT = IN_HOST_SRC + "/" + os.path.basename(PKG_PARENT)
 OVERLAYS = ("usr", "etc", "var", "root", "opt")
 FRESH_DIRS = ("boot", "jails", "tmp", "home", "zroot", "run", "srv", "mnt", "media", "dev",
               "proc", "sys")
@@ -179,7 +184,7 @@ class Testbed:
         for link, target in SYMLINKS.items():
             if not os.path.lexists(self.p("root", link)):
                 os.symlink(target, self.p("root", link))
-        os.makedirs(self.p("root", REPO.lstrip("/")), exist_ok=True)
+        os.makedirs(self.p("root", IN_HOST_SRC.lstrip("/")), exist_ok=True)
         # keys
         for key, comment in (("host_ed25519", "testbed-host"), ("client_ed25519", "testbed-client")):
             if not os.path.exists(self.p("keys", key)):
@@ -267,7 +272,7 @@ LogLevel INFO
     def _install_programs(self) -> None:
         from .tools import dispatch
         py = python_path()
-        launcher = dispatch.launcher_text(py, PKG_PARENT)
+        launcher = dispatch.launcher_text(py, IN_HOST_PKG_PARENT)
         for _name, (_mod, path) in dispatch.TOOLS.items():
             dest = self.upper(path)
             os.makedirs(os.path.dirname(dest), exist_ok=True)
@@ -494,7 +499,7 @@ def _in_host(pid: int, module: str, func: str) -> None:
     Going through /proc/PID/root from outside is not safe: absolute symlinks on the host
     (e.g. /var/run -> /run) would resolve against this machine's root.
     """
-    code = (f"import sys; sys.path.insert(0, {PKG_PARENT!r}); import {module} as m; m.{func}()")
+    code = (f"import sys; sys.path.insert(0, {IN_HOST_PKG_PARENT!r}); import {module} as m; m.{func}()")
     subprocess.run(["nsenter", "-t", str(pid), "-m", "-r", "-w", "--", python_path(), "-SE", "-c",
                     code], check=True, env={"TESTBED_ROOT": "/", "PATH": HOST_PATH, "LANG": "C"})
 
@@ -515,7 +520,8 @@ def ns_main(state_dir: str) -> None:
     _mount("--rbind", "/dev", f"{root}/dev")
     _mount("--rbind", "/sys", f"{root}/sys")
     _mount("-t", "proc", "proc", f"{root}/proc")
-    repo_in = os.path.join(root, REPO.lstrip("/"))
+    repo_in = os.path.join(root, IN_HOST_SRC.lstrip("/"))
+    os.makedirs(repo_in, exist_ok=True)
     _mount("--bind", REPO, repo_in)
     _mount("-o", "remount,bind,ro", repo_in)
     os.chroot(root)

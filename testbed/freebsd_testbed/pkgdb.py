@@ -210,7 +210,7 @@ def launcher_text() -> str:
     from . import host
     return (f"#!{host.python_path()} -SE\n"
             "import sys\n"
-            f"sys.path.insert(0, {host.PKG_PARENT!r})\n"
+            f"sys.path.insert(0, {host.IN_HOST_PKG_PARENT!r})\n"
             "from freebsd_testbed.pkgdb import run_program\n"
             "run_program()\n")
 
