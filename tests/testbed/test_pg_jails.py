@@ -225,3 +225,14 @@ def test_reboot_restarts_jail_services(tutorial, run, jprog):
     assert run("pkg", "-j", "database", "info", "-e", "postgresql17-server")[0] == 0
     rc, out, err = jprog("database", "psql", "-l", user="postgres")
     assert rc == 0 and out.endswith("(3 rows)\n\n"), err
+
+
+def test_catalog_guard_queries(tool, host_root):
+    """`psql -tAc "SELECT 1 FROM pg_roles WHERE rolname='x'"` answers like PostgreSQL (idempotency guards)."""
+    from freebsd_testbed.tools import pg
+    cat = {"roles": {"postgres": {}, "testuser": {}}, "databases": {"postgres": {}, "testdb": {}}}
+    q = lambda sql: pg._stmt(sql, None, None, cat, "postgres", True, True)  # noqa: E731
+    assert q("SELECT 1 FROM pg_roles WHERE rolname='testuser'") == "1\n"
+    assert q("SELECT 1 FROM pg_roles WHERE rolname='nobody'") == ""
+    assert q("SELECT 1 FROM pg_database WHERE datname='testdb'") == "1\n"
+    assert q("SELECT datname FROM pg_database") == "postgres\ntestdb\n"

@@ -232,7 +232,7 @@ def table(headers: list[str], rows: list[list[str]], title: str | None = None,
         out += ["|".join(r) for r in rows]
         if not tuples_only:
             out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-        return "\n".join(out) + "\n"
+        return "\n".join(out) + "\n" if out else ""  # -tA with no rows prints nothing
     n = len(headers)
     cells = [[c.split("\n") for c in r] for r in rows]
     widths = [len(h) for h in headers]
@@ -345,6 +345,22 @@ def _stmt(stmt: str, sroot, data, cat, user, tuples_only, unaligned) -> str:
     m = re.fullmatch(r"SELECT\s+(-?\d+)(?:\s+AS\s+(\w+))?", s, re.I)
     if m:
         return table([m.group(2) or "?column?"], [[m.group(1)]], **kw)
+    # catalog lookups, as scripts use them for idempotency guards:
+    #   SELECT 1 FROM pg_roles WHERE rolname='x'   /   SELECT 1 FROM pg_database WHERE datname='x'
+    m = re.fullmatch(r"SELECT\s+(-?\d+|\*|rolname|datname)\s+FROM\s+(pg_roles|pg_user|pg_database)"
+                     r"(?:\s+WHERE\s+(rolname|usename|datname)\s*=\s*'([^']*)')?\s*", s, re.I)
+    if m:
+        what, rel, col, val = m.group(1), m.group(2).lower(), m.group(3), m.group(4)
+        names = sorted(cat["databases"] if rel == "pg_database" else cat["roles"])
+        if col is not None:
+            if (col.lower() == "datname") != (rel == "pg_database"):
+                raise SQLError(f'column "{col}" does not exist')
+            names = [n for n in names if n == val]
+        header = "?column?" if what[0].isdigit() or what[0] == "-" else what.lower()
+        if what == "*":
+            header = "datname" if rel == "pg_database" else "rolname"
+        rows = [[what if header == "?column?" else n] for n in names]
+        return table([header], rows, **kw)
     m = re.fullmatch(r"SELECT\s+(current_user|user|session_user)", s, re.I)
     if m:
         return table([m.group(1).lower()], [[user]], **kw)
