@@ -121,3 +121,10 @@ def test_postgresql(tool, prog, yes, host_root, monkeypatch):
     assert rc == 0, err
     assert out.split("\n")[2] == " PostgreSQL 17.9 on amd64-portbld-freebsd15.0, compiled by clang version 19.1.7, 64-bit"
     assert out.split("\n")[3] == "(1 row)"
+
+
+def test_long_global_options():
+    from freebsd_testbed.tools.pkg import _long_options
+    assert _long_options(["--jail", "web", "install", "-y", "--", "nginx"]) == ["-j", "web", "install", "-y", "--", "nginx"]
+    assert _long_options(["--jail=web", "info"]) == ["-j", "web", "info"]
+    assert _long_options(["--version"]) == ["--version"]

@@ -204,8 +204,29 @@ def bootstrap_stub(args: list[str]) -> int | None:
 
 # ---------------------------------------------------------------- main
 
+# pkg(8)'s global long options (getopt_long in main.c), before the command word
+_LONG = {"--jail": "-j", "--chroot": "-c", "--rootdir": "-r", "--config": "-C",
+         "--repo-conf-dir": "-R", "--option": "-o", "--debug": "-d", "--list": "-l",
+         "--only-ipv4": "-4", "--only-ipv6": "-6"}
+
+
+def _long_options(args: list[str]) -> list[str]:
+    out: list[str] = []
+    for i, a in enumerate(args):
+        if not a.startswith("-"):
+            return out + args[i:]
+        name, eq, val = a.partition("=")
+        if name in _LONG:
+            out.append(_LONG[name])
+            if eq:
+                out.append(val)
+        else:
+            out.append(a)
+    return out
+
+
 def main(argv: list[str]) -> int:
-    args = argv[1:]
+    args = _long_options(argv[1:])
     prog0 = argv[0] if argv else "pkg"
     try:
         if not prog0.endswith("/usr/local/sbin/pkg") and not prog0.endswith("pkg-static"):
