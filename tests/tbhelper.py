@@ -10,6 +10,8 @@ TESTBED = str(REPO / ".venv" / "bin" / "freebsd-testbed")
 
 
 class Testbed:
+    __test__ = False  # not a test class
+
     def __init__(self, name: str, state_dir: str):
         self.name = name
         self.state_dir = state_dir

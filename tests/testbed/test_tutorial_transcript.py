@@ -8,75 +8,19 @@ first shows that refusal, then sets the sysctl, as an admin following the tutori
 from __future__ import annotations
 
 import os
+import pathlib
 import re
 import shutil
 import tempfile
 
 import pytest
 
+from jail_helpers import TUTORIAL_CONF as JAIL_CONF
 from tbhelper import Testbed
 
 pytestmark = pytest.mark.testbed
 
-JAIL_CONF = r'''# Global settings
-exec.start = "/bin/sh /etc/rc";
-exec.stop = "/bin/sh /etc/rc.shutdown";
-exec.clean;
-mount.devfs;
-allow.raw_sockets;
-exec.consolelog = "/var/log/jail_${name}_console.log";
-$bridge = "bridge0";
-webserver {
-host.hostname = "webserver";
-path = "/jails/containers/webserver";
-vnet;
-vnet.interface = "epair1b";
-exec.prestart = "/sbin/ifconfig epair1 create up";
-exec.prestart += "/sbin/ifconfig bridge0 addm epair1a up";
-exec.start += "/sbin/ifconfig epair1b 192.168.1.201/24 up";
-exec.start += "/sbin/route add default 192.168.1.1";
-exec.poststop = "/sbin/ifconfig bridge0 deletem epair1a";
-exec.poststop += "/sbin/ifconfig epair1a destroy";
-}
-database {
-host.hostname = "database";
-path = "/jails/containers/database";
-# PostgreSQL needs SysV shared memory
-sysvshm = new;
-sysvmsg = new;
-sysvsem = new;
-vnet;
-vnet.interface = "epair2b";
-exec.prestart = "/sbin/ifconfig epair2 create up";
-exec.prestart += "/sbin/ifconfig bridge0 addm epair2a up";
-exec.start += "/sbin/ifconfig epair2b 192.168.1.202/24 up";
-exec.start += "/sbin/route add default 192.168.1.1";
-exec.poststop = "/sbin/ifconfig bridge0 deletem epair2a";
-exec.poststop += "/sbin/ifconfig epair2a destroy";
-}
-'''
-
-PF_CONF = '''# Macros
-ext_if = "vtnet0"
-bridge_if = "bridge0"
-jail_webserver = "192.168.1.201"
-jail_database = "192.168.1.202"
-# Options
-set skip on lo0
-# NAT for jails
-nat on $ext_if from { $jail_webserver, $jail_database } to any -> ($ext_if)
-# Default deny inbound
-block in log all
-pass out all keep state
-# Allow SSH to host
-pass in on $ext_if proto tcp to any port 22
-# Allow HTTP/HTTPS to webserver jail only
-pass in on $ext_if proto tcp to $jail_webserver port { 80, 443 }
-# Allow PostgreSQL only from webserver jail
-pass in on $bridge_if proto tcp from $jail_webserver to $jail_database port 5432
-# Allow ICMP for diagnostics
-pass inet proto icmp all
-'''
+PF_CONF = (pathlib.Path(__file__).parent / "fixtures" / "pf" / "tutorial.conf").read_text()
 
 MAC = re.compile(r"([0-9a-f]{2}:){5}[0-9a-f]{2}")
 
