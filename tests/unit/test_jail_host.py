@@ -100,10 +100,12 @@ def _run_alloc(tmp, unit, iflist, others):
     pathlib.Path(ifc).write_text(f"#!/bin/sh\necho '{iflist}'\n")
     os.chmod(ifc, 0o755)
     argv = jail.allocate_and_write("web", unit)
-    script = argv[argv.index("-c") + 1].replace("/sbin/ifconfig", ifc)
+    stage, alloc = argv[2], argv[4].replace("/sbin/ifconfig", ifc)
     conf = os.path.join(d, "web.conf")
-    r = subprocess.run(["/bin/sh", "-c", script, "sh", conf, "" if unit is None else str(unit)],
+    # the lockf prefix is replaced by `env` (no lockf(1) on this machine): same argv shape
+    r = subprocess.run(["/bin/sh", "-c", stage, "sh", alloc, conf, "" if unit is None else str(unit), "env"],
                        input=f"x epair{jail.UNIT_PLACEHOLDER}b y\n", capture_output=True, text=True)
+    assert not [f for f in os.listdir(d) if ".pulumi-in." in f]  # the staged input is removed
     return r, conf
 
 
@@ -126,7 +128,9 @@ def test_allocation_ignores_own_file_and_refuses_taken_unit():
 
 def test_allocation_under_lock():
     argv = jail.allocate_and_write("web", None)
-    assert argv[0] == "/usr/bin/lockf" and argv[-2:] == ["/etc/jail.conf.d/web.conf", ""]
+    # stdin is staged first, then the allocation runs under lockf
+    assert argv[:2] == ["/bin/sh", "-c"] and argv[5:7] == ["/etc/jail.conf.d/web.conf", ""]
+    assert argv[7] == "/usr/bin/lockf"
 
 
 def test_parse_confs_markers():

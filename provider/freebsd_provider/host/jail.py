@@ -165,8 +165,9 @@ def is_yes(v: Optional[str]) -> bool:
 
 # Write the conf file under the host lock, choosing the epair unit there so parallel creates
 # never pick the same one: the lowest N not used by an interface (ifconfig -l) nor named in
-# another conf file of the directory.  stdin: the rendered file with UNIT_PLACEHOLDER.
-#   $1 conf path, $2 requested unit ("" = allocate).  Prints the unit.
+# another conf file of the directory.
+#   $1 conf path, $2 requested unit ("" = allocate), $3 the staged rendered file (with the
+#   EPAIR placeholder).  Prints the unit.
 _ALLOC_WRITE_SCRIPT = r'''
 set -e
 conf=$1; want=$2; dir=${conf%/*}
@@ -190,15 +191,32 @@ fi
 p=$(printf '\001')
 t="$conf.pulumi-tmp.$$"
 umask 022
-sed "s/${p}EPAIR${p}/$n/g" > "$t"
+sed "s/${p}EPAIR${p}/$n/g" < "$3" > "$t"
 chmod 0644 "$t"
 mv -f "$t" "$conf"
 echo "$n"
 '''
 
 
+# The rendered file arrives on stdin BEFORE the lock is taken (so the lock is never held while
+# data crosses the network), then the allocation + write runs under the host lock.
+#   $1 the locked script, $2 conf path, $3 requested unit, $4... the lockf prefix
+_STAGE_SCRIPT = r'''
+script=$1 conf=$2 want=$3; shift 3
+mkdir -p "${conf%/*}" || exit 1
+in=$(mktemp "$conf.pulumi-in.XXXXXX") || exit 1
+cat > "$in"
+"$@" /bin/sh -c "$script" sh "$conf" "$want" "$in"
+rc=$?
+rm -f "$in"
+exit $rc
+'''
+
+
 def allocate_and_write(name: str, unit: Optional[int]) -> list[str]:
-    return locked([SH, "-c", _ALLOC_WRITE_SCRIPT, "sh", conf_path(name), "" if unit is None else str(unit)])
+    lock_prefix = locked([])
+    return [SH, "-c", _STAGE_SCRIPT, "sh", _ALLOC_WRITE_SCRIPT, conf_path(name),
+            "" if unit is None else str(unit), *lock_prefix]
 
 
 _ALL_CONFS_SCRIPT = r'''
