@@ -15,8 +15,6 @@ CONF = "#listen_addresses = 'localhost'\t# comment\n#port = 5432\n"
 
 @pytest.fixture(scope="module")
 def jail(testbed):
-    if testbed.exec("stat", "-f", "%Lp %Su:%Sg", "/etc", check=False).returncode != 0:
-        pytest.skip("testbed gap: no BSD stat(1) (`stat -f '%Lp %Su:%Sg'`), which common.read_file needs")
     make_jail(testbed, J)
     yield J
     drop_jail(testbed, J)

@@ -62,8 +62,7 @@ class Host:
 
 @pytest.fixture(scope="session")
 def testbed(tmp_path_factory):
-    if os.geteuid() != 0:
-        pytest.skip("the testbed needs root (mount namespaces)")
+    assert os.geteuid() == 0, "the testbed needs root (mount namespaces, overlayfs)"
     state = str(tmp_path_factory.mktemp("tb") / "pytest-tb")
     r = subprocess.run([CLI, "up", "pytest-tb", "--state-dir", state, "--json"],
                        capture_output=True, timeout=600)

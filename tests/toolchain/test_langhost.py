@@ -24,23 +24,8 @@ SCRIPT = REPO / "scripts" / "pulumi"
 VERSION = "v3.274.1"
 
 
-def _cli_available() -> bool:
-    if os.environ.get("PULUMI_FREEBSD_BUILD_IN_TESTS") or os.environ.get("PULUMI_FREEBSD_PULUMI"):
-        return True
-    cache = Path(os.environ.get("PULUMI_FREEBSD_CACHE", Path.home() / ".cache" / "pulumi-freebsd"))
-    if (cache / f"pulumi-{VERSION}" / "bin" / "pulumi").exists():
-        return True
-    path = shutil.which("pulumi")
-    if path:
-        out = subprocess.run([path, "version"], capture_output=True, text=True).stdout.strip()
-        parts = out.lstrip("v").split(".")
-        return len(parts) >= 2 and parts[0] == "3" and parts[1].isdigit() and int(parts[1]) >= 200
-    return False
+# `make test` builds (or finds) the CLI first, through scripts/pulumi: these tests always run.
 
-
-pytestmark = pytest.mark.skipif(
-    not _cli_available(), reason="no Pulumi CLI: run scripts/build-pulumi (takes minutes)"
-)
 
 PROGRAM = textwrap.dedent(
     """
