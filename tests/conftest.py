@@ -1,11 +1,8 @@
 """Shared fixtures: one testbed host for the whole session (started once, purged at the end)."""
 from __future__ import annotations
 
-import json
 import os
-import pathlib
 import shutil
-import subprocess
 import tempfile
 
 import pytest
@@ -15,7 +12,7 @@ import pytest
 os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 
-from tbhelper import REPO, TESTBED, Testbed  # noqa: F401
+from tbhelper import Testbed
 
 
 

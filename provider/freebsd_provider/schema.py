@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import typing
 from typing import Any, get_args, get_origin
 
 from . import PACKAGE, VERSION

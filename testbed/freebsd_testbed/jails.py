@@ -30,7 +30,6 @@ import contextlib
 import io
 import os
 import re
-import shlex
 import sys
 import tempfile
 import time

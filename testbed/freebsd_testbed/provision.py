@@ -6,7 +6,6 @@ All paths go through :func:`hoststate.hostpath` semantics relative to ``root``.
 from __future__ import annotations
 
 import os
-import shutil
 
 from .tools import kld
 

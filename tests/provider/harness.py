@@ -10,7 +10,6 @@ import threading
 from typing import Any, Optional
 
 import grpc
-from google.protobuf import empty_pb2
 
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 

@@ -5,7 +5,6 @@ import grpc
 import pytest
 
 from freebsd_provider import wire
-from harness import kinds
 from jailhelp import client_for, drop_jail, make_jail
 
 T = "freebsd:index:JailCommand"

@@ -5,7 +5,7 @@ import grpc
 import pytest
 
 from freebsd_provider import wire
-from harness import ProviderClient, kinds
+from harness import ProviderClient
 
 T = "freebsd:index:ZfsSnapshot"
 pytestmark = pytest.mark.testbed

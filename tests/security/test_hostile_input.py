@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import pathlib
 import sys
-import typing
 from typing import Any, get_args, get_origin
 
 import pytest

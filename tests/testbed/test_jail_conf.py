@@ -1,7 +1,6 @@
 """jail.conf(5) parser: variables, +=, .include, comments, quoting, errors; jail -e."""
 from __future__ import annotations
 
-import os
 
 import pytest
 

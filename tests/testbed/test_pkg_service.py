@@ -5,7 +5,6 @@ import os
 
 import pytest
 
-from freebsd_testbed import hoststate
 
 
 @pytest.fixture

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -21,7 +19,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "pulumi"
-VERSION = "v3.274.1"
 
 
 # `make test` builds (or finds) the CLI first, through scripts/pulumi: these tests always run.

@@ -1,7 +1,6 @@
 """Fixture tests of the pkg argv builders and parsers, plus spec validation."""
 from __future__ import annotations
 
-import dataclasses
 import json
 import pathlib
 

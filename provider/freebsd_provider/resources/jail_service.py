@@ -8,7 +8,7 @@ from .. import wire
 from ..host import common, service, sysrc
 from ..hostctx import Host
 from ..ssh import CommandError
-from .base import DiffResult, Failure, PropDiff, Resource, UPDATE, diff_fields, diff_map, field
+from .base import DiffResult, Failure, Resource, diff_fields, diff_map, field
 from .sysrc import read_vars
 
 

@@ -17,7 +17,6 @@ and pf_rules, whether pf was enabled and pf.ko loaded); delete restores exactly 
 """
 from __future__ import annotations
 
-import posixpath
 from dataclasses import dataclass
 from typing import Any, Optional
 
