@@ -22,7 +22,18 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
-import paramiko
+
+class _LazyParamiko:
+    """paramiko is imported on first use: the provider's start-up (and every `preview` that never
+    connects) does not pay its ~0.2 s import."""
+
+    def __getattr__(self, name: str):
+        import paramiko as _paramiko
+        globals()["paramiko"] = _paramiko
+        return getattr(_paramiko, name)
+
+
+paramiko = _LazyParamiko()
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +137,9 @@ class ConnectionConfig:
         return (self.host, self.port, self.user, self.host_key, self.known_hosts_file, self.become)
 
 
-class _VerifyPolicy(paramiko.MissingHostKeyPolicy):
+class _VerifyPolicy:
+    """paramiko's MissingHostKeyPolicy interface (duck-typed: paramiko calls missing_host_key)."""
+
     def __init__(self, cfg: ConnectionConfig):
         self.cfg = cfg
 
@@ -305,11 +318,24 @@ class Connection:
             raise CommandError(result)
         return result
 
+    def _open_channel(self, transport, start: float):
+        delay = 0.02
+        while True:
+            try:
+                return transport.open_session(timeout=self.cfg.connect_timeout)
+            except paramiko.ChannelException as e:
+                # The server refused the channel (sshd's MaxSessions: channels just closed are
+                # released asynchronously). The connection itself is fine: wait and ask again.
+                if time.monotonic() - start > self.cfg.connect_timeout or not transport.is_active():
+                    raise SSHError(f"cannot open a channel to {self.cfg.host}: {e}") from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+
     def _exec(self, argv, command: str, stdin, timeout: float, _retry: bool = True) -> Result:
         start = time.monotonic()
         transport = self._transport()
         try:
-            chan = transport.open_session(timeout=self.cfg.connect_timeout)
+            chan = self._open_channel(transport, start)
         except (paramiko.SSHException, EOFError, OSError) as e:
             # A dead transport: reconnect once (nothing ran yet, so this is safe to retry).
             if _retry:
