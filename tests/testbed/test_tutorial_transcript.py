@@ -135,6 +135,9 @@ def test_tutorial_transcript(tb):
     assert out.splitlines()[0] == "PING 8.8.8.8 (8.8.8.8): 56 data bytes"
     assert re.search(r"^64 bytes from 8\.8\.8\.8: icmp_seq=1 ttl=114 time=\d+\.\d{3} ms$", out, re.M)
     assert "2 packets transmitted, 2 packets received, 0.0% packet loss" in out
+    assert sh(tb, "jexec webserver host google.com").splitlines() == [
+        "google.com has address 142.251.47.174", "google.com has IPv6 address 2a00:1450:401a:800::200e",
+        "google.com mail is handled by 10 smtp.google.com."]
     out = sh(tb, "jexec webserver ping -c 2 192.168.1.202")
     assert re.search(r"^64 bytes from 192\.168\.1\.202: icmp_seq=0 ttl=64 time=0\.\d{3} ms$", out, re.M)
 

@@ -32,6 +32,7 @@ TOOLS: dict[str, tuple[str, str]] = {
     "testbed-rc": ("testbed_rc", "/usr/libexec/testbed-rc"),
     "pfctl": ("pfctl", "/sbin/pfctl"),
     "stat": ("stat", "/usr/bin/stat"),
+    "host": ("host_cmd", "/usr/bin/host"),
     "chflags": ("chflags", "/bin/chflags"),
     "ifconfig": ("ifconfig", "/sbin/ifconfig"),
     "route": ("route", "/sbin/route"),
