@@ -141,8 +141,12 @@ class FreeBSDServicer(ProviderServicer):
             self._host = Host(self._conn, lambda sev, msg: self._log(sev, msg))
         return Ctx(self._host, urn, preview)
 
-    async def _fail(self, context, exc: BaseException, urn: str = "") -> None:
+    async def _fail(self, context, exc: BaseException, urn: str = "", r: Optional[Resource] = None,
+                    inputs: Optional[dict[str, Any]] = None) -> None:
         if isinstance(exc, PartialFailure):
+            if r is not None and inputs is not None:
+                exc.outputs = self._outputs(r, inputs, exc.outputs)
+                exc.inputs = inputs
             s = status_pb2.Status(code=grpc.StatusCode.UNKNOWN.value[0], message=self.scrub(str(exc)))
             detail = provider_pb2.ErrorResourceInitFailed(
                 id=exc.resource_id,
@@ -265,7 +269,7 @@ class FreeBSDServicer(ProviderServicer):
             changes=provider_pb2.DiffResponse.DIFF_SOME if res.changes else provider_pb2.DiffResponse.DIFF_NONE,
             replaces=replaces,
             # Host objects are named: the old one must go before the new one can be made.
-            deleteBeforeReplace=bool(replaces) and (res.delete_before_replace or True),
+            deleteBeforeReplace=bool(replaces),
             diffs=sorted({k.split(".")[0].split("[")[0] for k in res.changes}),
             detailedDiff=detailed, hasDetailedDiff=True)
 
@@ -279,13 +283,8 @@ class FreeBSDServicer(ProviderServicer):
             return provider_pb2.CreateResponse(id="", properties=wire.encode(self._outputs(r, inputs, out)))
         try:
             rid, out = await r.create(self._ctx(request.urn), wire.reveal(inputs))
-        except PartialFailure as e:
-            e.outputs = self._outputs(r, inputs, e.outputs)
-            e.inputs = inputs
-            await self._fail(context, e, request.urn)
-            raise
         except Exception as e:  # noqa: BLE001
-            await self._fail(context, e, request.urn)
+            await self._fail(context, e, request.urn, r, inputs)
             raise
         return provider_pb2.CreateResponse(id=rid, properties=wire.encode(self._outputs(r, inputs, out)))
 
@@ -335,13 +334,8 @@ class FreeBSDServicer(ProviderServicer):
         try:
             out = await r.update(self._ctx(request.urn), request.id, wire.reveal(old_inputs),
                                  wire.reveal(news), wire.reveal(olds))
-        except PartialFailure as e:
-            e.outputs = self._outputs(r, news, e.outputs)
-            e.inputs = news
-            await self._fail(context, e, request.urn)
-            raise
         except Exception as e:  # noqa: BLE001
-            await self._fail(context, e, request.urn)
+            await self._fail(context, e, request.urn, r, news)
             raise
         return provider_pb2.UpdateResponse(properties=wire.encode(self._outputs(r, news, out)))
 

@@ -263,15 +263,13 @@ class Connection:
         Used to prove that the host still accepts new SSH connections (e.g. after loading PF
         rules: established connections survive a ruleset change, new ones may not).
         """
-        cfg = self.cfg
-        saved = (cfg.connect_timeout, cfg.connect_retries)
-        probe = Connection(ConnectionConfig(**{**cfg.__dict__, "connect_timeout": timeout, "connect_retries": 0}))
+        probe = Connection(ConnectionConfig(**{**self.cfg.__dict__, "connect_timeout": timeout,
+                                                "connect_retries": 0}))
         try:
             return probe.run(argv, timeout=timeout)
         finally:
             probe.close()
             self.connects += probe.connects
-            cfg.connect_timeout, cfg.connect_retries = saved
 
     def _drop(self) -> None:
         with self._lock:

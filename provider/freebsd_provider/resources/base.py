@@ -215,7 +215,6 @@ class PropDiff:
 @dataclass
 class DiffResult:
     changes: dict[str, PropDiff] = dataclasses.field(default_factory=dict)
-    delete_before_replace: bool = False
 
     @property
     def replaces(self) -> list[str]:

@@ -7,6 +7,7 @@ from typing import Any, Optional
 from .. import wire
 from ..host import common, sysrc
 from ..hostctx import Host
+from ..ssh import CommandError
 from .base import Failure, Resource, field
 
 
@@ -50,7 +51,6 @@ async def read_vars(host: Host, file: str, jail: Optional[str]) -> dict[str, str
     if res.exit_code != 0:
         if "No such file" in res.stderr or "not found" in res.stderr:
             return {}
-        from ..ssh import CommandError
         raise CommandError(res)
     return sysrc.parse_dump(res.stdout)
 
@@ -122,5 +122,4 @@ class Sysrc(Resource):
         else:
             res = await ctx.host.run(sysrc.delete(name, file=file, jail=jail), check=False)
             if res.exit_code != 0 and not sysrc.is_unknown_variable(res.stderr):
-                from ..ssh import CommandError
-                raise CommandError(res)
+                        raise CommandError(res)
