@@ -53,6 +53,7 @@ ALL_SCENARIOS = ["tutorial", "jails50", "datasets50"]
 ALL_TOOLS = ["ours", "ansible", "command"]
 STEP_TIMEOUT = 900
 REPEAT = 3
+KEEP = False  # --keep: keep the work dir, with each step's command log and provider trace
 
 
 def log(msg: str) -> None:
@@ -104,6 +105,7 @@ def measured(cmd: list[str], env: dict, cwd: str, needles: tuple[str, ...], tb: 
              proxy: CountingProxy, out_path: pathlib.Path) -> dict:
     before = len(tb.log_lines())
     proxy.reset()
+    t0_epoch = time.time()
     t0 = time.monotonic()
     with open(out_path, "w") as out:
         p = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
@@ -124,6 +126,9 @@ def measured(cmd: list[str], env: dict, cwd: str, needles: tuple[str, ...], tb: 
     prov = mon.stop()
     conns = proxy.reset()
     lines = tb.log_lines()[before:]
+    # the step's command log, for timelines (bench/timeline.py) when the work dir is kept
+    out_path.with_suffix(".commands.jsonl").write_text(
+        "".join(json.dumps({**l, "t0": round((l.get("start") or 0.0) - t0_epoch, 4)}) + "\n" for l in lines))
     progs: dict[str, int] = {}
     for l in lines:
         w = (l.get("command") or "").split()
@@ -228,7 +233,11 @@ class Ours:
     steps = ["up", "preview", "refresh", "up-noop"]
 
     def run_step(self, step: str) -> dict:
-        res = measured(self.step_cmd(step), self.env, str(self.root), self.needles, self.tb, self.proxy,
+        env = self.env
+        if KEEP:  # the provider's RPC/command trace, for bench/timeline.py (not while measuring for real)
+            env = {**env, "PULUMI_FREEBSD_TRACE": str(self.work / f"{step}.trace.jsonl")}
+            pathlib.Path(env["PULUMI_FREEBSD_TRACE"]).unlink(missing_ok=True)
+        res = measured(self.step_cmd(step), env, str(self.root), self.needles, self.tb, self.proxy,
                        self.work / f"{step}.out")
         text = (self.work / f"{step}.out").read_text(errors="replace")
         m = re.search(r"Resources:\s*\n((?:\s+.*\n)+)", text)
@@ -449,8 +458,9 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (outputs of every step)")
     ap.add_argument("--repeat", type=int, default=3, help="runs of each warm step (median kept)")
     a = ap.parse_args()
-    global REPEAT
+    global REPEAT, KEEP
     REPEAT = max(1, a.repeat)
+    KEEP = a.keep
     scenarios = ["tutorial"] if a.quick else [s for s in a.scenarios.split(",") if s]
     latencies = [0] if a.quick else [int(x) for x in a.latency.split(",") if x]
     tools = [t for t in a.tools.split(",") if t]

@@ -13,6 +13,7 @@ Written as a ``pulumi.dynamic`` resource; the dynamic provider process
 from __future__ import annotations
 
 import base64
+import socket
 import time
 import uuid
 from typing import Any, Optional
@@ -40,6 +41,8 @@ def run_command(conn: dict, command: str) -> dict:
     try:
         client.connect(host, port=port, username=conn.get("user", "root"), pkey=pkey,
                        allow_agent=False, look_for_keys=False, timeout=30)
+        # Go's net package (pulumi-command is Go) sets TCP_NODELAY on every TCP connection
+        client.get_transport().sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         _, stdout, stderr = client.exec_command(command)
         out = stdout.read().decode(errors="replace")
         err = stderr.read().decode(errors="replace")

@@ -11,10 +11,12 @@ mutating command on the host invalidates the cached facts, so a read after a wri
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from typing import Awaitable, Callable, Optional, Sequence
 
-from .ssh import CommandError, Connection, Result
+from .host import batch as batchmod
+from .ssh import CommandError, Connection, Result, join_argv
 
 
 FACT_TTL = 10.0
@@ -36,6 +38,39 @@ class Host:
         finally:
             if mutates:
                 self.invalidate()
+
+    async def batch(self, argvs: Sequence[Sequence[str]], *, check: bool = True, mutates: bool = True,
+                    timeout: Optional[float] = None, keep_going: bool = False) -> list[Result]:
+        """Run several argv lists in ONE remote exec (one round trip), in order.
+
+        Stops at the first command that exits non-zero (unless ``keep_going``): the list returned
+        holds the commands that ran. With ``check`` that first failure raises CommandError
+        carrying that command's own line, exit code and stderr.
+        """
+        argvs = [list(a) for a in argvs]
+        nonce = secrets.token_hex(8)
+        res = await self.run(batchmod.script(argvs, nonce, join_argv, keep_going), check=False,
+                             mutates=mutates, timeout=timeout)
+        steps = batchmod.parse(res.stdout, res.stderr, nonce)
+        results = [Result(a, join_argv(a), s.exit_code, s.stdout, s.stderr) for a, s in zip(argvs, steps)]
+        bad = batchmod.failed(steps, len(argvs))
+        if bad is not None and bad >= len(results):
+            # the shell itself died before finishing (killed, or a broken host shell)
+            raise CommandError(Result(argvs[bad], join_argv(argvs[bad]), res.exit_code or 1,
+                                      res.stdout, res.stderr, res.duration))
+        if check and bad is not None and bad < len(results):
+            raise CommandError(results[bad])
+        return results
+
+    def prime(self, argv: Sequence[str], result: Result) -> None:
+        """Record ``result`` (a read just made, e.g. at the end of a batch) as the fact ``argv``."""
+        if result.exit_code != 0:
+            return
+        key = (tuple(argv), True)
+        fut = asyncio.get_running_loop().create_future()
+        fut.set_result(result)
+        self._facts[key] = fut
+        self._fact_time[key] = time.monotonic()
 
     def invalidate(self) -> None:
         self._generation += 1

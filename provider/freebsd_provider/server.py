@@ -33,7 +33,7 @@ from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2, provider_pb2_grpc, plugin_pb2, status_pb2
 
-from . import VERSION, config as cfgmod, wire
+from . import VERSION, config as cfgmod, trace, wire
 from .hostctx import Host
 from .resources import RESOURCES
 from .resources.base import DiffResult, Failure, PartialFailure, Resource, clamp
@@ -362,6 +362,8 @@ class FreeBSDServicer(ProviderServicer):
 async def serve(engine_address: Optional[str], ready=None) -> None:
     server = grpc.aio.server(options=_GRPC_CHANNEL_OPTIONS)
     servicer = FreeBSDServicer(engine_address)
+    for name in ("Configure", "Check", "Diff", "Create", "Read", "Update", "Delete"):
+        setattr(servicer, name, trace.traced(name, getattr(servicer, name)))
     provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()

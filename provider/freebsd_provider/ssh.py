@@ -4,8 +4,12 @@
   every word).  Nothing else in the provider builds shell text from values.
 * Host keys are verified: a pinned public key (``hostKey``) or a known_hosts file
   (``knownHostsFile``).  An unknown or changed key is refused with its SHA256 fingerprint.
-* One ``paramiko.Transport`` per ``Connection``; concurrent commands each get their own channel,
-  bounded by a semaphore below sshd's ``MaxSessions`` (10 by default).
+* One ``paramiko.Transport`` per ``Connection``; concurrent commands each get their own channel;
+  open channels (in use + spare) never exceed ``max_sessions`` (below sshd's ``MaxSessions``).
+* Round trips: TCP_NODELAY (no Nagle/delayed-ACK stall between the small SSH messages of one
+  command), and a few session channels are opened AHEAD of need in the background, so a command
+  costs one round trip (exec request -> output) instead of two and a half (channel open ->
+  confirmation -> exec -> output).
 * Every call is blocking; the provider calls them through ``asyncio.to_thread``.
 """
 from __future__ import annotations
@@ -21,6 +25,8 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
+
+from . import trace
 
 
 class _LazyParamiko:
@@ -165,7 +171,10 @@ class _VerifyPolicy:
 class Connection:
     """One SSH connection to one host; thread-safe; channels limited by ``max_sessions``."""
 
-    def __init__(self, cfg: ConnectionConfig, on_command: Optional[Callable[[Result], None]] = None):
+    SPARES = 2  # channels kept open ahead of need (each waits for one exec request)
+
+    def __init__(self, cfg: ConnectionConfig, on_command: Optional[Callable[[Result], None]] = None,
+                 spares: Optional[int] = None):
         self.cfg = cfg
         self._client: Optional[paramiko.SSHClient] = None
         self._lock = threading.Lock()
@@ -174,6 +183,13 @@ class Connection:
         self.connects = 0
         self.round_trips = 0
         self._cancelled = False
+        # channel accounting for the current transport: open = in use + spare + being opened
+        self._spares_wanted = min(self.SPARES if spares is None else spares, max(0, cfg.max_sessions - 1))
+        self._cv = threading.Condition()
+        self._acct_transport = None
+        self._n_open = 0
+        self._filling = 0
+        self._spares: list = []
 
     # -- connection -----------------------------------------------------------------------
     def _known_host_name(self) -> str:
@@ -225,6 +241,10 @@ class Connection:
         transport = client.get_transport()
         assert transport is not None
         transport.set_keepalive(15)
+        try:  # small SSH messages go out at once (no Nagle wait for the previous one's ACK)
+            transport.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except (AttributeError, OSError):
+            pass
         self.connects += 1
         return client
 
@@ -264,7 +284,7 @@ class Connection:
         rules: established connections survive a ruleset change, new ones may not).
         """
         probe = Connection(ConnectionConfig(**{**self.cfg.__dict__, "connect_timeout": timeout,
-                                                "connect_retries": 0}))
+                                                "connect_retries": 0}), spares=0)
         try:
             return probe.run(argv, timeout=timeout)
         finally:
@@ -301,6 +321,7 @@ class Connection:
         full = BECOME_PREFIX.get(self.cfg.become, []) + argv
         command = join_argv(full)
         timeout = timeout or self.cfg.command_timeout
+        trace.event("cmd-start", cmd="<sensitive command>" if sensitive else command[:200])
         with self._sem:
             try:
                 result = self._exec(argv, command, stdin, timeout)
@@ -310,6 +331,7 @@ class Connection:
                 # a read-only command is safe to run again on a new connection
                 self._drop()
                 result = self._exec(argv, command, stdin, timeout)
+        trace.event("cmd-end", cmd="<sensitive command>" if sensitive else command[:200], exit=result.exit_code)
         if self.on_command:
             self.on_command(result if not sensitive else Result(argv, "<sensitive command>", result.exit_code, "", "", result.duration))
         if check and result.exit_code != 0:
@@ -329,11 +351,82 @@ class Connection:
                 time.sleep(delay)
                 delay = min(delay * 2, 0.5)
 
+    # -- channels: accounting and spares ----------------------------------------------------
+    def _acct(self, transport) -> None:
+        """(under self._cv) Start fresh accounting when the transport changed (reconnect)."""
+        if self._acct_transport is not transport:
+            self._acct_transport = transport
+            self._n_open, self._filling, self._spares = 0, 0, []
+
+    def _take_channel(self, transport, start: float):
+        """A channel for one command: a spare if one is ready, else a new one (within budget)."""
+        with self._cv:
+            self._acct(transport)
+            while True:
+                while self._spares:
+                    chan = self._spares.pop()
+                    if chan.active and not chan.closed:
+                        self._kick_refill()
+                        return chan
+                    self._n_open -= 1
+                if self._n_open < max(1, self.cfg.max_sessions):
+                    self._n_open += 1
+                    break
+                # the budget is full: a spare being opened or a closing channel frees one soon
+                if time.monotonic() - start > self.cfg.connect_timeout:
+                    raise SSHError(f"cannot open a channel to {self.cfg.host}: no free session")
+                self._cv.wait(0.05)
+        try:
+            chan = self._open_channel(transport, start)
+        except BaseException:
+            self._release(transport)
+            raise
+        with self._cv:
+            self._kick_refill()
+        return chan
+
+    def _release(self, transport) -> None:
+        with self._cv:
+            if self._acct_transport is transport:
+                self._n_open -= 1
+            self._cv.notify_all()
+
+    def _kick_refill(self) -> None:
+        """(under self._cv) Open spares in the background up to the wanted number, within budget."""
+        transport = self._acct_transport
+        need = self._spares_wanted - len(self._spares) - self._filling
+        while need > 0 and self._n_open < self.cfg.max_sessions and not self._cancelled:
+            self._n_open += 1
+            self._filling += 1
+            need -= 1
+            threading.Thread(target=self._fill_one, args=(transport,), daemon=True,
+                             name="ssh-spare-channel").start()
+
+    def _fill_one(self, transport) -> None:
+        chan = None
+        try:
+            if transport.is_active():
+                chan = transport.open_session(timeout=self.cfg.connect_timeout)
+        except Exception:  # noqa: BLE001  (refused or dead: no spare, commands open their own)
+            chan = None
+        with self._cv:
+            if self._acct_transport is transport:
+                self._filling -= 1
+                if chan is not None and not self._cancelled:
+                    self._spares.append(chan)
+                else:
+                    self._n_open -= 1
+                    if chan is not None:
+                        chan.close()
+            elif chan is not None:
+                chan.close()
+            self._cv.notify_all()
+
     def _exec(self, argv, command: str, stdin, timeout: float, _retry: bool = True) -> Result:
         start = time.monotonic()
         transport = self._transport()
         try:
-            chan = self._open_channel(transport, start)
+            chan = self._take_channel(transport, start)
         except (paramiko.SSHException, EOFError, OSError) as e:
             # A dead transport: reconnect once (nothing ran yet, so this is safe to retry).
             if _retry:
@@ -385,5 +478,6 @@ class Connection:
             raise SSHError(f"connection lost while running: {command} ({e})") from None
         finally:
             chan.close()
+            self._release(transport)
         return Result(list(argv), command, code, out.decode("utf-8", "replace"),
                       err.decode("utf-8", "replace"), time.monotonic() - start)

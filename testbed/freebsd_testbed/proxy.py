@@ -4,7 +4,8 @@ Run as a daemon by ``freebsd-testbed up`` (``python -m freebsd_testbed.proxy STA
 It re-reads ``STATE_DIR/faults.json`` (when its mtime changes) for fault injection:
 
 * ``"refuse_new": true``   - close NEW connections at once (existing ones live on)
-* ``"latency_ms": N``      - add N ms to every round trip: each chunk waits N/2 ms each way
+* ``"latency_ms": N``      - add N ms to every round trip: each chunk is delivered N/2 ms
+                             after it arrived, each way (a delay line, as on a real link)
 * ``"drop_all": true``     - drop every open connection now (and then clear the flag)
 
 PF: a NEW connection is also refused when the host's loaded PF rules would block a TCP SYN from
@@ -45,19 +46,39 @@ class Faults:
 
 
 async def _pipe(reader, writer, faults: Faults) -> None:
+    """Copy reader -> writer through a delay line: each chunk is delivered N/2 ms after it arrived.
+
+    Like a real link (and unlike sleeping before each write), chunks in flight do not wait for
+    each other: a burst of packets, or several channels of one connection, pay the latency once.
+    """
+    loop = asyncio.get_running_loop()
+    line: asyncio.Queue = asyncio.Queue()
+
+    async def deliver() -> None:
+        while True:
+            due, data = await line.get()
+            if data is None:
+                return
+            wait = due - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            writer.write(data)
+            await writer.drain()
+
+    out = asyncio.create_task(deliver())
     try:
         while True:
             data = await reader.read(65536)
             if not data:
                 break
             lat = faults.refresh().get("latency_ms", 0)
-            if lat:
-                await asyncio.sleep(lat / 2000.0)
-            writer.write(data)
-            await writer.drain()
+            line.put_nowait((loop.time() + lat / 2000.0, data))
+        line.put_nowait((0.0, None))
+        await out
     except (ConnectionError, asyncio.CancelledError):
         pass
     finally:
+        out.cancel()
         try:
             writer.close()
         except Exception:

@@ -131,7 +131,9 @@ client = cmd("postgresql-client", "jexec webserver pkg install -y postgresql17-c
 
 # PF
 pfconf = cmd("pf-conf", heredoc("/etc/pf.conf", PF_CONF), "rm -f /etc/pf.conf")
+# the lock-down comes last, after both jails are set up (the tutorial's order, and the main
+# stack's: its PfRuleset depends on the database role/db and nginx)
 pf = cmd("pf-enable", "sysrc pf_enable=YES && kldload -n pf && pfctl -f /etc/pf.conf && pfctl -e",
-         "pfctl -d; sysrc -x pf_enable", [pfconf, jails])
+         "pfctl -d; sysrc -x pf_enable", [pfconf, jails, pg_db, nginx_run, client])
 
 pulumi.export("commands", 28)
