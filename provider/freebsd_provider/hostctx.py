@@ -4,9 +4,11 @@
 (``asyncio.to_thread``), so the gRPC event loop never blocks and the engine's parallel
 operations really run in parallel (each on its own SSH channel).
 
-``Host.fact`` runs a read-only command once and shares its output with every resource that asks
-for the same fact in this run (single-flight: concurrent askers await the same future).  Any
-mutating command on the host invalidates the cached facts, so a read after a write is fresh.
+``Host.fact``/``Host.facts`` run read-only commands once and share their output with every
+resource that asks for the same fact in this run (single-flight: concurrent askers await the same
+future); several facts missing at once are read in one exec.  Any mutating command on the host
+invalidates the cached facts, so a read after a write is fresh; ``Host.batch`` runs "change, then
+read back" in one exec and ``Host.prime`` keeps that read as the fresh fact.
 """
 from __future__ import annotations
 
@@ -62,11 +64,60 @@ class Host:
             raise CommandError(results[bad])
         return results
 
+    async def facts(self, argvs: Sequence[Sequence[str]]) -> list[Result]:
+        """Several facts at once (results in order, never raising on a non-zero exit).
+
+        Facts cached in this run are served from the cache; the others are read in ONE remote
+        exec (a batch that keeps going past failures), then cached and shared: concurrent askers
+        of the same fact await the same read (single-flight).
+        """
+        now = time.monotonic()
+        loop = asyncio.get_running_loop()
+        keys = [tuple(a) for a in argvs]
+        mine: dict[tuple, asyncio.Future] = {}
+        futs = []
+        for key in keys:
+            fut = mine.get(key) or self._facts.get(key)
+            if fut is not None and fut.done() and now - self._fact_time.get(key, 0) > FACT_TTL:
+                fut = None
+            if fut is None:
+                fut = mine[key] = self._facts[key] = loop.create_future()
+            futs.append(fut)
+        if mine:
+            gen = self._generation
+            try:
+                if len(mine) == 1:
+                    results = [await self.run(list(next(iter(mine))), check=False, mutates=False)]
+                else:
+                    results = await self.batch([list(k) for k in mine], check=False, mutates=False,
+                                               keep_going=True)
+            except BaseException as e:  # noqa: BLE001
+                for key, fut in mine.items():
+                    if self._facts.get(key) is fut:
+                        del self._facts[key]
+                    fut.set_exception(e)
+                    fut.exception()  # mark retrieved
+                raise
+            for (key, fut), res in zip(mine.items(), results):
+                fut.set_result(res)
+                self._fact_time[key] = time.monotonic()
+                if gen != self._generation and self._facts.get(key) is fut:
+                    # a write happened while we were reading: do not keep a possibly stale answer
+                    del self._facts[key]
+        return [await asyncio.shield(f) for f in futs]
+
+    async def fact(self, argv: Sequence[str], *, check: bool = True) -> Result:
+        """One shared fact (see ``facts``); with ``check`` a non-zero exit raises CommandError."""
+        res = (await self.facts([argv]))[0]
+        if check and res.exit_code != 0:
+            raise CommandError(res)
+        return res
+
     def prime(self, argv: Sequence[str], result: Result) -> None:
         """Record ``result`` (a read just made, e.g. at the end of a batch) as the fact ``argv``."""
         if result.exit_code != 0:
             return
-        key = (tuple(argv), True)
+        key = tuple(argv)
         fut = asyncio.get_running_loop().create_future()
         fut.set_result(result)
         self._facts[key] = fut
@@ -75,32 +126,6 @@ class Host:
     def invalidate(self) -> None:
         self._generation += 1
         self._facts.clear()
-
-    async def fact(self, argv: Sequence[str], *, check: bool = True) -> Result:
-        key = (tuple(argv), check)
-        fut = self._facts.get(key)
-        if fut is not None and fut.done() and time.monotonic() - self._fact_time.get(key, 0) > FACT_TTL:
-            fut = None
-        if fut is None:
-            loop = asyncio.get_running_loop()
-            fut = loop.create_future()
-            self._facts[key] = fut
-            gen = self._generation
-            try:
-                res = await self.run(argv, check=check, mutates=False)
-            except BaseException as e:  # noqa: BLE001
-                if self._facts.get(key) is fut:
-                    del self._facts[key]
-                fut.set_exception(e)
-                fut.exception()  # mark retrieved
-                raise
-            fut.set_result(res)
-            self._fact_time[key] = time.monotonic()
-            if gen != self._generation and self._facts.get(key) is fut:
-                # a write happened while we were reading: do not keep a possibly stale answer
-                del self._facts[key]
-            return res
-        return await asyncio.shield(fut)
 
     async def log(self, message: str, severity: str = "info") -> None:
         if self._log is not None:

@@ -190,6 +190,7 @@ class Connection:
         self._n_open = 0
         self._filling = 0
         self._spares: list = []
+        self.peak_channels = 0  # most channels open at once (in use + spare + being opened)
 
     # -- connection -----------------------------------------------------------------------
     def _known_host_name(self) -> str:
@@ -371,6 +372,7 @@ class Connection:
                     self._n_open -= 1
                 if self._n_open < max(1, self.cfg.max_sessions):
                     self._n_open += 1
+                    self.peak_channels = max(self.peak_channels, self._n_open)
                     break
                 # the budget is full: a spare being opened or a closing channel frees one soon
                 if time.monotonic() - start > self.cfg.connect_timeout:
@@ -385,6 +387,11 @@ class Connection:
             self._kick_refill()
         return chan
 
+    def spare_count(self) -> int:
+        """Channels open and waiting for a command (for tests and the bench)."""
+        with self._cv:
+            return len(self._spares)
+
     def _release(self, transport) -> None:
         with self._cv:
             if self._acct_transport is transport:
@@ -397,6 +404,7 @@ class Connection:
         need = self._spares_wanted - len(self._spares) - self._filling
         while need > 0 and self._n_open < self.cfg.max_sessions and not self._cancelled:
             self._n_open += 1
+            self.peak_channels = max(self.peak_channels, self._n_open)
             self._filling += 1
             need -= 1
             threading.Thread(target=self._fill_one, args=(transport,), daemon=True,

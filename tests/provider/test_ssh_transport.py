@@ -83,3 +83,43 @@ def test_errors_carry_command_and_stderr(testbed):
         assert join_argv(["/bin/echo", word]).startswith("/bin/echo '")
     finally:
         c.close()
+
+
+def test_spare_channels_are_opened_ahead_and_stay_within_max_sessions(testbed):
+    # After the first command, channels wait pre-opened for the next ones (one round trip per
+    # command instead of two and a half); under load, in-use + spare never exceeds max_sessions.
+    c = conn(testbed, max_sessions=4)
+    try:
+        assert c.run(["/bin/echo", "first"]).stdout == "first\n"
+        deadline = time.monotonic() + 5
+        while c.spare_count() < Connection.SPARES and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert c.spare_count() == Connection.SPARES
+        log_before = len(testbed.log())
+        results = []
+
+        def work(i):
+            results.append(c.run(["/bin/sh", "-c", 'sleep 0.2; echo "$1"', "sh", str(i)]).stdout)
+        ts = [threading.Thread(target=work, args=(i,)) for i in range(12)]
+        for th in ts:
+            th.start()
+        for th in ts:
+            th.join()
+        assert sorted(int(r) for r in results) == list(range(12))
+        assert c.peak_channels <= 4 and c.connects == 1
+        # an unused spare runs nothing: the host saw exactly the 12 commands
+        assert len(testbed.log()) - log_before == 12
+    finally:
+        c.close()
+
+
+def test_spares_of_a_dead_connection_are_not_used(testbed):
+    c = conn(testbed)
+    try:
+        c.run(["/usr/bin/true"])
+        time.sleep(0.3)
+        c._client.get_transport().close()  # the connection dies under the spares
+        assert c.run(["/bin/echo", "again"]).stdout == "again\n"
+        assert c.connects == 2
+    finally:
+        c.close()

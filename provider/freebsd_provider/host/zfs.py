@@ -331,6 +331,11 @@ def is_missing_dataset_error(stderr: str) -> bool:
     return "dataset does not exist" in stderr
 
 
+def is_existing_dataset_error(stderr: str) -> bool:
+    """zfs create/clone/snapshot refusing a name that is taken."""
+    return "dataset already exists" in stderr
+
+
 # --------------------------------------------------------------------------------------------
 # Snapshots (ZfsSnapshot)
 

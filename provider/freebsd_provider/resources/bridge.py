@@ -11,7 +11,7 @@ from ..host import common, ifconfig, kld, rcconf
 from ..hostctx import Host
 from ..ssh import CommandError
 from .base import UPDATE, DiffResult, Failure, PartialFailure, PropDiff, Resource, diff_fields, field
-from .sysrc import read_vars
+from .sysrc import read_vars, vars_fact
 
 
 @dataclass
@@ -165,6 +165,8 @@ class Bridge(Resource):
     async def create(self, ctx, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         host: Host = ctx.host
         name = inputs["name"]
+        # the facts create needs, read together in one exec (the reads below hit the cache)
+        await host.facts([ifconfig.list_all(), vars_fact(rcconf.RC_CONF, None), kld.stat_verbose()])
         ifs = await self._ifaces(host)
         if name in ifs:
             raise RuntimeError(f"interface {name} already exists on the host; adopt it with "

@@ -9,7 +9,7 @@ from ..host import kld, sysrc
 from ..hostctx import Host
 from ..ssh import CommandError
 from .base import Failure, Resource, field
-from .sysrc import read_vars
+from .sysrc import read_vars, vars_fact, vars_from
 
 
 @dataclass
@@ -83,16 +83,23 @@ class KernelModule(Resource):
             raise CommandError(res)
 
     async def create(self, ctx, inputs):
+        # Two execs: the kldstat and loader.conf facts together, then load + persist + re-read.
         host: Host = ctx.host
         name = inputs["name"]
-        was = (await self._kld(host)).is_loaded(name)
-        previous = (await read_vars(host, sysrc.LOADER_CONF, None)).get(self._var(name))
+        kst, loader = await host.facts([self.FACT, vars_fact(sysrc.LOADER_CONF, None)])
+        if kst.exit_code != 0:
+            raise CommandError(kst)
+        was = kld.parse_stat(kst.stdout).is_loaded(name)
+        previous = vars_from(loader).get(self._var(name))
+        argvs = []
         if inputs.get("load", True) and not was:
-            await host.run(kld.load(name))
+            argvs.append(kld.load(name))
         if inputs.get("persist", True):
-            await self._persist(host, name)
+            argvs.append(sysrc.set_value(self._var(name), "YES", file=sysrc.LOADER_CONF))
+        steps = await host.batch([*argvs, self.FACT])
+        host.prime(self.FACT, steps[-1])
         out = dict(inputs)
-        out.update({"loaded": (await self._kld(host)).is_loaded(name), "wasLoaded": was,
+        out.update({"loaded": kld.parse_stat(steps[-1].stdout).is_loaded(name), "wasLoaded": was,
                     "previousLoad": previous})
         return name, out
 

@@ -44,10 +44,18 @@ def make_id(jail: Optional[str], file: str, name: str) -> str:
     return f"{jail}:{file}:{name}" if jail else f"{file}:{name}"
 
 
+def vars_fact(file: str, jail: Optional[str]) -> list[str]:
+    """The fact argv listing every variable of ``file`` (on the host, or in ``jail``)."""
+    return sysrc.dump_file(file) if not jail else sysrc.dump(file=file, jail=jail)
+
+
 async def read_vars(host: Host, file: str, jail: Optional[str]) -> dict[str, str]:
     """All variables set in ``file`` (shared fact: one ``sysrc -a`` per file and jail per run)."""
-    argv = sysrc.dump_file(file) if not jail else sysrc.dump(file=file, jail=jail)
-    res = await host.fact(argv, check=False)
+    return vars_from(await host.fact(vars_fact(file, jail), check=False))
+
+
+def vars_from(res) -> dict[str, str]:
+    """The variables of a ``vars_fact`` result (a missing file has none)."""
     if res.exit_code != 0:
         if "No such file" in res.stderr or "not found" in res.stderr:
             return {}

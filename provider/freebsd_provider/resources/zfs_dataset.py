@@ -7,7 +7,7 @@ from typing import Any, Optional
 from .. import wire
 from ..host import zfs
 from ..hostctx import Host
-from ..ssh import SSHError
+from ..ssh import CommandError, SSHError
 from .base import DiffResult, Failure, PartialFailure, Resource, diff_fields, diff_map, field
 
 
@@ -123,35 +123,56 @@ class ZfsDataset(Resource):
 
     # -- create ---------------------------------------------------------------------------
     async def create(self, ctx, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        # One exec: create (or clone), then read the new dataset back. No existence pre-read:
+        # zfs itself refuses an existing name ("dataset already exists").
         host: Host = ctx.host
         name = inputs["name"]
-        if await self._lookup(host, name) is not None:
-            raise RuntimeError(
-                f"dataset {name} already exists on the host; adopt it with "
-                f"`pulumi import freebsd:index:ZfsDataset <resource-name> {name}` instead of creating it")
-        await self._make(host, inputs)
         try:
-            ds = await self._lookup(host, name)
-        except Exception as e:  # noqa: BLE001
-            # it was made, but we could not read it back: record it, the next run converges
-            raise PartialFailure(f"dataset {name} was created, but reading it back failed: {e}",
-                                 name, dict(inputs)) from None
-        if ds is None:
-            raise RuntimeError(f"zfs reported success but dataset {name} is not listed")
-        return name, self._outputs(inputs, ds)
-
-    async def _make(self, host: Host, inputs: dict[str, Any]) -> None:
-        name = inputs["name"]
-        props = inputs.get("properties") or {}
-        try:
-            if inputs.get("origin"):
-                await host.run(zfs.clone(inputs["origin"], name, props))
-            else:
-                await host.run(zfs.create(name, props))
+            steps = await host.batch([self._make_argv(inputs), zfs.get_all(names=[name])], check=False)
         except SSHError as e:
             # the connection died while zfs ran: it may or may not exist now; record it so that
             # the next run reads the host and converges (update creates it when missing)
             raise PartialFailure(f"connection lost while creating dataset {name}: {e}", name, dict(inputs)) from None
+        made = steps[0]
+        if made.exit_code != 0:
+            if zfs.is_existing_dataset_error(made.stderr):
+                raise RuntimeError(
+                    f"dataset {name} already exists on the host; adopt it with "
+                    f"`pulumi import freebsd:index:ZfsDataset <resource-name> {name}` instead of creating it")
+            raise CommandError(made)
+        ds = self._read_back(steps, name)
+        if ds is None:
+            # it was made, but we could not read it back: record it, the next run converges
+            err = steps[1].stderr.strip() if len(steps) > 1 else "no output"
+            raise PartialFailure(f"dataset {name} was created, but reading it back failed: {err}",
+                                 name, dict(inputs))
+        return name, self._outputs(inputs, ds)
+
+    @staticmethod
+    def _make_argv(inputs: dict[str, Any]) -> list[str]:
+        props = inputs.get("properties") or {}
+        if inputs.get("origin"):
+            return zfs.clone(inputs["origin"], inputs["name"], props)
+        return zfs.create(inputs["name"], props)
+
+    @staticmethod
+    def _read_back(steps, name: str) -> Optional[zfs.Dataset]:
+        """The dataset from the batch's final ``zfs get ... NAME`` step (None if it did not run/fail)."""
+        last = steps[-1]
+        if len(steps) < 2 or last.argv[:2] != [zfs.ZFS, "get"] or last.exit_code != 0:
+            return None
+        return zfs.parse_get(last.stdout).get(name)
+
+    async def _make(self, host: Host, inputs: dict[str, Any]) -> zfs.Dataset:
+        name = inputs["name"]
+        try:
+            steps = await host.batch([self._make_argv(inputs), zfs.get_all(names=[name])])
+        except SSHError as e:
+            raise PartialFailure(f"connection lost while creating dataset {name}: {e}", name, dict(inputs)) from None
+        ds = self._read_back(steps, name)
+        if ds is None:
+            raise RuntimeError(f"dataset {name} could not be created")
+        return ds
 
     # -- read -----------------------------------------------------------------------------
     async def read(self, ctx, resource_id: str, inputs, state):
@@ -179,22 +200,21 @@ class ZfsDataset(Resource):
 
     # -- update ---------------------------------------------------------------------------
     async def update(self, ctx, resource_id, olds, news, state):
+        # One exec: zfs set / zfs inherit, then the read-back.
         host: Host = ctx.host
-        if await self._lookup(host, resource_id) is None:
-            # a previous run failed half-way (or it was destroyed by hand since the last refresh)
-            await self._make(host, news)
-            ds = await self._lookup(host, resource_id)
-            if ds is None:
-                raise RuntimeError(f"dataset {resource_id} could not be created")
-            return self._outputs(news, ds)
         old_p = olds.get("properties") or {}
         new_p = news.get("properties") or {}
         changed = {k: v for k, v in new_p.items() if old_p.get(k) != v}
-        if changed:
-            await host.run(zfs.set_props(resource_id, changed))
-        for k in sorted(set(old_p) - set(new_p)):
-            await host.run(zfs.inherit(resource_id, k))
-        ds = await self._lookup(host, resource_id)
+        argvs = [zfs.set_props(resource_id, changed)] if changed else []
+        argvs += [zfs.inherit(resource_id, k) for k in sorted(set(old_p) - set(new_p))]
+        steps = await host.batch([*argvs, zfs.get_all(names=[resource_id])], check=False)
+        failed = next((s for s in steps if s.exit_code != 0), None)
+        if failed is not None and zfs.is_missing_dataset_error(failed.stderr):
+            # a previous run failed half-way (or it was destroyed by hand since the last refresh)
+            return self._outputs(news, await self._make(host, news))
+        if failed is not None:
+            raise CommandError(failed)
+        ds = self._read_back(steps, resource_id)
         if ds is None:
             raise RuntimeError(f"dataset {resource_id} disappeared during the update")
         return self._outputs(news, ds)
@@ -202,7 +222,9 @@ class ZfsDataset(Resource):
     # -- delete ---------------------------------------------------------------------------
     async def delete(self, ctx, resource_id, inputs, state):
         host: Host = ctx.host
-        if await self._lookup(host, resource_id) is None:
-            await host.log(f"dataset {resource_id} is already gone", "info")
-            return
-        await host.run(zfs.destroy(resource_id, recursive=bool(inputs.get("recursive"))))
+        res = await host.run(zfs.destroy(resource_id, recursive=bool(inputs.get("recursive"))), check=False)
+        if res.exit_code != 0:
+            if zfs.is_missing_dataset_error(res.stderr):
+                await host.log(f"dataset {resource_id} is already gone", "info")
+                return
+            raise CommandError(res)
