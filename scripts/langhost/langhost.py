@@ -200,6 +200,19 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
     def About(self, request, context):
         info = request.info if request.HasField("info") else None
         py = PythonEnv(info.root_directory if info else "", _options(info))
+        if py.python == sys.executable or \
+                (py.venv is not None and os.path.realpath(py.venv) == os.path.realpath(sys.prefix)):
+            # the program's interpreter is the one running this host: answer without a subprocess
+            # (the CLI asks on every `up`, before the program can start)
+            import importlib.metadata as md
+            import platform
+            try:
+                pip = md.version("pip")
+            except md.PackageNotFoundError:
+                pip = "0.0.0"
+            return language_pb2.AboutResponse(
+                executable=py.python, version=platform.python_version(),
+                metadata={"toolchain": "pip", "toolchainVersion": pip, "typechecker": "none"})
         try:
             exe, ver, pip = (
                 py.output(

@@ -148,3 +148,15 @@ def test_gen_sdk_python(tmp_path: Path):
     pkg = tmp_path / "sdk" / "python" / "pulumi_lhdemo"
     assert (pkg / "thing.py").is_file()
     assert json.loads((pkg / "pulumi-plugin.json").read_text())["name"] == "lhdemo"
+
+
+def test_about_reports_the_programs_interpreter(project):
+    # `pulumi about` (and every `up`) asks the language host About: the program's virtualenv
+    # interpreter, its version and its pip, answered in-process when it is the host's own venv.
+    import platform
+    about = json.loads(project("about", "--json", "-s", "test-lh").stdout)
+    lang = about.get("runtime") or about.get("language") or {}
+    assert lang.get("language") == "python"
+    assert lang.get("executable", "").endswith("/.venv/bin/python")
+    assert lang.get("version") == platform.python_version()
+    assert lang.get("toolchain") == "pip" and lang.get("toolchainVersion", "0.0.0") != "0.0.0"
