@@ -21,6 +21,7 @@ Only the standard library is used: ``ns_main`` runs with ``python -SE``.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -29,7 +30,7 @@ import socket
 import subprocess
 import sys
 import time
-from typing import Any
+from typing import Any, Optional
 
 PKG_DIR = os.path.dirname(os.path.abspath(__file__))
 PKG_PARENT = os.path.dirname(PKG_DIR)
@@ -59,6 +60,29 @@ def home() -> str:
 
 def python_path() -> str:
     return os.path.realpath(sys.executable)
+
+
+def build_session_binary() -> Optional[str]:
+    """Compile session.c once per source version (cached); None when no C compiler works."""
+    src = os.path.join(PKG_DIR, "session.c")
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if not cc or not os.path.exists(src):
+        return None
+    with open(src, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()[:16]
+    cache = os.path.join(os.environ.get("PULUMI_FREEBSD_CACHE") or os.path.expanduser("~/.cache/pulumi-freebsd"),
+                         "testbed")
+    out = os.path.join(cache, f"testbed-session-{digest}")
+    if os.path.exists(out):
+        return out
+    os.makedirs(cache, exist_ok=True)
+    tmp = f"{out}.{os.getpid()}.tmp"
+    r = subprocess.run([cc, "-O2", "-o", tmp, src], capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.stderr.write(f"freebsd-testbed: cannot build the C session wrapper, using session.py: {r.stderr[-500:]}\n")
+        return None
+    os.replace(tmp, out)
+    return out
 
 
 def ensure_deps() -> None:
@@ -283,9 +307,15 @@ LogLevel INFO
         os.makedirs(os.path.dirname(dest), exist_ok=True)
         with open(os.path.join(PKG_DIR, "session.py"), encoding="utf-8") as f:
             body = f.read()
-        with open(dest, "w", encoding="utf-8") as f:
+        # session.py runs --fail-next rules; the C session (when a cc is at hand) is the fast path
+        binary = build_session_binary()
+        py_dest = dest + ".py" if binary else dest
+        with open(py_dest, "w", encoding="utf-8") as f:
             f.write(f"#!{py} -SE\n" + body)
-        os.chmod(dest, 0o755)
+        os.chmod(py_dest, 0o755)
+        if binary:
+            shutil.copyfile(binary, dest)
+            os.chmod(dest, 0o755)
         # bytecode for the read-only package inside the host (keeps launchers fast)
         subprocess.run([py, "-m", "compileall", "-q", PKG_DIR], check=False,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -1,6 +1,7 @@
 """End-to-end tests of a real testbed host (sshd in a mount namespace)."""
 import json
 import os
+import shutil
 
 import paramiko
 import pytest
@@ -50,6 +51,18 @@ def test_command_log(testbed):
     last = lines[-1]
     assert last["command"] == "echo logged-command; exit 4" and last["exit"] == 4
     assert last["duration"] >= 0 and last["start"] > 1e9
+
+
+def test_command_log_keeps_every_byte_and_signal_exits(testbed):
+    # the C session wrapper (the Python one when no cc): the same JSON as json.dumps would give
+    cmd = "printf '%s' \"q\\\"x\" 'tab\there' 'é ✓'; echo\necho second\\ line; kill -TERM $$"
+    r = testbed.sh(cmd)
+    assert r.returncode == 128 + 15
+    last = [json.loads(x) for x in testbed.cli("log").stdout.decode().splitlines()][-1]
+    assert last["command"] == cmd and last["exit"] == 143
+    with open(os.path.join(testbed.state_dir, "upper", "usr/libexec/testbed-session"), "rb") as f:
+        head = f.read(4)
+    assert head == b"\x7fELF" or shutil.which("cc") is None
 
 
 def test_reboot_drops_runtime_and_loads_loader_conf(testbed):
