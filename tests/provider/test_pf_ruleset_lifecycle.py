@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pathlib
+import re
 
 import grpc
 import pytest
@@ -223,3 +224,112 @@ def test_ruleset_that_locks_out_ssh_is_rolled_back(testbed):
         testbed.exec("sh", "-c", "pfctl -d; pfctl -F all; rm -f /etc/pf-lock.conf*; sysrc -x pf_enable pf_rules; true",
                      check=False)
         c.close()
+
+
+# -- round trips ----------------------------------------------------------------------------------
+
+
+def _execs(testbed, since):
+    return [e["command"] for e in testbed.log()[since:]]
+
+
+def test_few_execs_per_operation(client, testbed, clean_pf):
+    """Over a WAN every exec is a round trip: create and update take 4 execs plus the confirmation
+    over a new connection, a delete of a fresh install 2 (kldstat and one batch)."""
+    inputs, _ = client.check(T, "pf", {"rules": TUTORIAL})
+    client.new_run()
+    before = len(testbed.log())
+    rid, out = client.create(T, "pf", inputs)
+    cmds = _execs(testbed, before)
+    assert len(cmds) == 5, cmds
+    assert sum("pfctl -nf" in c for c in cmds) == 1 and sum("touch /var/run/pulumi-freebsd.pf-confirm." in c for c in cmds) == 1
+    # the order of the safety steps: validate, (arm the timer, load), confirm over a new connection
+    i_check = next(i for i, c in enumerate(cmds) if "pfctl -nf" in c)
+    i_arm = next(i for i, c in enumerate(cmds) if "nohup" in c)
+    i_probe = next(i for i, c in enumerate(cmds) if c.startswith("/usr/bin/touch"))
+    assert i_check < i_arm < i_probe
+    assert cmds[i_arm].index("nohup") < cmds[i_arm].index("/sbin/pfctl -f /etc/pf.conf")
+    assert pf_enabled(testbed) and rc(testbed, "pf_enable") == "YES" and rc(testbed, "pf_rules") == "/etc/pf.conf"
+
+    news, _ = client.check(T, "pf", {"rules": SMALL})
+    client.new_run()
+    before = len(testbed.log())
+    out2 = client.update(T, "pf", rid, out, news, old_inputs=inputs)
+    assert len(_execs(testbed, before)) == 5, _execs(testbed, before)
+    assert "port = ssh" in out2["loadedRules"]
+
+    client.new_run()
+    before = len(testbed.log())
+    client.delete(T, "pf", rid, out2, old_inputs=news)
+    assert len(_execs(testbed, before)) == 2, _execs(testbed, before)
+    assert sh(testbed, "test", "-e", "/etc/pf.conf", check=False).returncode != 0
+    assert rc(testbed, "pf_enable") is None and rc(testbed, "pf_rules") is None
+    assert not pf_loaded(testbed) and not pf_enabled(testbed)
+
+
+def test_update_enable_off_restores_rc_conf_and_pf_state(client, testbed, clean_pf):
+    sh(testbed, "sysrc", "pf_rules=/etc/pf.other")
+    try:
+        inputs, _ = client.check(T, "pf", {"rules": SMALL})
+        rid, out = client.create(T, "pf", inputs)
+        assert out["previousPfRules"] == "/etc/pf.other" and out.get("previousPfEnable") is None
+        assert rc(testbed, "pf_rules") == "/etc/pf.conf" and pf_enabled(testbed)
+        off, _ = client.check(T, "pf", {"rules": SMALL, "enable": False})
+        out2 = client.update(T, "pf", rid, out, off, old_inputs=inputs)
+        assert rc(testbed, "pf_enable") is None and rc(testbed, "pf_rules") == "/etc/pf.other"
+        assert not pf_enabled(testbed) and pf_loaded(testbed)
+        assert "port = ssh" in out2["loadedRules"]  # the rules stay loaded
+        assert sh(testbed, "cat", "/etc/pf.conf").stdout == SMALL
+        client.delete(T, "pf", rid, out2, old_inputs=off)
+        assert sh(testbed, "test", "-e", "/etc/pf.conf", check=False).returncode != 0
+        assert rc(testbed, "pf_rules") == "/etc/pf.other" and not pf_loaded(testbed)
+    finally:
+        sh(testbed, "sysrc", "-x", "pf_rules", check=False)
+
+
+def test_load_failure_after_arming_rolls_back_at_once(client, testbed, clean_pf, monkeypatch):
+    """pfctl -f failing after the timer is armed (and the file moved): previous file and rules
+    back at once, the timer stopped, the update fails with pfctl's message."""
+    from freebsd_provider.host import pfctl as hpfctl
+    inputs, _ = client.check(T, "pf", {"rules": TUTORIAL})
+    rid, out = client.create(T, "pf", inputs)
+    news, _ = client.check(T, "pf", {"rules": SMALL})
+    real_load = hpfctl.load
+    monkeypatch.setattr(hpfctl, "load", lambda path, anchor=None: [
+        "/bin/sh", "-c", 'echo "pfctl: injected load failure for $1" >&2; exit 1', "sh", path])
+    client.new_run()
+    before = len(testbed.log())
+    with pytest.raises(grpc.RpcError) as e:
+        client.update(T, "pf", rid, out, news, old_inputs=inputs)
+    assert "injected load failure for /etc/pf.conf" in e.value.details()
+    monkeypatch.setattr(hpfctl, "load", real_load)
+    assert sh(testbed, "cat", "/etc/pf.conf").stdout == TUTORIAL
+    assert "postgresql" in sh(testbed, "pfctl", "-s", "rules").stdout and pf_enabled(testbed)
+    left = sh(testbed, "sh", "-c", "ls /etc/pf.conf.pulumi-rollback /var/run/pulumi-freebsd.pf-confirm.* 2>/dev/null; true").stdout
+    assert left == ""
+    # the rollback ran at once (one exec: stop the timer, restore), and the timer is gone
+    rollback = [c for c in _execs(testbed, before) if "/nonexistent/confirm" in c]
+    assert len(rollback) == 1
+    pid = re.search(r"/bin/kill (\d+)", rollback[0]).group(1)
+    gone = 'for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$1" 2>/dev/null || exit 0; sleep 0.2; done; exit 1'
+    assert sh(testbed, "sh", "-c", gone, "sh", pid, check=False).returncode == 0
+    client.new_run()
+    client.delete(T, "pf", rid, out, old_inputs=inputs)
+
+
+def test_failed_arm_exec_changes_nothing(client, testbed, clean_pf):
+    """The exec arming the timer fails as a whole: nothing moved, nothing loaded."""
+    inputs, _ = client.check(T, "pf", {"rules": TUTORIAL})
+    rid, out = client.create(T, "pf", inputs)
+    news, _ = client.check(T, "pf", {"rules": SMALL})
+    testbed.fault("--fail-next", "nohup")
+    try:
+        client.new_run()
+        with pytest.raises(grpc.RpcError):
+            client.update(T, "pf", rid, out, news, old_inputs=inputs)
+    finally:
+        testbed.fault("--clear")
+    assert sh(testbed, "cat", "/etc/pf.conf").stdout == TUTORIAL
+    assert "postgresql" in sh(testbed, "pfctl", "-s", "rules").stdout and pf_enabled(testbed)
+    client.new_run()
+    client.delete(T, "pf", rid, out, old_inputs=inputs)

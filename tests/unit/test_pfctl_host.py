@@ -108,3 +108,45 @@ def test_rules_error_never_crashes(text):
     assert err is None or isinstance(err, str)
     if err is None:
         assert "\x00" not in text and "`" not in text.split("#")[0] or '"' in text or "#" in text
+
+
+# -- lockout guard ---------------------------------------------------------------------------------
+
+
+def test_guard_scripts_are_constants_values_are_parameters():
+    hostile = "/etc/pf.conf'; reboot #"
+    a = pfctl.guard_arm(hostile, "/var/run/c", 20, "jails/web", True)
+    b = pfctl.guard_arm("/etc/pf.conf", "/var/run/d", 3, None, False)
+    assert a[:5] == b[:5] and a[:2] == ["/bin/sh", "-c"] and a[3] == "sh"  # script, timer: same text
+    assert a[5:] == [hostile, hostile + ".pulumi-rollback", "/var/run/c", "20", "jails/web", "1"]
+    assert b[5:] == ["/etc/pf.conf", "/etc/pf.conf.pulumi-rollback", "/var/run/d", "3", "", "0"]
+    r = pfctl.guard_rollback(hostile, None, False, True)
+    assert r[2] == a[4]  # the rollback runs the timer's own script, at once
+    assert r[3:] == ["sh", hostile, hostile + ".pulumi-rollback", "/nonexistent/confirm", "0", "", "0", "1"]
+
+
+def test_guard_kill_and_cleanup():
+    assert pfctl.guard_kill("4242") == ["/bin/kill", "4242"]
+    for bad in ("-1", "0", "", "12 13"):
+        with pytest.raises(ValueError):
+            pfctl.guard_kill(bad)
+    with pytest.raises(ValueError):
+        pfctl.guard_kill("1; reboot")
+    assert pfctl.guard_cleanup("/etc/pf.conf", "/var/run/pulumi-freebsd.pf-confirm.ab") == [
+        "/bin/rm", "-f", "/var/run/pulumi-freebsd.pf-confirm.ab", "/etc/pf.conf.pulumi-rollback"]
+
+
+@pytest.mark.parametrize("text,result", [
+    ("1 5473\n", (True, "5473")),
+    ("0 12\n", (False, "12")),
+    # a batch that died after arming: its whole output starts with the arm line
+    ("1 5473\n\n__pulumi_freebsd_batch_0123456789abcdef 0\n", (True, "5473")),
+])
+def test_parse_guard_arm(text, result):
+    assert pfctl.parse_guard_arm(text) == result
+
+
+@pytest.mark.parametrize("text", ["", "\n", "2 12\n", "1 0\n", "1 -3\n", "1 12 13\n", "x\n1 12\n"])
+def test_parse_guard_arm_rejects_garbage(text):
+    with pytest.raises(ValueError):
+        pfctl.parse_guard_arm(text)

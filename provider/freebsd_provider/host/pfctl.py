@@ -93,6 +93,85 @@ def parse_read_conf(text: str) -> Optional[str]:
 
 
 # --------------------------------------------------------------------------------------------
+# Lockout protection: a host-side rollback timer armed before new rules are loaded.
+#
+# The timer: after $4 seconds, unless the confirmation file $3 exists, put the previous rules
+# file back (or remove the new one), reload it (or flush), and disable pf again if it was off.
+# Values travel as positional parameters; the script texts are constants.
+_TIMER_SCRIPT = r"""
+path=$1 rb=$2 ok=$3 t=$4 anchor=$5 wasenabled=$6 hadfile=$7
+sleep "$t"
+if [ -e "$ok" ]; then rm -f "$ok" "$rb"; exit 0; fi
+if [ "$hadfile" = 1 ]; then mv -f "$rb" "$path"; else rm -f "$path" "$rb"; fi
+if [ -n "$anchor" ]; then
+  if [ -e "$path" ]; then /sbin/pfctl -a "$anchor" -f "$path"; else /sbin/pfctl -a "$anchor" -F all; fi
+else
+  if [ -e "$path" ]; then /sbin/pfctl -f "$path"; else /sbin/pfctl -F all; fi
+  [ "$wasenabled" = 1 ] || /sbin/pfctl -d
+fi
+echo "pulumi-freebsd: PF rules in $path rolled back (not confirmed)" > /dev/console 2>/dev/null
+exit 0
+"""
+# Start the timer detached from the SSH session (copying PATH aside first when it exists);
+# print whether PATH existed, and the timer's pid: "HADFILE PID".
+_ARM_SCRIPT = r"""
+path=$2 rb=$3 hadfile=0
+if [ -e "$path" ]; then cp -p "$path" "$rb" || exit 1; hadfile=1; fi
+nohup /bin/sh -c "$1" sh "$path" "$rb" "$4" "$5" "$6" "$7" "$hadfile" </dev/null >/dev/null 2>&1 &
+echo "$hadfile $!"
+"""
+ROLLBACK_SUFFIX = ".pulumi-rollback"
+CONFIRM_PREFIX = "/var/run/pulumi-freebsd.pf-confirm."
+NO_CONFIRM = "/nonexistent/confirm"
+KILL = "/bin/kill"
+
+
+def rollback_file(path: str) -> str:
+    """Where the armed timer keeps the previous PATH."""
+    return path + ROLLBACK_SUFFIX
+
+
+def guard_arm(path: str, confirm_file: str, seconds: int, anchor: Optional[str],
+              was_enabled: bool) -> list[str]:
+    """argv arming the rollback timer for PATH; prints ``HADFILE PID`` (see parse_guard_arm)."""
+    return [SH, "-c", _ARM_SCRIPT, "sh", _TIMER_SCRIPT, path, rollback_file(path), confirm_file,
+            str(seconds), anchor or "", "1" if was_enabled else "0"]
+
+
+def guard_rollback(path: str, anchor: Optional[str], was_enabled: bool, had_file: bool) -> list[str]:
+    """argv running the timer's rollback at once (no wait, no confirmation file)."""
+    return [SH, "-c", _TIMER_SCRIPT, "sh", path, rollback_file(path), NO_CONFIRM, "0", anchor or "",
+            "1" if was_enabled else "0", "1" if had_file else "0"]
+
+
+def guard_kill(pid: str) -> list[str]:
+    """argv stopping the armed timer."""
+    if not re.fullmatch(r"[1-9][0-9]*", pid):  # never 0 or -1 (a process group, everything)
+        raise ValueError(f"not a pid: {pid!r}")
+    return [KILL, pid]
+
+
+def guard_cleanup(path: str, confirm_file: str) -> list[str]:
+    """argv removing the confirmation file and the rollback copy once the rules are confirmed."""
+    return ["/bin/rm", "-f", confirm_file, rollback_file(path)]
+
+
+_ARMED_RE = re.compile(r"([01]) ([1-9][0-9]*)")
+
+
+def parse_guard_arm(text: str) -> tuple[bool, str]:
+    """The arm script's output (its first line) → (PATH existed before, timer pid).
+
+    Only the first line counts, so the output of a whole batch that began with the arm script
+    (and died later) reads the same.
+    """
+    m = _ARMED_RE.fullmatch(text.split("\n", 1)[0].strip())
+    if not m:
+        raise ValueError(f"unexpected output arming the PF rollback timer: {text[:80]!r}")
+    return m.group(1) == "1", m.group(2)
+
+
+# --------------------------------------------------------------------------------------------
 # Parsers
 
 

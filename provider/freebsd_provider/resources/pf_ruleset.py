@@ -1,9 +1,11 @@
 """PfRuleset: pf.conf text (or an anchor's rules), validated on the host, loaded, enabled, persisted.
 
-Apply (create/update): the text goes to ``PATH.pulumi-new`` (content on stdin), ``pfctl -nf``
-checks it there — when pfctl rejects it the operation fails with pfctl's message and neither
-the running rules nor PATH change — then it is moved onto PATH, pf.ko is loaded if needed, the
-rules are loaded by :meth:`PfRuleset._load` and pf is enabled and persisted.
+Apply (create/update, :meth:`PfRuleset._apply`): the text goes to ``PATH.pulumi-new`` (content
+on stdin), ``pfctl -nf`` checks it there — when pfctl rejects it the operation fails with
+pfctl's message and neither the running rules nor PATH change — then pf.ko is loaded if needed,
+the new file is moved onto PATH, the rules are loaded (``pfctl -f``) and pf is enabled and
+persisted. Commands that may run back to back share one exec (``Host.batch``): over a WAN each
+exec is a round trip.
 
 Lockout protection: before the new file is moved onto PATH, a host-side timer is armed (with a
 copy of the previous PATH); the rules are then loaded and pf enabled, and the provider confirms
@@ -18,12 +20,12 @@ and pf_rules, whether pf was enabled and pf.ko loaded); delete restores exactly 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Callable, Optional, Sequence
 
 from .. import wire
 from ..host import common, kld, pfctl, sysrc
 from ..hostctx import Host
-from ..ssh import CommandError
+from ..ssh import CommandError, Result
 from .base import Failure, Resource, field
 from .sysrc import read_vars
 
@@ -89,30 +91,10 @@ def parse_id(rid: str) -> tuple[Optional[str], str]:
 
 
 # -- lockout protection -------------------------------------------------------------------------
-# A host-side timer: after $4 seconds, unless the confirmation file exists, put the previous
-# rules file back (or remove the new one), reload it (or flush), and disable pf again if it was
-# off. Values travel as positional parameters; the script text is constant.
-_TIMER_SCRIPT = r"""
-path=$1 rb=$2 ok=$3 t=$4 anchor=$5 wasenabled=$6 hadfile=$7
-sleep "$t"
-if [ -e "$ok" ]; then rm -f "$ok" "$rb"; exit 0; fi
-if [ "$hadfile" = 1 ]; then mv -f "$rb" "$path"; else rm -f "$path" "$rb"; fi
-if [ -n "$anchor" ]; then
-  if [ -e "$path" ]; then /sbin/pfctl -a "$anchor" -f "$path"; else /sbin/pfctl -a "$anchor" -F all; fi
-else
-  if [ -e "$path" ]; then /sbin/pfctl -f "$path"; else /sbin/pfctl -F all; fi
-  [ "$wasenabled" = 1 ] || /sbin/pfctl -d
-fi
-echo "pulumi-freebsd: PF rules in $path rolled back (not confirmed)" > /dev/console 2>/dev/null
-exit 0
-"""
-# Start the timer detached from the SSH session; print whether PATH existed, and the timer's pid.
-_ARM_SCRIPT = r"""
-path=$2 rb=$3 hadfile=0
-if [ -e "$path" ]; then cp -p "$path" "$rb" || exit 1; hadfile=1; fi
-nohup /bin/sh -c "$1" sh "$path" "$rb" "$4" "$5" "$6" "$7" "$hadfile" </dev/null >/dev/null 2>&1 &
-echo "$hadfile $!"
-"""
+# The host-side timer and its arm script are constants in host/pfctl.py (values travel as
+# positional parameters): after N seconds, unless the confirmation file exists, the timer puts the
+# previous rules file back (or removes the new one), reloads it (or flushes), and disables pf
+# again if it was off.
 
 
 class _Guard:
@@ -122,11 +104,25 @@ class _Guard:
                  seconds: int, confirm_file: str):
         self.path, self.anchor, self.was_enabled, self.had_file = path, anchor, was_enabled, had_file
         self.pid, self.seconds, self.confirm_file = pid, seconds, confirm_file
-        self.rollback = path + ".pulumi-rollback"
+        self.rollback = pfctl.rollback_file(path)
 
-    def _timer_args(self, seconds: int, confirm_file: str) -> list[str]:
-        return [self.path, self.rollback, confirm_file, str(seconds), self.anchor or "",
-                "1" if self.was_enabled else "0", "1" if self.had_file else "0"]
+    @classmethod
+    def new(cls, path: str, anchor: Optional[str], was_enabled: bool, seconds: int) -> "_Guard":
+        import secrets
+        return cls(path, anchor, was_enabled, False, "", seconds,
+                   f"{pfctl.CONFIRM_PREFIX}{secrets.token_hex(8)}")
+
+    def arm_argv(self) -> list[str]:
+        return pfctl.guard_arm(self.path, self.confirm_file, self.seconds, self.anchor, self.was_enabled)
+
+    def armed(self, arm_stdout: str) -> None:
+        self.had_file, self.pid = pfctl.parse_guard_arm(arm_stdout)
+
+    def disarm_steps(self) -> list["_Step"]:
+        """After the confirmation: stop the timer now and clean up (failures do not matter: the
+        timer, finding the confirmation file, cleans up by itself)."""
+        return [_Step(pfctl.guard_kill(self.pid), _any),
+                _Step(pfctl.guard_cleanup(self.path, self.confirm_file), _any)]
 
     async def confirm(self, host: Host) -> None:
         """Confirm over a NEW SSH connection; on failure wait for the timer and report."""
@@ -142,27 +138,109 @@ class _Guard:
                 f"refused after loading them ({e}). The host-side timer restored the previous rules and "
                 f"{self.path} after {self.seconds}s, so the host stays reachable. Allow SSH (port 22) "
                 f"from where Pulumi runs, e.g. `pass in on $ext_if proto tcp to any port 22`.") from None
-        # confirmed: stop the timer now and clean up (over the existing connection)
-        await host.run(["/bin/kill", self.pid], check=False)
-        await host.run(["/bin/rm", "-f", self.confirm_file, self.rollback], check=False)
 
     async def rollback_now(self, host: Host) -> None:
-        """Loading failed half-way: stop the timer and restore the previous state at once."""
-        await host.run(["/bin/kill", self.pid], check=False)
-        await host.run(["/bin/sh", "-c", _TIMER_SCRIPT, "sh", *self._timer_args(0, "/nonexistent/confirm")],
-                       check=False)
+        """Loading failed half-way: stop the timer and restore the previous state at once (one exec)."""
+        await host.batch([pfctl.guard_kill(self.pid),
+                          pfctl.guard_rollback(self.path, self.anchor, self.was_enabled, self.had_file)],
+                         check=False, keep_going=True)
 
 
-async def pfctl_guard_arm(host: Host, path: str, anchor: Optional[str], was_enabled: bool,
-                          seconds: int) -> _Guard:
-    import secrets
-    confirm_file = f"/var/run/pulumi-freebsd.pf-confirm.{secrets.token_hex(8)}"
-    g = _Guard(path, anchor, was_enabled, False, "", seconds, confirm_file)
-    res = await host.run(["/bin/sh", "-c", _ARM_SCRIPT, "sh", _TIMER_SCRIPT, path, g.rollback, confirm_file,
-                          str(seconds), anchor or "", "1" if was_enabled else "0"])
-    had, _, pid = res.stdout.strip().splitlines()[-1].partition(" ")
-    g.had_file, g.pid = had == "1", pid
-    return g
+# -- several commands per exec ------------------------------------------------------------------
+
+
+@dataclass
+class _Step:
+    """One command of a sequence; ``ok`` says whether a non-zero exit may be passed over."""
+    argv: list[str]
+    ok: Optional[Callable[[Result], bool]] = None
+
+
+def _any(res: Result) -> bool:
+    return True
+
+
+async def _run_steps(host: Host, steps: Sequence[_Step], reads: Sequence[list[str]] = (),
+                     *, mutates: bool = True) -> tuple[list[Result], list[Result]]:
+    """Run ``steps`` in order, as if one by one, but in as few execs as possible, then ``reads``.
+
+    A batch stops at the first non-zero exit: when that step's ``ok`` accepts the failure, the
+    remaining steps go in a new batch; otherwise CommandError with that step's own result (the
+    later steps do not run). ``reads`` follow the last step in the same exec; the first read that
+    fails ends them (the caller judges the results, which may be fewer than ``reads``).
+    Returns (one result per step, the read results).
+    """
+    done: list[Result] = []
+    reads = [list(r) for r in reads]
+    while True:
+        rest = [list(s.argv) for s in steps[len(done):]]
+        if not rest and not reads:
+            return done, []
+        res = await host.batch(rest + reads, check=False, mutates=mutates)
+        for r in res[:len(rest)]:
+            step = steps[len(done)]
+            done.append(r)
+            if r.exit_code != 0:
+                if step.ok is None or not step.ok(r):
+                    raise CommandError(r)
+                break
+        else:
+            return done, res[len(rest):]
+
+
+def _not_loaded(res: Result) -> bool:
+    return pfctl.is_not_loaded(res.stderr)
+
+
+def _no_file(res: Result) -> bool:
+    return "No such file" in res.stderr or "not found" in res.stderr
+
+
+def _enable_ok(res: Result) -> bool:
+    return pfctl.is_already_enabled(res.stderr)
+
+
+def _disable_ok(res: Result) -> bool:
+    return pfctl.is_not_enabled(res.stderr) or pfctl.is_not_loaded(res.stderr)
+
+
+def _unset_ok(res: Result) -> bool:
+    return sysrc.is_unknown_variable(res.stderr)
+
+
+def _status(res: Result) -> bool:
+    """``pfctl -s info`` → enabled? (pf.ko not loaded: off)."""
+    if res.exit_code != 0:
+        if pfctl.is_not_loaded(res.stderr):
+            return False
+        raise CommandError(res)
+    return pfctl.parse_status(res.stdout)
+
+
+def _rc_vars(res: Result) -> dict[str, str]:
+    """``sysrc -f /etc/rc.conf -a`` → its variables (no rc.conf: none), as read_vars does."""
+    if res.exit_code != 0:
+        if _no_file(res):
+            return {}
+        raise CommandError(res)
+    return sysrc.parse_dump(res.stdout)
+
+
+def _shown(results: Sequence[Result], wanted: int = 2) -> tuple[str, list[str], list[str]]:
+    """(``-s rules`` text, filter lines, nat lines) from the results of ``pfctl -s rules``, ``-s nat``."""
+    for r in results:
+        if r.exit_code != 0:
+            if pfctl.is_not_loaded(r.stderr):
+                return "", [], []
+            raise CommandError(r)
+    if len(results) < wanted:
+        raise RuntimeError("pfctl -s rules / -s nat did not run")
+    rules, nat = results[0].stdout, results[1].stdout
+    return rules, pfctl.rule_lines(rules), pfctl.rule_lines(nat)
+
+
+def _shows(anchor: Optional[str]) -> list[list[str]]:
+    return [pfctl.show("rules", anchor), pfctl.show("nat", anchor)]
 
 
 class PfRuleset(Resource):
@@ -247,68 +325,114 @@ class PfRuleset(Resource):
             return None
         return pfctl.split_parsed(res.stdout)
 
-    async def _load(self, host: Host, path: str, anchor: Optional[str]) -> None:
-        """Make the rules in PATH the running ones. The PF lockout guard (issue 6) wraps this."""
-        await host.run(pfctl.load(path, anchor))
-
-    async def _enable(self, host: Host) -> None:
-        res = await host.run(pfctl.enable(), check=False)
-        if res.exit_code != 0 and not pfctl.is_already_enabled(res.stderr):
-            raise CommandError(res)
-
-    async def _disable(self, host: Host) -> None:
-        res = await host.run(pfctl.disable(), check=False)
-        if res.exit_code != 0 and not pfctl.is_not_enabled(res.stderr) and not pfctl.is_not_loaded(res.stderr):
-            raise CommandError(res)
-
-    async def _set_rc(self, host: Host, name: str, value: Optional[str]) -> None:
+    @staticmethod
+    def _set_rc(name: str, value: Optional[str]) -> _Step:
+        """Set an rc.conf variable back to ``value``, or remove it (already unset is fine)."""
         if value is not None:
-            await host.run(sysrc.set_value(name, value))
-            return
-        res = await host.run(sysrc.delete(name), check=False)
-        if res.exit_code != 0 and not sysrc.is_unknown_variable(res.stderr):
-            raise CommandError(res)
+            return _Step(sysrc.set_value(name, value))
+        return _Step(sysrc.delete(name), _unset_ok)
 
-    async def _write_checked(self, host: Host, rules: str, path: str, anchor: Optional[str]) -> str:
-        """Write the text beside PATH and let pfctl -nf judge it; return the temp file's path."""
-        tmp = path + ".pulumi-new"
-        await host.run(common.write_file(tmp, "0644", OWNER), stdin=rules)
-        res = await host.run(pfctl.check_file(tmp, anchor), check=False)
-        if res.exit_code != 0:
-            await host.run(common.remove_file(tmp), check=False)
-            msg = (res.stderr.strip() or res.stdout.strip()).replace(tmp, path)
-            raise RuntimeError(f"pfctl rejected the rules (nothing was changed: the running rules "
-                               f"and {path} are untouched):\n{msg}")
-        return tmp
+    def _restore_steps(self, anchor: Optional[str], state: dict[str, Any], *,
+                       disabled: bool = False) -> list[_Step]:
+        """pf_enable, pf_rules and pf's on/off state as they were before the resource
+        (``disabled``: pf was just disabled by the same sequence, no need to ask again)."""
+        if anchor:
+            return []
+        steps = [self._set_rc("pf_enable", state.get("previousPfEnable")),
+                 self._set_rc("pf_rules", state.get("previousPfRules"))]
+        if not state.get("previousEnabled") and not disabled:
+            steps.append(_Step(pfctl.disable(), _disable_ok))
+        return steps
 
-    async def _apply(self, host: Host, inputs: dict[str, Any], *, write: bool = True) -> None:
+    async def _apply(self, host: Host, inputs: dict[str, Any], *, record: Optional[dict[str, Any]] = None,
+                     after: Sequence[_Step] = ()) -> str:
+        """Write, check, load (under the lockout guard), enable and persist the rules; return what
+        pf runs now (``pfctl -s rules``).
+
+        Four execs and the confirmation, in this order:
+          1. the text to PATH.pulumi-new (content on stdin);
+          2. [``record``: PATH and ``kldstat -v`` as they are], ``pfctl -nf`` of the new file (when
+             pfctl rejects it the batch stops there: nothing changed), ``kldload -n pf``,
+             ``pfctl -s info``, [``sysrc -a`` of rc.conf];
+          3. arm the rollback timer, move the new file onto PATH, ``pfctl -f``, ``pfctl -e``
+             (a failure after arming rolls back at once);
+          -  the confirmation over a NEW SSH connection (else the timer rolls back);
+          4. stop the timer and clean up, the rc.conf edits (under the host lock), ``after``, and
+             ``pfctl -s rules``/``-s nat`` for the outputs.
+        ``record`` (create) receives the previous* fields: what was there before.
+        """
         path, anchor = inputs["path"], inputs.get("anchor")
-        tmp = await self._write_checked(host, inputs["rules"], path, anchor) if write else None
-        if not await self._module_loaded(host):
-            await host.run(kld.load("pf"))
         enable = bool(inputs.get("enable", True))
-        was_enabled = await self._enabled(host)
-        guard = await pfctl_guard_arm(host, path, anchor, was_enabled,
-                                      int(inputs.get("rollbackSeconds") or 20))
+        persist = enable and not anchor
+        tmp = path + ".pulumi-new"
+        await host.run(common.write_file(tmp, "0644", OWNER), stdin=inputs["rules"])
+
+        check = pfctl.check_file(tmp, anchor)
+        steps: list[_Step] = []
+        if record is not None:
+            steps += [_Step(pfctl.read_conf(path)), _Step(kld.stat_verbose())]
+        steps += [_Step(check), _Step(kld.load("pf")), _Step(pfctl.show("info"), _not_loaded)]
+        want_rc = record is not None or persist
+        if want_rc:
+            steps.append(_Step(sysrc.dump_file(sysrc.RC_CONF), _no_file))
         try:
-            if tmp:
-                await host.run(["/bin/mv", "-f", tmp, path])
-            await self._load(host, path, anchor)
-            if enable:
-                await self._enable(host)
-        except BaseException:
+            res, _ = await _run_steps(host, steps)
+            # pf.ko is loaded now but pf is off until enabled: `-s info` tells the state before
+            # as well (loading pf.ko does not enable pf)
+            was_enabled = _status(res[len(steps) - 2] if want_rc else res[-1])
+            rc = _rc_vars(res[-1]) if want_rc else {}
+            if record is not None:
+                prev = pfctl.parse_read_conf(res[0].stdout)
+                record.update({
+                    "previousExisted": prev is not None, "previousContent": prev,
+                    "previousPfEnable": rc.get("pf_enable"), "previousPfRules": rc.get("pf_rules"),
+                    "previousEnabled": was_enabled,
+                    "previousModuleLoaded": kld.parse_stat(res[1].stdout).is_loaded("pf"),
+                })
+        except CommandError as e:
+            await host.run(common.remove_file(tmp), check=False)
+            if e.result.argv != check:
+                raise
+            msg = (e.result.stderr.strip() or e.result.stdout.strip()).replace(tmp, path)
+            raise RuntimeError(f"pfctl rejected the rules (nothing was changed: the running rules "
+                               f"and {path} are untouched):\n{msg}") from None
+
+        guard = _Guard.new(path, anchor, was_enabled, int(inputs.get("rollbackSeconds") or 20))
+        argvs = [guard.arm_argv(), ["/bin/mv", "-f", tmp, path], pfctl.load(path, anchor)]
+        if enable:
+            argvs.append(pfctl.enable())
+        try:
+            res = await host.batch(argvs, check=False)
+        except CommandError as e:
+            # the shell died half-way: when its output shows the timer armed, roll back at once.
+            # (Lost connection or cancellation: an armed timer rolls back by itself after
+            # rollback_seconds, as no confirmation comes.)
+            try:
+                guard.armed(e.result.stdout)
+            except ValueError:
+                raise e from None
             await guard.rollback_now(host)
             raise
+        if res[0].exit_code != 0:
+            raise CommandError(res[0])  # not armed: nothing was moved or loaded
+        guard.armed(res[0].stdout)
+        last = res[-1]
+        if last.exit_code != 0 and not (last.argv == pfctl.enable() and _enable_ok(last)):
+            await guard.rollback_now(host)
+            raise CommandError(last)
         await guard.confirm(host)
-        if enable:
-            if not anchor:
-                rc = await read_vars(host, sysrc.RC_CONF, None)
-                if (rc.get("pf_enable") or "").upper() != "YES":
-                    await host.run(sysrc.set_value("pf_enable", "YES"))
-                if rc.get("pf_rules") != path:
-                    await host.run(sysrc.set_value("pf_rules", path))
 
-    async def _outputs(self, host: Host, inputs: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        steps = guard.disarm_steps()
+        if persist:
+            if (rc.get("pf_enable") or "").upper() != "YES":
+                steps.append(_Step(sysrc.set_value("pf_enable", "YES")))
+            if rc.get("pf_rules") != path:
+                steps.append(_Step(sysrc.set_value("pf_rules", path)))
+        steps += after
+        _, shown = await _run_steps(host, steps, _shows(anchor))
+        return _shown(shown)[0]
+
+    def _outputs(self, inputs: dict[str, Any], state: dict[str, Any], loaded_rules: str) -> dict[str, Any]:
         out = dict(inputs)
         for k in ("previousExisted", "previousContent", "previousPfEnable", "previousPfRules",
                   "previousEnabled", "previousModuleLoaded"):
@@ -316,23 +440,15 @@ class PfRuleset(Resource):
         out["previousExisted"] = bool(out["previousExisted"])
         out["previousEnabled"] = bool(out["previousEnabled"])
         out["previousModuleLoaded"] = bool(out["previousModuleLoaded"])
-        out["loadedRules"] = (await self._loaded(host, inputs.get("anchor")))[0]
+        out["loadedRules"] = loaded_rules
         return out
 
     # -- lifecycle ------------------------------------------------------------------------
     async def create(self, ctx, inputs):
         host: Host = ctx.host
-        path, anchor = inputs["path"], inputs.get("anchor")
-        prev = await self._file(host, path)
-        rc = await read_vars(host, sysrc.RC_CONF, None)
-        state = {
-            "previousExisted": prev is not None, "previousContent": prev,
-            "previousPfEnable": rc.get("pf_enable"), "previousPfRules": rc.get("pf_rules"),
-            "previousEnabled": await self._enabled(host),
-            "previousModuleLoaded": await self._module_loaded(host),
-        }
-        await self._apply(host, inputs)
-        return make_id(anchor, path), await self._outputs(host, inputs, state)
+        state: dict[str, Any] = {}
+        loaded = await self._apply(host, inputs, record=state)
+        return make_id(inputs.get("anchor"), inputs["path"]), self._outputs(inputs, state, loaded)
 
     async def read(self, ctx, resource_id, inputs, state):
         host: Host = ctx.host
@@ -378,51 +494,49 @@ class PfRuleset(Resource):
 
     async def update(self, ctx, resource_id, olds, news, state):
         host: Host = ctx.host
-        await self._apply(host, news)
+        after: list[_Step] = []
         if olds.get("enable", True) and not news.get("enable", True):
-            await self._restore_enable(host, news.get("anchor"), state)
-        return await self._outputs(host, news, state)
-
-    async def _restore_enable(self, host: Host, anchor: Optional[str], state: dict[str, Any]) -> None:
-        if anchor:
-            return
-        await self._set_rc(host, "pf_enable", state.get("previousPfEnable"))
-        await self._set_rc(host, "pf_rules", state.get("previousPfRules"))
-        if not state.get("previousEnabled"):
-            await self._disable(host)
+            after = self._restore_steps(news.get("anchor"), state)
+        loaded = await self._apply(host, news, after=after)
+        return self._outputs(news, state, loaded)
 
     async def delete(self, ctx, resource_id, inputs, state):
+        """kldstat (a shared fact), [the previous file written back (stdin)], then one batch."""
         host: Host = ctx.host
         anchor, path = parse_id(resource_id)
         module = await self._module_loaded(host)
+        flushes = [_Step(pfctl.flush(what, anchor), _any) for what in ("rules", "nat", "Tables")]
+        steps: list[_Step] = []
+        reload = unload = None
+        disabled = False
         if state.get("previousExisted") and state.get("previousContent") is not None:
             await host.run(common.write_file(path, "0644", OWNER), stdin=state["previousContent"])
             if module:
                 if anchor:
-                    for what in ("rules", "nat", "Tables"):
-                        await host.run(pfctl.flush(what, anchor), check=False)
-                res = await host.run(pfctl.load(path, anchor), check=False)
-                if res.exit_code != 0:
-                    await host.log(f"the previous {path} was written back but pfctl did not load "
-                                   f"it: {res.stderr.strip()}", "warning")
+                    steps += flushes
+                reload = _Step(pfctl.load(path, anchor), _any)
+                steps.append(reload)
         else:
-            await host.run(common.remove_file(path))
+            steps.append(_Step(common.remove_file(path)))
             if module:
                 if anchor:
-                    for what in ("rules", "nat", "Tables"):
-                        await host.run(pfctl.flush(what, anchor), check=False)
+                    steps += flushes
                 elif state.get("previousEnabled"):
-                    await host.run(pfctl.flush("rules"))
-                    await host.run(pfctl.flush("nat"))
+                    steps += [_Step(pfctl.flush("rules")), _Step(pfctl.flush("nat"))]
                 else:
-                    await self._disable(host)
-                    await host.run(pfctl.flush("all"))
+                    steps += [_Step(pfctl.disable(), _disable_ok), _Step(pfctl.flush("all"))]
+                    disabled = True
         if not anchor:
             if inputs.get("enable", True):
-                await self._restore_enable(host, anchor, state)
+                steps += self._restore_steps(anchor, state, disabled=disabled)
             if module and not state.get("previousModuleLoaded", True):
-                st = kld.parse_stat((await host.fact(kld.stat_verbose())).stdout)
-                if st.file("pf") is not None:
-                    res = await host.run(kld.unload("pf"), check=False)
-                    if res.exit_code != 0 and not kld.is_not_loaded(res.stderr):
-                        await host.log(f"pf.ko stays loaded: {res.stderr.strip()}", "warning")
+                # pf.ko not loaded as a file (any more): kldunload says "can't find file", fine
+                unload = _Step(kld.unload("pf"), _any)
+                steps.append(unload)
+        done, _ = await _run_steps(host, steps)
+        for step, res in zip(steps, done):
+            if step is reload and res.exit_code != 0:
+                await host.log(f"the previous {path} was written back but pfctl did not load "
+                               f"it: {res.stderr.strip()}", "warning")
+            if step is unload and res.exit_code != 0 and not kld.is_not_loaded(res.stderr):
+                await host.log(f"pf.ko stays loaded: {res.stderr.strip()}", "warning")
