@@ -104,3 +104,71 @@ def test_missing_directory_and_bad_release(client, testbed):
     with pytest.raises(grpc.RpcError) as e:
         client.create(T, "m", inputs)
     assert "does not exist" in e.value.details()
+
+
+def execs(client) -> int:
+    return client.servicer._conn.round_trips
+
+
+def test_one_exec_per_create_update_delete(client, testbed, dataset):
+    inputs, _ = client.check(T, "o", {"path": P, "release": "15.0-RELEASE"})
+    client.read(T, "warm", "/jails/bstest/none")  # connect
+    n = execs(client)
+    rid, out = client.create(T, "o", inputs)
+    assert execs(client) - n == 1 and out["installedRelease"] == "15.0-RELEASE"
+    marker = testbed.exec("cat", f"{P}/var/db/pulumi-freebsd-base").stdout
+    assert marker == ("release=15.0-RELEASE\narch=amd64\nsets=base.txz\n"
+                      "mirror=https://download.freebsd.org/releases\n")
+    assert testbed.exec("cmp", "/etc/localtime", f"{P}/etc/localtime", check=False).returncode == 0
+    # update: the copies, the marker when the mirror changed, and the inspect
+    news, _ = client.check(T, "o", {"path": P, "release": "15.0-RELEASE", "mirror": "https://download.freebsd.org/releases/"})
+    n = execs(client)
+    out = client.update(T, "o", rid, out, news, old_inputs=inputs)
+    assert execs(client) - n == 1 and out["installedRelease"] == "15.0-RELEASE"
+    assert testbed.exec("cat", f"{P}/var/db/pulumi-freebsd-base").stdout.endswith(
+        "mirror=https://download.freebsd.org/releases/\n")
+    n = execs(client)
+    client.delete(T, "o", rid, out, old_inputs=news)
+    assert execs(client) - n == 1
+    assert testbed.exec("sh", "-c", f"ls -A {P}").stdout.strip() == ""
+    n = execs(client)
+    client.delete(T, "o", rid, out, old_inputs=news)  # nothing left: one exec, no error
+    assert execs(client) - n == 1
+
+
+def test_failed_fetch_names_it_and_cleans_up(client, testbed, dataset):
+    # the mirror has no games.txz: base.txz is extracted, then the fetch fails
+    inputs, _ = client.check(T, "f", {"path": P, "release": "15.0-RELEASE", "distSets": ["base.txz", "games.txz"]})
+    with pytest.raises(grpc.RpcError) as e:
+        client.create(T, "f", inputs)
+    assert "/usr/bin/fetch" in e.value.details() and "games.txz" in e.value.details()
+    tmp = testbed.exec("sh", "-c", "ls -d /tmp/pulumi-freebsd-base.* 2>/dev/null || true").stdout
+    assert tmp.strip() == ""
+    assert testbed.exec("test", "-e", f"{P}/var/db/pulumi-freebsd-base", check=False).returncode != 0
+
+
+def test_create_refuses_an_existing_tree_or_marker_without_changing_it(client, testbed, dataset):
+    inputs, _ = client.check(T, "x", {"path": P, "release": "15.0-RELEASE"})
+    testbed.exec("sh", "-c", f"mkdir -p {P}/var/db && echo release=14.3-RELEASE > {P}/var/db/pulumi-freebsd-base")
+    with pytest.raises(grpc.RpcError) as e:
+        client.create(T, "x", inputs)
+    assert "already holds a base system" in e.value.details()
+    assert testbed.exec("sh", "-c", f"ls -A {P}").stdout.split() == ["var"]
+    tmp = testbed.exec("sh", "-c", "ls -d /tmp/pulumi-freebsd-base.* 2>/dev/null || true").stdout
+    assert tmp.strip() == ""
+    # a marker without any KEY=VALUE line does not count (as parse_inspect reads it)
+    testbed.exec("sh", "-c", f": > {P}/var/db/pulumi-freebsd-base")
+    rid, out = client.create(T, "x", inputs)
+    assert out["installedRelease"] == "15.0-RELEASE"
+    client.delete(T, "x", rid, out, old_inputs=inputs)
+
+
+def test_delete_of_a_marker_only_tree_and_an_empty_dir(client, testbed, dataset):
+    # marker but no bin/sh: still ours, emptied
+    testbed.exec("sh", "-c", f"mkdir -p {P}/var/db {P}/usr && echo release=15.0-RELEASE > {P}/var/db/pulumi-freebsd-base")
+    client.delete(T, "d", P, {}, old_inputs={"path": P, "release": "15.0-RELEASE"})
+    assert testbed.exec("sh", "-c", f"ls -A {P}").stdout.strip() == ""
+    # an unrelated file and no bin/sh: nothing to delete, left alone
+    testbed.exec("sh", "-c", f"echo keep > {P}/keep")
+    client.delete(T, "d", P, {}, old_inputs={"path": P, "release": "15.0-RELEASE"})
+    assert testbed.exec("cat", f"{P}/keep").stdout == "keep\n"

@@ -88,3 +88,52 @@ def test_failure_message_has_no_secret(client, jail):
         client.create(T, "bad", inputs)
     assert "exit 3" in e.value.details() and "boom" in e.value.details()
     assert "hunter22" not in e.value.details()
+
+
+def execs(client) -> int:
+    return client.servicer._conn.round_trips
+
+
+def test_guards_and_command_in_one_exec(client, testbed, jail):
+    """`creates`/`unless` and the command share one remote exec; the guard's own output never
+    shows up, the command still gets its stdin and environment, and the unless guard gets the
+    environment (and no stdin)."""
+    testbed.exec("rm", "-f", f"/jails/{J}/tmp/g1", f"/jails/{J}/tmp/unless-ran")
+    inputs, _ = client.check(T, "g", {
+        "jail": J, "create": ["sh", "-c", 'cat > /tmp/g1; echo "ran $V"'], "creates": "/tmp/g1",
+        "unless": ["sh", "-c", 'echo noise; echo noise >&2; cat; echo "$V" > /tmp/unless-ran; exit 1'],
+        "stdin": "payload\n", "environment": {"V": "v1"}})
+    client.create(T, "warm", client.check(T, "warm", {"jail": J, "create": ["true"]})[0])
+    n = execs(client)
+    rid, out = client.create(T, "g", inputs)
+    assert execs(client) - n == 1
+    assert wire.reveal(out["stdout"]) == "ran v1\n" and wire.reveal(out["stderr"]) == ""
+    assert out["skipped"] is False and out["exitCode"] == 0
+    assert testbed.exec("cat", f"/jails/{J}/tmp/g1").stdout == "payload\n"
+    assert testbed.exec("cat", f"/jails/{J}/tmp/unless-ran").stdout == "v1\n"
+    # now `creates` holds: skipped, nothing runs (not even unless)
+    testbed.exec("rm", "-f", f"/jails/{J}/tmp/unless-ran")
+    n = execs(client)
+    rid, out = client.create(T, "g2", inputs)
+    assert execs(client) - n == 1
+    assert out["skipped"] is True and wire.reveal(out["stdout"]) == "" and out["exitCode"] == 0
+    assert not exists(testbed, "/tmp/unless-ran")
+
+
+def test_unless_as_user_skips_and_failure_after_guard(client, testbed, jail):
+    testbed.exec("rm", "-f", f"/jails/{J}/tmp/u-made")
+    inputs, _ = client.check(T, "uu", {"jail": J, "user": "nobody",
+                                       "create": ["sh", "-c", "touch /tmp/u-made; echo out; echo bad >&2; exit 4"],
+                                       "unless": ["test", "-e", "/tmp/u-made"]})
+    with pytest.raises(grpc.RpcError) as e:
+        client.create(T, "uu", inputs)
+    assert "sh failed in jail cmdjail (exit 4): bad" in e.value.details()
+    rid, out = client.create(T, "uu2", inputs)
+    assert out["skipped"] is True and out["stdout"] == ""
+
+
+def test_guarded_run_when_the_jail_is_not_running(client):
+    inputs, _ = client.check(T, "nj", {"jail": "nosuchjail", "create": ["true"], "creates": "/x"})
+    with pytest.raises(grpc.RpcError) as e:
+        client.create(T, "nj", inputs)
+    assert "true failed in jail nosuchjail" in e.value.details()

@@ -1,6 +1,7 @@
 """JailFile over real gRPC against the testbed: content form (secret), line form, drift, delete."""
 from __future__ import annotations
 
+import grpc
 import pytest
 
 from freebsd_provider import wire
@@ -102,3 +103,100 @@ def test_lines_lifecycle(client, testbed, jail):
     client.delete(T, "l", rid, out, old_inputs=inputs)
     assert cat(testbed, "/etc/pg.conf") == CONF
     assert sha
+
+
+def execs(client) -> int:
+    return client.servicer._conn.round_trips
+
+
+def inode(testbed, path):
+    return testbed.exec("stat", "-f", "%i", f"/jails/{J}{path}").stdout.strip()
+
+
+def test_content_form_one_exec_per_operation(client, testbed, jail):
+    """Create, update and delete of the content form each cost one remote exec (WAN round trip)."""
+    inputs, _ = client.check(T, "one", {"jail": J, "path": "/etc/one.conf", "content": "a\n"})
+    client.create(T, "warm", client.check(T, "warm", {"jail": J, "path": "/etc/warm.conf", "content": "w\n"})[0])
+    n = execs(client)
+    rid, out = client.create(T, "one", inputs)
+    assert execs(client) - n == 1 and out["created"] is True and cat(testbed, "/etc/one.conf") == "a\n"
+    news, _ = client.check(T, "one", {"jail": J, "path": "/etc/one.conf", "content": "b\n", "mode": "0600"})
+    n = execs(client)
+    out = client.update(T, "one", rid, out, news, old_inputs=inputs)
+    assert execs(client) - n == 1 and cat(testbed, "/etc/one.conf") == "b\n"
+    assert testbed.exec("stat", "-f", "%Lp", "/jails/filejail/etc/one.conf").stdout.strip() == "600"
+    n = execs(client)
+    client.delete(T, "one", rid, out, old_inputs=news)
+    assert execs(client) - n == 1 and cat(testbed, "/etc/one.conf") is None
+
+
+def test_content_already_in_place_is_not_rewritten(client, testbed, jail):
+    testbed.exec("sh", "-c", 'printf "same\\n" > "$1"; chmod 644 "$1"', "sh", f"/jails/{J}/etc/same.conf")
+    ino = inode(testbed, "/etc/same.conf")
+    # owner given as a user only matches the file's root:wheel, as before
+    inputs, _ = client.check(T, "s", {"jail": J, "path": "/etc/same.conf", "content": "same\n", "owner": "root"})
+    rid, out = client.create(T, "s", inputs)
+    assert inode(testbed, "/etc/same.conf") == ino
+    assert out["created"] is False and wire.reveal(out["previousContent"]) == "same\n"
+    assert out["previousMode"] == "0644" and out["previousOwner"] == "root:wheel"
+    # a different mode alone rewrites it
+    news, _ = client.check(T, "s", {"jail": J, "path": "/etc/same.conf", "content": "same\n", "mode": "640"})
+    out = client.update(T, "s", rid, out, news, old_inputs=inputs)
+    assert inode(testbed, "/etc/same.conf") != ino
+    assert testbed.exec("stat", "-f", "%Lp", f"/jails/{J}/etc/same.conf").stdout.strip() == "640"
+    # delete restores the previous mode (and content)
+    client.delete(T, "s", rid, out, old_inputs=news)
+    assert cat(testbed, "/etc/same.conf") == "same\n"
+    assert testbed.exec("stat", "-f", "%Lp", f"/jails/{J}/etc/same.conf").stdout.strip() == "644"
+
+
+def test_large_file_refused_unless_overwrite(client, testbed, jail):
+    big = "x" * (64 * 1024) + "\n"
+    testbed.exec("sh", "-c", 'printf "%s" "$2" > "$1"', "sh", f"/jails/{J}/etc/big.conf", big)
+    inputs, _ = client.check(T, "big", {"jail": J, "path": "/etc/big.conf", "content": "small\n"})
+    with pytest.raises(grpc.RpcError) as e:
+        client.create(T, "big", inputs)
+    assert "larger than 64 KiB" in e.value.details() and "overwrite" in e.value.details()
+    assert cat(testbed, "/etc/big.conf") == big
+    assert testbed.exec("sh", "-c", f"ls /jails/{J}/etc | grep -c pulumi-tmp || true").stdout.strip() == "0"
+    inputs, _ = client.check(T, "big", {"jail": J, "path": "/etc/big.conf", "content": "small\n", "overwrite": True})
+    rid, out = client.create(T, "big", inputs)
+    assert out["created"] is True and out.get("previousContent") is None and cat(testbed, "/etc/big.conf") == "small\n"
+    client.delete(T, "big", rid, out, old_inputs=inputs)
+    assert cat(testbed, "/etc/big.conf") is None
+    # exactly 64 KiB is still backed up
+    edge = "y" * (64 * 1024 - 1) + "\n"
+    testbed.exec("sh", "-c", 'printf "%s" "$2" > "$1"', "sh", f"/jails/{J}/etc/edge.conf", edge)
+    inputs, _ = client.check(T, "edge", {"jail": J, "path": "/etc/edge.conf", "content": "e\n"})
+    rid, out = client.create(T, "edge", inputs)
+    assert out["created"] is False and wire.reveal(out["previousContent"]) == edge
+    client.delete(T, "edge", rid, out, old_inputs=inputs)
+    assert cat(testbed, "/etc/edge.conf") == edge
+
+
+def test_delete_does_not_recreate_a_file_removed_by_hand(client, testbed, jail):
+    testbed.exec("sh", "-c", 'printf "orig\\n" > "$1"', "sh", f"/jails/{J}/etc/gone.conf")
+    inputs, _ = client.check(T, "g", {"jail": J, "path": "/etc/gone.conf", "content": "mine\n"})
+    rid, out = client.create(T, "g", inputs)
+    assert wire.reveal(out["previousContent"]) == "orig\n"
+    testbed.exec("rm", f"/jails/{J}/etc/gone.conf")
+    client.delete(T, "g", rid, out, old_inputs=inputs)
+    assert cat(testbed, "/etc/gone.conf") is None
+
+
+def test_failed_write_reports_the_error_without_the_content(client, testbed, jail):
+    testbed.exec("sh", "-c", 'printf "old-hunter2\\n" > "$1"', "sh", f"/jails/{J}/etc/bad.conf")
+    inputs, _ = client.check(T, "b", {"jail": J, "path": "/etc/bad.conf", "content": wire.Secret("new-hunter3\n"),
+                                      "owner": "nosuchuser"})
+    with pytest.raises(grpc.RpcError) as e:
+        client.create(T, "b", inputs)
+    assert "nosuchuser" in e.value.details()
+    assert "hunter2" not in e.value.details() and "hunter3" not in e.value.details()
+    assert cat(testbed, "/etc/bad.conf") == "old-hunter2\n"
+    # a directory in the way is an error, not a rename into it
+    testbed.exec("mkdir", "-p", f"/jails/{J}/etc/adir")
+    inputs, _ = client.check(T, "d", {"jail": J, "path": "/etc/adir", "content": "x\n"})
+    with pytest.raises(grpc.RpcError) as e:
+        client.create(T, "d", inputs)
+    assert "directory" in e.value.details()
+    assert testbed.exec("sh", "-c", f"ls -A /jails/{J}/etc/adir").stdout.strip() == ""

@@ -97,3 +97,43 @@ def test_recursive(client, testbed):
         assert not exists(testbed, "zroot/rs@nightly") and not exists(testbed, "zroot/rs/child@nightly")
     finally:
         testbed.exec("zfs", "destroy", "-r", "zroot/rs", check=False)
+
+
+def execs(client) -> int:
+    return client.servicer._conn.round_trips
+
+
+def test_one_exec_per_create_and_delete(client, testbed):
+    testbed.exec("zfs", "create", "zroot/snap1x")
+    try:
+        inputs, _ = client.check(T, "o", {"dataset": "zroot/snap1x", "snapshotName": "s"})
+        client.read(T, "warm", "zroot/snap1x@none")  # connect
+        n = execs(client)
+        rid, out = client.create(T, "o", inputs)
+        assert execs(client) - n == 1 and out["guid"] and out["clones"] == [] and out["creation"] > 0
+        client.new_run()
+        n = execs(client)
+        client.delete(T, "o", rid, out, old_inputs=inputs)
+        assert execs(client) - n == 1 and not exists(testbed, rid)
+        n = execs(client)
+        client.delete(T, "o", rid, out, old_inputs=inputs)  # already gone: fine, still one exec
+        assert execs(client) - n == 1
+    finally:
+        testbed.exec("zfs", "destroy", "-r", "zroot/snap1x", check=False)
+
+
+def test_recursive_clash_in_a_child_is_zfs_error_not_import_hint(client, testbed):
+    testbed.exec("zfs", "create", "zroot/rc")
+    testbed.exec("zfs", "create", "zroot/rc/child")
+    testbed.exec("zfs", "snapshot", "zroot/rc/child@n")
+    try:
+        inputs, _ = client.check(T, "rc", {"dataset": "zroot/rc", "snapshotName": "n", "recursive": True})
+        with pytest.raises(grpc.RpcError) as e:
+            client.create(T, "rc", inputs)
+        assert "dataset already exists" in e.value.details() and "pulumi import" not in e.value.details()
+        assert not exists(testbed, "zroot/rc@n")
+        # delete of a recursive snapshot whose top is gone leaves the children's alone
+        client.delete(T, "rc", "zroot/rc@n", {}, old_inputs=inputs)
+        assert exists(testbed, "zroot/rc/child@n")
+    finally:
+        testbed.exec("zfs", "destroy", "-r", "zroot/rc", check=False)

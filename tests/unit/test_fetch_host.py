@@ -83,3 +83,71 @@ def test_remove_temp_dir_only_ours():
 def test_arch_error():
     assert fetch.arch_error("amd64") is None
     assert "unsupported arch" in fetch.arch_error("x86")
+
+
+# -- the constant scripts of the one-exec create/update/delete, run locally (POSIX sh) ---------
+
+import subprocess  # noqa: E402
+
+
+def run(argv) -> int:
+    return subprocess.run(argv, capture_output=True).returncode
+
+
+def test_temp_dir_name_is_private_and_random():
+    a, b = fetch.temp_dir_name(), fetch.temp_dir_name()
+    assert a != b and a.startswith("/tmp/pulumi-freebsd-base.") and len(a) == len(fetch.TEMP_PREFIX) + 8
+    assert fetch.remove_temp_dir(a) == ["/bin/rm", "-rf", a]
+    assert fetch.make_temp_dir_at(a) == ["/bin/mkdir", "-m", "0700", a]
+    for bad in ("../x", "ab", "abcdefg/", "a b c d e"):
+        with pytest.raises(ValueError):
+            fetch.temp_dir_name(bad)
+    with pytest.raises(ValueError):
+        fetch.make_temp_dir_at("/tmp/x")
+
+
+def test_create_guard(tmp_path):
+    p = tmp_path / "base"
+    assert run(fetch.create_guard(str(p))) == fetch.GUARD_NO_DIR
+    p.mkdir()
+    assert run(fetch.create_guard(str(p))) == 0
+    (p / "var/db").mkdir(parents=True)
+    (p / fetch.MARKER).write_text("")  # no KEY=VALUE line: parse_inspect sees no marker
+    assert run(fetch.create_guard(str(p))) == 0
+    (p / fetch.MARKER).write_text("release=15.0-RELEASE\n")
+    assert run(fetch.create_guard(str(p))) == fetch.GUARD_INSTALLED
+    (p / fetch.MARKER).unlink()
+    (p / "bin").mkdir()
+    (p / "bin/sh").write_text("")
+    assert run(fetch.create_guard(str(p))) == fetch.GUARD_INSTALLED
+
+
+def test_delete_guard(tmp_path):
+    p = tmp_path / "base"
+    assert run(fetch.delete_guard(str(p))) == fetch.GUARD_NOTHING
+    p.mkdir()
+    (p / "keep").write_text("x")
+    assert run(fetch.delete_guard(str(p))) == fetch.GUARD_NOTHING
+    (p / "bin").mkdir()
+    (p / "bin/sh").write_text("")
+    assert run(fetch.delete_guard(str(p))) == fetch.GUARD_FOREIGN
+    (p / "var/db").mkdir(parents=True)
+    (p / fetch.MARKER).write_text("release=15.0-RELEASE\n")
+    assert run(fetch.delete_guard(str(p))) == 0
+    (p / "bin/sh").unlink()
+    assert run(fetch.delete_guard(str(p))) == 0  # the marker alone: still ours
+
+
+def test_marker_scripts(tmp_path):
+    p = tmp_path / "base"
+    p.mkdir()
+    text = fetch.marker_text("15.0-RELEASE", "amd64", ["base.txz"], "https://example.com/$(x)%s\\n")
+    assert run(fetch.update_marker(str(p), text)) == 0
+    assert not (p / fetch.MARKER).exists()  # no marker: update_marker writes none
+    assert run(fetch.set_marker(str(p), text)) == 0
+    assert (p / fetch.MARKER).read_text() == text
+    text2 = fetch.marker_text("15.0-RELEASE", "amd64", ["base.txz"], "https://mirror.example.com/")
+    assert run(fetch.update_marker(str(p), text2)) == 0
+    assert (p / fetch.MARKER).read_text() == text2
+    for argv in (fetch.set_marker(str(p), text), fetch.update_marker(str(p), text)):
+        assert text not in argv[2] and str(p) not in argv[2]  # values only as parameters

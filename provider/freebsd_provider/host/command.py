@@ -76,6 +76,53 @@ def command(jail: Optional[str], argv: Sequence[str], user: Optional[str] = None
     return in_jail(jail, [SH, "-c", RUNNER, "sh", *inner])
 
 
+# The guarded form: the guards and the command in ONE exec. After the environment block it
+# takes ``MARK CREATES K`` then the K words of the ``unless`` command, then the command:
+# * CREATES (empty: none) exists -> print MARK, exit 0 (skipped);
+# * K > 0: the unless command runs with the environment, no stdin and its output discarded
+#   (as when it ran on its own); exit 0 -> print MARK, exit 0 (skipped);
+# * else exec the command, which inherits the rest of stdin (the user's ``stdin``).
+GUARDED = (
+    'IFS= read -r n || exit 125; i=0; '
+    'while [ "$i" -lt "$n" ]; do IFS= read -r kv || exit 125; export "$kv"; i=$((i+1)); done; '
+    'm="$1"; c="$2"; k="$3"; shift 3; '
+    'if [ -n "$c" ] && [ -e "$c" ]; then printf "%s\\n" "$m"; exit 0; fi; '
+    'if [ "$k" -gt 0 ]; then '
+    'if ( j=0; for a do [ "$j" -eq 0 ] && set --; [ "$j" -lt "$k" ] && set -- "$@" "$a"; j=$((j+1)); done; '
+    'exec "$@" </dev/null >/dev/null 2>&1 ); then printf "%s\\n" "$m"; exit 0; fi; '
+    'shift "$k"; fi; '
+    'exec "$@"'
+)
+_MARK_RE = re.compile(r"^__pulumi_freebsd_skipped_[0-9a-f]{16,64}\Z")
+
+
+def skip_mark(nonce: str) -> str:
+    """The line the guarded runner prints (alone) when a guard held and the command did not run."""
+    mark = f"__pulumi_freebsd_skipped_{nonce}"
+    if not _MARK_RE.match(mark):
+        raise ValueError("the skip nonce must be 16-64 lowercase hex digits")
+    return mark
+
+
+def guarded(jail: Optional[str], argv: Sequence[str], user: Optional[str], mark: str,
+            creates: Optional[str] = None, unless: Optional[Sequence[str]] = None) -> list[str]:
+    """The argv running ``argv`` (as :func:`command` does) unless a guard holds: ``creates``
+    exists, or ``unless`` (run the same way: in the jail, as ``user``) exits 0. Then it prints
+    ``mark`` (see :func:`skip_mark`) instead. Its stdin is :func:`stdin_for`'s, as for command."""
+    if not _MARK_RE.match(mark):
+        raise ValueError("invalid skip mark")
+
+    def inner(words: Sequence[str]) -> list[str]:
+        return [SU, "-m", user, "-c", join_argv(words)] if user else list(words)
+    guard = inner(unless) if unless else []
+    return in_jail(jail, [SH, "-c", GUARDED, "sh", mark, creates or "", str(len(guard)), *guard,
+                          *inner(argv)])
+
+
+def was_skipped(stdout: str, mark: str) -> bool:
+    return stdout == mark + "\n"
+
+
 def stdin_for(environment: Optional[dict[str, str]], stdin: Optional[str]) -> str:
     """The runner's stdin: the environment block, then the command's own input."""
     env = environment or {}

@@ -6,6 +6,8 @@ scripts take them as positional parameters ("$1", "$2").
 from __future__ import annotations
 
 import re
+import secrets
+import string
 from typing import Optional
 from urllib.parse import urlsplit
 
@@ -14,10 +16,12 @@ from .common import SH, abs_path_error
 FETCH = "/usr/bin/fetch"
 TAR = "/usr/bin/tar"
 CP = "/bin/cp"
-MKTEMP = "/usr/bin/mktemp"
+MKDIR = "/bin/mkdir"
 RM = "/bin/rm"
 DEFAULT_MIRROR = "https://download.freebsd.org/releases"
-TEMP_TEMPLATE = "/tmp/pulumi-freebsd-base.XXXXXXXX"
+TEMP_PREFIX = "/tmp/pulumi-freebsd-base."
+_TEMP_RE = re.compile(r"^/tmp/pulumi-freebsd-base\.[A-Za-z0-9]{8}\Z")
+_TEMP_CHARS = string.ascii_letters + string.digits
 # Written into the tree after a successful install: proves this provider extracted it.
 MARKER = "var/db/pulumi-freebsd-base"
 
@@ -105,9 +109,24 @@ def dist_url(mirror: str, arch: str, release: str, dist: str) -> str:
 # Builders
 
 
-def make_temp_dir() -> list[str]:
-    """``mktemp -d /tmp/pulumi-freebsd-base.XXXXXXXX``: a private directory for the downloads."""
-    return [MKTEMP, "-d", TEMP_TEMPLATE]
+def temp_dir_name(token: Optional[str] = None) -> str:
+    """A fresh name for the private download directory, ``/tmp/pulumi-freebsd-base.XXXXXXXX`` as
+    mktemp -d would pick it (8 random letters and digits), chosen here so that the commands using
+    it go in the same batch as the one creating it (:func:`make_temp_dir_at`)."""
+    if token is None:
+        token = "".join(secrets.choice(_TEMP_CHARS) for _ in range(8))
+    path = TEMP_PREFIX + token
+    if not _TEMP_RE.match(path):
+        raise ValueError(f"invalid temp dir token {token!r}")
+    return path
+
+
+def make_temp_dir_at(path: str) -> list[str]:
+    """``mkdir -m 0700 DIR``: creates the directory as mktemp -d would (owner only); fails when
+    the name exists, so a planted file or symlink is never used."""
+    if not _TEMP_RE.match(path):
+        raise ValueError(f"refusing to create {path!r}: not a temp dir name of this provider")
+    return [MKDIR, "-m", "0700", path]
 
 
 def fetch_to(url: str, out: str) -> list[str]:
@@ -131,9 +150,22 @@ def copy_into(src: str, dest_dir: str) -> list[str]:
     return [CP, src, dest_dir.rstrip("/") + "/"]
 
 
-def write_marker(path: str) -> list[str]:
-    """argv writing stdin to the tree's marker file (its directory is created)."""
-    return [SH, "-c", 'set -e; mkdir -p "$1/var/db"; cat > "$1/' + MARKER + '"', "sh", path]
+# The marker's text is not secret (release, arch, sets, mirror: all validated), so it may travel
+# as a positional parameter: no stdin needed, and the write can run inside a batch.
+_SET_MARKER = 'set -e; mkdir -p "$1/var/db"; printf "%s" "$2" > "$1/' + MARKER + '"'
+# Rewrite the marker only where there is one (a line with '=': what parse_inspect reads as set).
+_UPDATE_MARKER = ('if grep -q = "$1/' + MARKER + '" 2>/dev/null; then '
+                  'printf "%s" "$2" > "$1/' + MARKER + '"; fi')
+
+
+def set_marker(path: str, text: str) -> list[str]:
+    """argv writing ``text`` (see :func:`marker_text`) to the tree's marker file."""
+    return [SH, "-c", _SET_MARKER, "sh", path, text]
+
+
+def update_marker(path: str, text: str) -> list[str]:
+    """argv rewriting the marker file with ``text`` only when the tree has a marker."""
+    return [SH, "-c", _UPDATE_MARKER, "sh", path, text]
 
 
 def marker_text(release: str, arch: str, sets: list[str], mirror: str) -> str:
@@ -151,6 +183,33 @@ _INSPECT = (
     'echo "#localtime"; cmp -s /etc/localtime "$p/etc/localtime" && echo same || echo differ; '
     'exit 0'
 )
+
+
+# Guards run first in a batch (a non-zero exit stops it before anything changes). "Installed"
+# means what parse_inspect reports: PATH/bin/sh exists, or the marker holds a KEY=VALUE line.
+_HAS_TREE = '{ [ -e "$p/bin/sh" ] || grep -q = "$p/' + MARKER + '" 2>/dev/null; }'
+_HAS_MARKER = 'grep -q = "$p/' + MARKER + '" 2>/dev/null'
+GUARD_NO_DIR = 3      # create: PATH is not a directory
+GUARD_INSTALLED = 4   # create: PATH already holds a base system (bin/sh or a marker)
+GUARD_NOTHING = 5     # delete: no directory, or neither bin/sh nor a marker: nothing to remove
+GUARD_FOREIGN = 6     # delete: bin/sh without the marker: not installed by this provider
+_CREATE_GUARD = ('p="$1"; [ -d "$p" ] || exit ' + str(GUARD_NO_DIR) + '; '
+                 'if ' + _HAS_TREE + '; then exit ' + str(GUARD_INSTALLED) + '; fi; exit 0')
+_DELETE_GUARD = ('p="$1"; [ -d "$p" ] || exit ' + str(GUARD_NOTHING) + '; '
+                 'if ' + _HAS_MARKER + '; then exit 0; fi; '
+                 '[ -e "$p/bin/sh" ] || exit ' + str(GUARD_NOTHING) + '; exit ' + str(GUARD_FOREIGN))
+
+
+def create_guard(path: str) -> list[str]:
+    """argv exiting 0 when PATH is a directory without a base system, else GUARD_NO_DIR or
+    GUARD_INSTALLED (it changes nothing)."""
+    return [SH, "-c", _CREATE_GUARD, "sh", path]
+
+
+def delete_guard(path: str) -> list[str]:
+    """argv exiting 0 when PATH holds a tree with this provider's marker, else GUARD_NOTHING or
+    GUARD_FOREIGN (it changes nothing)."""
+    return [SH, "-c", _DELETE_GUARD, "sh", path]
 
 
 def inspect(path: str) -> list[str]:

@@ -143,3 +143,83 @@ def remove_lines(text: str, added: Sequence[str], replaced: dict[str, str]) -> t
 def present_lines(text: str, lines: Sequence[str]) -> list[str]:
     have = set(_split(text))
     return [ln for ln in lines if ln in have]
+
+
+# --------------------------------------------------------------------------------------------
+# Whole-file put: read, compare and write in ONE exec (the content-form JailFile)
+
+SH = "/bin/sh"
+
+# Positional parameters: $1 path, $2 mode (for chmod), $3 owner (for chown), $4 the mode as 4
+# octal digits (compared with the file's), $5 refuse a file larger than this many bytes (empty:
+# never), $6 print the old content when it is at most this many bytes (empty: never), $7 only
+# write over an existing file (non-empty: yes). The content comes on stdin and lands, as in
+# common.write_file, in a temp file beside the target (umask 077, chmod, chown) renamed over it,
+# unless the file already has that content, mode and owner (matched as owner_matches does).
+# First output line: `new` | `missing` (nothing written) | `refuse SIZE MODE OWNER:GROUP` (nothing
+# written) | `same|write SIZE MODE OWNER:GROUP`, then the old content when asked for. Paths where
+# nothing is written still read stdin to its end, so the sender never writes into a closed pipe.
+_PUT_SCRIPT = (
+    'p="$1"; t="$p.pulumi-tmp.$$"; '
+    'if [ ! -e "$p" ]; then '
+    'if [ -n "$7" ]; then cat >/dev/null; echo missing; exit 0; fi; '
+    'set -e; umask 077; cat > "$t"; chmod "$2" "$t"; chown "$3" "$t"; mv -f "$t" "$p"; echo new; exit 0; '
+    'fi; '
+    'if [ -d "$p" ]; then cat >/dev/null; echo "$p: is a directory" >&2; exit 1; fi; '
+    'set -e; info=$(stat -f "%Lp %Su:%Sg" "$p"); size=$(stat -f %z "$p"); '
+    'if [ -n "$5" ] && [ "$size" -gt "$5" ]; then cat >/dev/null; echo "refuse $size $info"; exit 0; fi; '
+    'umask 077; cat > "$t"; chmod "$2" "$t"; chown "$3" "$t"; '
+    'lp=${info%% *}; while [ ${#lp} -lt 4 ]; do lp="0$lp"; done; '
+    'own=${info#* }; case "$3" in *:*) ;; *) own=${own%%:*} ;; esac; '
+    'if [ "$lp" = "$4" ] && [ "$own" = "$3" ] && cmp -s "$t" "$p"; then rm -f "$t"; st=same; else st=write; fi; '
+    'echo "$st $size $info"; '
+    'if [ -n "$6" ] && [ "$size" -le "$6" ]; then cat "$p"; fi; '
+    'if [ "$st" = write ]; then mv -f "$t" "$p"; fi'
+)
+
+
+def put_file(path: str, mode: str, owner: str, *, refuse_over: Optional[int] = None,
+             backup_upto: Optional[int] = None, only_existing: bool = False) -> list[str]:
+    """argv writing stdin to ``path`` (atomically, with ``mode`` and ``owner``) unless the file
+    is already so, and reporting what was there before; see :func:`parse_put`."""
+    if mode_error(mode):
+        raise ValueError(mode_error(mode))
+    if not owner or owner.startswith("-"):  # (an owner read back from the host is not re-validated)
+        raise ValueError(f"invalid owner {owner!r}")
+    return [SH, "-c", _PUT_SCRIPT, "sh", path, mode, owner, norm_mode(mode),
+            "" if refuse_over is None else str(int(refuse_over)),
+            "" if backup_upto is None else str(int(backup_upto)),
+            "1" if only_existing else ""]
+
+
+@dataclass
+class PutResult:
+    state: str                     # new | missing | refuse | same | write
+    size: Optional[int] = None     # the old file's size in bytes (when it existed)
+    mode: Optional[str] = None     # its mode, 4 octal digits
+    owner: Optional[str] = None    # its OWNER:GROUP
+    content: Optional[str] = None  # its content, when asked for and not too large
+
+    @property
+    def existed(self) -> bool:
+        return self.state in ("refuse", "same", "write")
+
+    @property
+    def written(self) -> bool:
+        return self.state in ("new", "write")
+
+
+def parse_put(text: str, backup_upto: Optional[int] = None) -> PutResult:
+    """The outcome of :func:`put_file` run with the same ``backup_upto``."""
+    head, nl, rest = text.partition("\n")
+    words = head.split(" ", 3)
+    state = words[0]
+    if state in ("new", "missing") and len(words) == 1 and nl and not rest:
+        return PutResult(state)
+    if state in ("refuse", "same", "write") and len(words) == 4 and words[1].isdigit() and nl:
+        size = int(words[1])
+        shown = state != "refuse" and backup_upto is not None and size <= backup_upto
+        if not shown and rest:
+            raise ValueError("unexpected output after the file's status")
+        return PutResult(state, size, norm_mode(words[2]), words[3], rest if shown else None)
+    raise ValueError(f"unexpected output writing a file: {head[:80]!r}")

@@ -7,6 +7,7 @@ from typing import Any
 from .. import wire
 from ..host import fetch
 from ..hostctx import Host
+from ..ssh import CommandError
 from .base import Failure, Resource, field
 
 
@@ -95,37 +96,64 @@ class BaseSystem(Resource):
         res = await host.run(fetch.inspect(path), mutates=False)
         return fetch.parse_inspect(res.stdout)
 
-    async def _copies(self, host: Host, inputs: dict[str, Any]) -> None:
+    @staticmethod
+    def _copies(inputs: dict[str, Any]) -> list[list[str]]:
         etc = inputs["path"].rstrip("/") + "/etc"
+        argvs = []
         if inputs.get("copyResolvConf", True):
-            await host.run(fetch.copy_into("/etc/resolv.conf", etc))
+            argvs.append(fetch.copy_into("/etc/resolv.conf", etc))
         if inputs.get("copyLocaltime", True):
-            await host.run(fetch.copy_into("/etc/localtime", etc))
+            argvs.append(fetch.copy_into("/etc/localtime", etc))
+        return argvs
 
     async def create(self, ctx, inputs):
         host: Host = ctx.host
         path = inputs["path"].rstrip("/")
-        info = await self._inspect(host, path)
-        if not info["dir"]:
-            raise RuntimeError(f"{path} does not exist: create it first (e.g. a ZfsDataset with "
-                               f"mountpoint {path}) and make this resource depend on it")
-        if info["sh"] or info["marker"]:
-            raise RuntimeError(
-                f"{path} already holds a base system; adopt it with `pulumi import "
-                f"freebsd:index:BaseSystem <resource-name> {path}` or choose an empty directory")
-        tmp = (await host.run(fetch.make_temp_dir())).stdout.strip()
+        # ONE exec: guard (changes nothing; refuses a missing directory or an existing tree),
+        # temp dir, fetch + extract each set, remove the temp dir, marker, copies, inspect.
+        tmp = fetch.temp_dir_name()
+        argvs = [fetch.create_guard(path), fetch.make_temp_dir_at(tmp)]
+        for s in inputs["distSets"]:
+            url = fetch.dist_url(inputs["mirror"], inputs["arch"], inputs["release"], s)
+            await host.log(f"fetching {url}", "info")
+            argvs += [fetch.fetch_to(url, f"{tmp}/{s}"), fetch.extract(f"{tmp}/{s}", path)]
+        cleanup = len(argvs)
+        argvs.append(fetch.remove_temp_dir(tmp))
+        argvs.append(fetch.set_marker(path, fetch.marker_text(
+            inputs["release"], inputs["arch"], inputs["distSets"], inputs["mirror"])))
+        argvs += self._copies(inputs)
+        argvs.append(fetch.inspect(path))
         try:
-            for s in inputs["distSets"]:
-                url = fetch.dist_url(inputs["mirror"], inputs["arch"], inputs["release"], s)
-                await host.log(f"fetching {url}", "info")
-                await host.run(fetch.fetch_to(url, f"{tmp}/{s}"), timeout=3600)
-                await host.run(fetch.extract(f"{tmp}/{s}", path), timeout=3600)
-        finally:
-            await host.run(fetch.remove_temp_dir(tmp), check=False)
-        await host.run(fetch.write_marker(path), stdin=fetch.marker_text(
-            inputs["release"], inputs["arch"], inputs["distSets"], inputs["mirror"]))
-        await self._copies(host, inputs)
-        info = await self._inspect(host, path)
+            # an hour for each fetch and each extract, as when they ran one by one
+            steps = await host.batch(argvs, check=False,
+                                     timeout=3600.0 * 2 * len(inputs["distSets"]) + 600)
+        except Exception:
+            # the connection died or the command timed out: the temp dir goes anyway
+            try:
+                await host.run(fetch.remove_temp_dir(tmp), check=False)
+            except Exception:  # noqa: BLE001  (report the original failure)
+                pass
+            raise
+        bad = len(steps) - 1 if steps[-1].exit_code != 0 else None
+        if bad == cleanup:
+            # removing the temp dir is best effort (as before): carry on with the rest
+            steps = steps + await host.batch(argvs[cleanup + 1:], check=False)
+            bad = len(steps) - 1 if steps[-1].exit_code != 0 else None
+        if bad is not None:
+            res = steps[bad]
+            if bad == 0:
+                if res.exit_code == fetch.GUARD_NO_DIR:
+                    raise RuntimeError(f"{path} does not exist: create it first (e.g. a ZfsDataset with "
+                                       f"mountpoint {path}) and make this resource depend on it")
+                if res.exit_code == fetch.GUARD_INSTALLED:
+                    raise RuntimeError(
+                        f"{path} already holds a base system; adopt it with `pulumi import "
+                        f"freebsd:index:BaseSystem <resource-name> {path}` or choose an empty directory")
+            elif 1 < bad < cleanup:
+                # a fetch or an extract failed: the temp dir (ours: mkdir made it) goes anyway
+                await host.run(fetch.remove_temp_dir(tmp), check=False)
+            raise CommandError(res)
+        info = fetch.parse_inspect(steps[-1].stdout)
         out = dict(inputs)
         out["path"] = path
         out["installedRelease"] = info["release"] or inputs["release"]
@@ -168,11 +196,15 @@ class BaseSystem(Resource):
 
     async def update(self, ctx, resource_id, olds, news, state):
         host: Host = ctx.host
-        await self._copies(host, news)
-        info = await self._inspect(host, resource_id)
-        if info["marker"] and olds.get("mirror") != news.get("mirror"):
-            await host.run(fetch.write_marker(resource_id), stdin=fetch.marker_text(
-                news["release"], news["arch"], news["distSets"], news["mirror"]))
+        # ONE exec: the copies, the marker (only where there is one) when the mirror changed,
+        # then the inspect the outputs come from.
+        argvs = self._copies(news)
+        if olds.get("mirror") != news.get("mirror"):
+            argvs.append(fetch.update_marker(resource_id, fetch.marker_text(
+                news["release"], news["arch"], news["distSets"], news["mirror"])))
+        argvs.append(fetch.inspect(resource_id))
+        steps = await host.batch(argvs)
+        info = fetch.parse_inspect(steps[-1].stdout)
         out = dict(news)
         out["installedRelease"] = info["release"] or news["release"]
         return out
@@ -180,12 +212,17 @@ class BaseSystem(Resource):
     async def delete(self, ctx, resource_id, inputs, state):
         host: Host = ctx.host
         path = resource_id
-        info = await self._inspect(host, path)
-        if not info["dir"] or (not info["sh"] and not info["marker"]):
+        # ONE exec: the guard (exits non-zero, changing nothing, unless the tree has our marker)
+        # and the wipe.
+        steps = await host.batch([fetch.delete_guard(path), fetch.wipe(path)], check=False, timeout=1800)
+        res = steps[-1]
+        if res.exit_code == 0:
+            return
+        if len(steps) == 1 and res.exit_code == fetch.GUARD_NOTHING:
             await host.log(f"{path} holds no base system any more", "info")
             return
-        if not info["marker"]:
+        if len(steps) == 1 and res.exit_code == fetch.GUARD_FOREIGN:
             raise RuntimeError(
                 f"refusing to empty {path}: it has no {fetch.MARKER} marker, so this provider did "
                 f"not install it; remove it by hand if that is what you want")
-        await host.run(fetch.wipe(path), timeout=1800)
+        raise CommandError(res)

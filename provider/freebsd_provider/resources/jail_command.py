@@ -1,6 +1,7 @@
 """JailCommand: a command run once inside a jail (or on the host), with an idempotency guard."""
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -146,16 +147,22 @@ class JailCommand(Resource):
 
     async def _guarded(self, host: Host, inputs: dict[str, Any], argv: list[str]) -> dict[str, Any]:
         jail = inputs.get("jail")
-        if inputs.get("creates"):
-            r = await host.run(command.exists(jail, inputs["creates"]), check=False, mutates=False)
-            if r.exit_code == 0:
-                return self._outputs(inputs, None, skipped=True)
-        if inputs.get("unless"):
-            r = await self._run(host, inputs, inputs["unless"], check=False, with_stdin=False)
-            if r.exit_code == 0:
-                return self._outputs(inputs, None, skipped=True)
+        creates, unless = inputs.get("creates"), inputs.get("unless")
         try:
-            r = await self._run(host, inputs, argv)
+            if creates or unless:
+                # ONE exec: the guards (`creates`, then `unless`) and the command, by the guarded
+                # runner; a guard that holds makes it print the skip mark instead of running it
+                mark = command.skip_mark(secrets.token_hex(16))
+                full = command.guarded(jail, argv, inputs.get("user"), mark, creates=creates, unless=unless)
+                data = command.stdin_for(inputs.get("environment"), inputs.get("stdin"))
+                timeout = float(inputs.get("timeout") or 600)
+                # the unless guard had a timeout of its own before it shared this exec
+                r = await host.run(full, stdin=data, timeout=timeout * 2 if unless else timeout,
+                                   sensitive=self._sensitive(inputs))
+                if command.was_skipped(r.stdout, mark):
+                    return self._outputs(inputs, None, skipped=True)
+            else:
+                r = await self._run(host, inputs, argv)
         except CommandError as e:
             res = e.result
             # the message names the program and the exit code; never the stdin/environment

@@ -8,7 +8,7 @@ from typing import Any, Optional
 from .. import wire
 from ..host import common, files
 from ..hostctx import Host
-from ..ssh import CommandError
+from ..ssh import CommandError, Result
 from .base import DiffResult, Failure, Resource, diff_fields, field
 
 DEFAULT_MODE = "0644"
@@ -200,6 +200,16 @@ class JailFile(Resource):
     async def _remove(self, host: Host, jail: Optional[str], path: str) -> None:
         await host.run(common.in_jail(jail, common.remove_file(path)))
 
+    async def _put(self, host: Host, jail: Optional[str], path: str, content: str, mode: str,
+                   owner: str, **kw: Any) -> files.PutResult:
+        """Read, compare and (when different) write the whole file in ONE exec (files.put_file)."""
+        res = await host.run(common.in_jail(jail, files.put_file(path, mode, owner, **kw)),
+                             stdin=content, check=False, sensitive=True)
+        if res.exit_code != 0:
+            # never carry the old content (it may be printed before a failing rename) in an error
+            raise CommandError(Result(res.argv, res.command, res.exit_code, "", res.stderr, res.duration))
+        return files.parse_put(res.stdout, kw.get("backup_upto"))
+
     def _outputs(self, inputs: dict[str, Any], content: str, extra: dict[str, Any]) -> dict[str, Any]:
         out = dict(inputs)
         out.update({"sha256": files.sha256(content), "created": False, "previousContent": None,
@@ -212,36 +222,36 @@ class JailFile(Resource):
                      creating: bool) -> dict[str, Any]:
         jail, path = inputs.get("jail"), inputs["path"]
         async with _lock(jail, path):
-            cur = await self._read(host, jail, path)
             if inputs.get("content") is not None:
                 content = inputs["content"]
                 mode = inputs.get("mode") or DEFAULT_MODE
                 owner = inputs.get("owner") or DEFAULT_OWNER
-                extra: dict[str, Any] = {}
-                if creating:
-                    if cur is None:
-                        extra["created"] = True
-                    else:
-                        old_mode, old_owner, old_content = cur
-                        if len(old_content.encode()) > files.MAX_BACKUP and not inputs.get("overwrite"):
-                            raise RuntimeError(
-                                f"{path} already exists and is larger than 64 KiB, too large to back "
-                                f"up for delete to restore: set `overwrite: true` to replace it anyway "
-                                f"(delete will then remove it), or import it")
-                        if len(old_content.encode()) <= files.MAX_BACKUP:
-                            extra.update(previousContent=old_content, previousMode=old_mode,
-                                         previousOwner=old_owner)
-                        else:
-                            extra["created"] = True  # overwrite: nothing to restore
-                else:
+                if not creating:
                     extra = {k: state.get(k) for k in ("created", "previousContent", "previousMode", "previousOwner")}
                     extra["created"] = bool(extra.get("created"))
-                if cur is None or cur[2] != content or files.norm_mode(cur[0]) != files.norm_mode(mode) \
-                        or not files.owner_matches(owner, cur[1]):
-                    await self._write(host, jail, path, content, mode, owner)
+                    await self._put(host, jail, path, content, mode, owner)
+                    return self._outputs(inputs, content, extra)
+                # ONE exec: what is there (kept for delete to restore) and the write
+                put = await self._put(host, jail, path, content, mode, owner,
+                                      refuse_over=None if inputs.get("overwrite") else files.MAX_BACKUP,
+                                      backup_upto=files.MAX_BACKUP)
+                extra = {}
+                if put.state == "refuse":
+                    raise RuntimeError(
+                        f"{path} already exists and is larger than 64 KiB, too large to back "
+                        f"up for delete to restore: set `overwrite: true` to replace it anyway "
+                        f"(delete will then remove it), or import it")
+                if not put.existed:
+                    extra["created"] = True
+                elif put.content is not None:
+                    extra.update(previousContent=put.content, previousMode=put.mode,
+                                 previousOwner=put.owner)
+                else:
+                    extra["created"] = True  # overwrite: nothing to restore
                 return self._outputs(inputs, content, extra)
 
-            # line form
+            # line form: read, edit here, write (2 execs: the edit needs the current text)
+            cur = await self._read(host, jail, path)
             if cur is None:
                 raise RuntimeError(f"{path} does not exist{' in jail ' + jail if jail else ''}: the "
                                    f"`lines` form edits an existing file (use `content` to create one)")
@@ -325,6 +335,16 @@ class JailFile(Resource):
         jail, path = parse_id(rid)
         async with _lock(jail, path):
             try:
+                if inputs.get("lines") is None and not state.get("addedLines") and not state.get("replacedLines"):
+                    # content form, ONE exec: put the previous file back (only over a file
+                    # still there), or remove the one this resource created
+                    if state.get("previousContent") is not None:
+                        await self._put(host, jail, path, state["previousContent"],
+                                        state.get("previousMode") or DEFAULT_MODE,
+                                        state.get("previousOwner") or DEFAULT_OWNER, only_existing=True)
+                    else:
+                        await self._remove(host, jail, path)
+                    return
                 cur = await self._read(host, jail, path)
             except CommandError as e:
                 if jail and "not found" in e.result.stderr:
@@ -333,17 +353,10 @@ class JailFile(Resource):
                 raise
             if cur is None:
                 return
-            if inputs.get("lines") is not None or state.get("addedLines") or state.get("replacedLines"):
-                text, changed = files.remove_lines(cur[2], state.get("addedLines") or [],
-                                                   state.get("replacedLines") or {})
-                mode = state.get("previousMode") or cur[0]
-                owner = state.get("previousOwner") or cur[1]
-                if changed or files.norm_mode(mode) != files.norm_mode(cur[0]) or owner != cur[1]:
-                    await self._write(host, jail, path, text, mode, owner)
-                return
-            if state.get("previousContent") is not None:
-                await self._write(host, jail, path, state["previousContent"],
-                                  state.get("previousMode") or DEFAULT_MODE,
-                                  state.get("previousOwner") or DEFAULT_OWNER)
-            else:
-                await self._remove(host, jail, path)
+            # line form: read, then write the file without the lines (2 execs)
+            text, changed = files.remove_lines(cur[2], state.get("addedLines") or [],
+                                               state.get("replacedLines") or {})
+            mode = state.get("previousMode") or cur[0]
+            owner = state.get("previousOwner") or cur[1]
+            if changed or files.norm_mode(mode) != files.norm_mode(cur[0]) or owner != cur[1]:
+                await self._write(host, jail, path, text, mode, owner)

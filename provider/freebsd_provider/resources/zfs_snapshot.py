@@ -7,6 +7,7 @@ from typing import Any, Optional
 from .. import wire
 from ..host import zfs
 from ..hostctx import Host
+from ..ssh import CommandError
 from .base import Failure, Resource, field
 
 
@@ -86,15 +87,30 @@ class ZfsSnapshot(Resource):
         })
         return out
 
+    @staticmethod
+    def _get_one(name: str) -> list[str]:
+        """The snapshot fact's read, for the one snapshot ``name`` (fails when it does not exist)."""
+        return [*zfs.get_snapshots(), name]
+
     async def create(self, ctx, inputs):
         host: Host = ctx.host
         name = f"{inputs['dataset']}@{inputs['snapshotName']}"
-        if await self._lookup(host, name) is not None:
-            raise RuntimeError(
-                f"snapshot {name} already exists on the host; adopt it with "
-                f"`pulumi import freebsd:index:ZfsSnapshot <resource-name> {name}` instead of creating it")
-        await host.run(zfs.snapshot(name, recursive=bool(inputs.get("recursive"))))
-        snap = await self._lookup(host, name)
+        # ONE exec: `zfs snapshot` (it refuses, changing nothing, when the snapshot exists: zfs
+        # snapshots are atomic, also with -r), then the read-back of its properties.
+        steps = await host.batch([zfs.snapshot(name, recursive=bool(inputs.get("recursive"))),
+                                  self._get_one(name)], check=False)
+        made = steps[0]
+        if made.exit_code != 0:
+            # was it there already? (only on this failure path: one more read)
+            if await self._lookup(host, name) is not None:
+                raise RuntimeError(
+                    f"snapshot {name} already exists on the host; adopt it with "
+                    f"`pulumi import freebsd:index:ZfsSnapshot <resource-name> {name}` instead of creating it")
+            raise CommandError(made)
+        got = steps[1]
+        if got.exit_code != 0 and not zfs.is_missing_dataset_error(got.stderr):
+            raise CommandError(got)
+        snap = zfs.parse_get(got.stdout).get(name) if got.exit_code == 0 else None
         if snap is None:
             raise RuntimeError(f"zfs reported success but snapshot {name} is not listed")
         return name, self._outputs(inputs, name, snap)
@@ -120,8 +136,16 @@ class ZfsSnapshot(Resource):
 
     async def delete(self, ctx, resource_id, inputs, state):
         host: Host = ctx.host
-        if await self._lookup(host, resource_id) is None:
-            await host.log(f"snapshot {resource_id} is already gone", "info")
-            return
+        # ONE exec: the existence check (a read) and, when the snapshot is there, the destroy;
         # never -R: clones depending on the snapshot make zfs refuse, with its own message
-        await host.run(zfs.destroy(resource_id, recursive=bool(inputs.get("recursive"))))
+        steps = await host.batch([self._get_one(resource_id),
+                                  zfs.destroy(resource_id, recursive=bool(inputs.get("recursive")))],
+                                 check=False)
+        look = steps[0]
+        if look.exit_code != 0:
+            if zfs.is_missing_dataset_error(look.stderr):
+                await host.log(f"snapshot {resource_id} is already gone", "info")
+                return
+            raise CommandError(look)
+        if steps[-1].exit_code != 0:
+            raise CommandError(steps[-1])
