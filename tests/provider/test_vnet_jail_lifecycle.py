@@ -2,10 +2,12 @@
 import, restart on conf changes, delete leaves nothing."""
 from __future__ import annotations
 
+import grpc
 import pytest
 
 from freebsd_provider import wire
 from harness import ProviderClient, kinds
+from pulumi.runtime.proto import provider_pb2, status_pb2
 
 T = "freebsd:index:VnetJail"
 pytestmark = pytest.mark.testbed
@@ -28,6 +30,7 @@ def world(testbed):
     yield
     testbed.exec("service", "jail", "onestop", "vj", check=False)
     testbed.exec("rm", "-f", "/etc/jail.conf.d/vj.conf", check=False)
+    testbed.exec("sysrc", "jail_list-=vj", check=False)
     testbed.exec("ifconfig", "bridge7", "destroy", check=False)
     testbed.exec("rm", "-rf", "/jails/vj", check=False)
 
@@ -101,3 +104,180 @@ def test_lifecycle(client, testbed, world):
     client.new_run()
     assert client.read(T, "vj", rid, out, news)[0] == ""
     client.delete(T, "vj", rid, out, old_inputs=news)
+
+
+# -- round trips and the refusals/failures of the batched create --------------------------------
+
+SPEC = {"name": "vj", "path": "/jails/vj", "bridge": "bridge7", "addresses": ["192.168.1.231/24"],
+        "defaultRouter": "192.168.1.1", "allow": ["raw_sockets"], "sysvipc": "new"}
+
+
+def init_failed(err: grpc.RpcError):
+    """(id, properties) of a PartialFailure (ErrorResourceInitFailed), or None for a plain error."""
+    md = dict(err.trailing_metadata() or ())
+    if "grpc-status-details-bin" not in md:
+        return None
+    st = status_pb2.Status.FromString(md["grpc-status-details-bin"])
+    detail = provider_pb2.ErrorResourceInitFailed()
+    if not st.details or not st.details[0].Unpack(detail):
+        return None
+    return detail.id, wire.decode(detail.properties)
+
+
+def execs_since(testbed, n: int) -> list[str]:
+    return [e["command"] for e in testbed.log()[n:]]
+
+
+def test_create_update_delete_round_trips(client, testbed, world):
+    """Over a WAN each exec is a round trip: create and delete are one exec, an update that
+    restarts the jail two (the conf/jls read, then one batch)."""
+    inputs, _ = client.check(T, "vj", SPEC)
+    n = len(testbed.log())
+    rid, out = client.create(T, "vj", inputs)
+    assert len(execs_since(testbed, n)) == 1
+    assert out["jid"] and out["hostEpair"] == "epair0a" and out["jailEpair"] == "epair0b"
+    assert "vj" in testbed.exec("jls", "-N").stdout
+    assert "member: epair0a" in testbed.exec("ifconfig", "bridge7").stdout
+    assert "vj" in testbed.exec("sysrc", "-n", "jail_list").stdout.split()
+
+    client.new_run()
+    news, _ = client.check(T, "vj", {**SPEC, "addresses": ["192.168.1.232/24"]})
+    n = len(testbed.log())
+    out2 = client.update(T, "vj", rid, out, news, old_inputs=inputs)
+    assert len(execs_since(testbed, n)) == 2
+    assert out2["jid"] and out2["jid"] != out["jid"] and out2["hostEpair"] == "epair0a"
+    assert "192.168.1.232/24" in testbed.exec("cat", "/etc/jail.conf.d/vj.conf").stdout
+
+    client.new_run()
+    n = len(testbed.log())
+    client.delete(T, "vj", rid, out2, old_inputs=news)
+    assert len(execs_since(testbed, n)) == 1
+    assert "vj" not in testbed.exec("jls", "-N").stdout
+    assert "epair0a" not in testbed.exec("ifconfig", "-l").stdout
+    assert testbed.exec("test", "-e", "/etc/jail.conf.d/vj.conf", check=False).returncode != 0
+    assert "vj" not in testbed.exec("sysrc", "-n", "jail_list", check=False).stdout.split()
+
+
+def _refused(client, testbed, spec, needle):
+    inputs, f = client.check(T, "vj", spec)
+    assert f == []
+    with pytest.raises(grpc.RpcError) as e:
+        client.create(T, "vj", inputs)
+    assert needle in e.value.details(), e.value.details()
+    assert init_failed(e.value) is None  # nothing was created: no partial state
+    assert "vj" not in testbed.exec("sysrc", "-n", "jail_list", check=False).stdout.split()
+    return e.value.details()
+
+
+def test_create_refusals_change_nothing(client, testbed, world):
+    # no such bridge
+    _refused(client, testbed, {**SPEC, "bridge": "bridge9"}, "bridge bridge9 does not exist on the host")
+    assert testbed.exec("test", "-e", "/etc/jail.conf.d/vj.conf", check=False).returncode != 0
+    # the conf file exists: left as it is
+    testbed.exec("sh", "-c", "mkdir -p /etc/jail.conf.d; echo '# by hand' > /etc/jail.conf.d/vj.conf")
+    msg = _refused(client, testbed, SPEC, "jail vj already exists on the host")
+    assert "pulumi import freebsd:index:VnetJail <resource-name> vj" in msg
+    assert testbed.exec("cat", "/etc/jail.conf.d/vj.conf").stdout == "# by hand\n"
+    testbed.exec("rm", "/etc/jail.conf.d/vj.conf")
+    # a jail of that name runs (made by hand, no conf file)
+    testbed.exec("jail", "-c", "name=vj", "path=/jails/vj", "persist")
+    try:
+        _refused(client, testbed, SPEC, "jail vj already exists on the host")
+        assert testbed.exec("test", "-e", "/etc/jail.conf.d/vj.conf", check=False).returncode != 0
+    finally:
+        testbed.exec("jail", "-r", "vj")
+    # the requested epair is taken
+    testbed.exec("ifconfig", "epair5", "create")
+    try:
+        _refused(client, testbed, {**SPEC, "epair": "epair5"}, "epair5 is already in use")
+        assert testbed.exec("test", "-e", "/etc/jail.conf.d/vj.conf", check=False).returncode != 0
+    finally:
+        testbed.exec("ifconfig", "epair5a", "destroy")
+
+
+def test_failed_start_is_a_partial_failure(client, testbed, world):
+    testbed.exec("rm", "/jails/vj/etc/rc")
+    inputs, _ = client.check(T, "vj", SPEC)
+    with pytest.raises(grpc.RpcError) as e:
+        client.create(T, "vj", inputs)
+    assert "jail vj did not start" in e.value.details()
+    assert "last lines of /var/log/jail_vj_console.log" in e.value.details()
+    rid, state = init_failed(e.value)
+    assert rid == "vj" and state["hostEpair"] == "epair0a" and state.get("jid") is None
+    assert "epair0a" not in testbed.exec("ifconfig", "-l").stdout  # the failed start's epair is gone
+    assert testbed.exec("test", "-e", "/etc/jail.conf.d/vj.conf", check=False).returncode == 0
+
+    # fixed by hand: the next update starts it
+    testbed.exec("cp", "/jails/vj/etc/rc.shutdown", "/jails/vj/etc/rc")
+    client.new_run()
+    out = client.update(T, "vj", rid, state, inputs, old_inputs=inputs)
+    assert out["jid"] and "vj" in testbed.exec("jls", "-N").stdout
+    client.delete(T, "vj", rid, out, old_inputs=inputs)
+
+
+def test_lost_batch_is_recorded_and_converges(client, testbed, world):
+    """The create's one exec fails before it runs anything (as a dropped connection would): its
+    outcome is unknown, so the jail is recorded, and the next update converges."""
+    inputs, _ = client.check(T, "vj", SPEC)
+    testbed.fault("--fail-next", r"jail\.conf\.d/vj\.conf")
+    try:
+        with pytest.raises(grpc.RpcError) as e:
+            client.create(T, "vj", inputs)
+    finally:
+        testbed.fault("--clear")
+    assert "is not known" in e.value.details() and len(e.value.details()) < 600
+    rid, state = init_failed(e.value)
+    assert rid == "vj" and state["hostEpair"] == ""
+    client.new_run()
+    out = client.update(T, "vj", rid, state, inputs, old_inputs=inputs)
+    assert out["jid"] and out["hostEpair"] == "epair0a" and "vj" in testbed.exec("jls", "-N").stdout
+    client.delete(T, "vj", rid, out, old_inputs=inputs)
+    assert "vj" not in testbed.exec("jls", "-N").stdout
+
+
+@pytest.mark.parametrize("size,execs", [(25, 1), (40, 2)])
+def test_big_conf_files(client, testbed, world, size, execs):
+    """A conf file travels in the batch up to INLINE_MAX; a bigger one on stdin, in its own exec."""
+    params = {f"x.param{i}": "v" * 1000 for i in range(size)}
+    spec = {**SPEC, "parameters": params, "running": False}
+    inputs, f = client.check(T, "vj", spec)
+    assert f == []
+    n = len(testbed.log())
+    rid, out = client.create(T, "vj", inputs)
+    assert len(execs_since(testbed, n)) == execs
+    conf = testbed.exec("cat", "/etc/jail.conf.d/vj.conf").stdout
+    assert len(conf) > size * 1000 and f'x.param{size - 1} = "{"v" * 1000}";' in conf
+    assert out["hostEpair"] == "epair0a" and out.get("jid") is None
+    assert "vj" in testbed.exec("sysrc", "-n", "jail_list").stdout.split()
+    client.delete(T, "vj", rid, out, old_inputs=inputs)
+    assert testbed.exec("test", "-e", "/etc/jail.conf.d/vj.conf", check=False).returncode != 0
+
+
+def test_delete_refuses_a_running_jail_without_its_conf_file(client, testbed, world):
+    inputs, _ = client.check(T, "vj", SPEC)
+    rid, out = client.create(T, "vj", inputs)
+    testbed.exec("mv", "/etc/jail.conf.d/vj.conf", "/tmp/vj.conf")
+    client.new_run()
+    with pytest.raises(grpc.RpcError) as e:
+        client.delete(T, "vj", rid, out, old_inputs=inputs)
+    assert "jail vj runs but /etc/jail.conf.d/vj.conf is gone: stop it by hand" in e.value.details()
+    assert "vj" in testbed.exec("jls", "-N").stdout
+    testbed.exec("mv", "/tmp/vj.conf", "/etc/jail.conf.d/vj.conf")
+    client.new_run()
+    client.delete(T, "vj", rid, out, old_inputs=inputs)
+    assert "vj" not in testbed.exec("jls", "-N").stdout
+
+
+def test_unknown_outcome_only_when_the_batch_may_have_run():
+    """A batch cut short while it ran leaves the jail's state unknown (a PartialFailure that the
+    next run converges); a host that could not be reached ran nothing (a plain error)."""
+    from freebsd_provider.resources import vnet_jail
+    from freebsd_provider.ssh import CommandError, HostKeyError, Result, SSHError
+    assert vnet_jail._may_have_run(SSHError("connection lost while running: /bin/sh -c 'x'"))
+    assert vnet_jail._may_have_run(SSHError("command timed out after 600s: /bin/sh -c 'x'"))
+    assert vnet_jail._may_have_run(CommandError(Result(["/bin/sh"], "/bin/sh", 137, "", "")))
+    assert not vnet_jail._may_have_run(SSHError("cannot connect to 192.0.2.1:22: timed out"))
+    assert not vnet_jail._may_have_run(SSHError("cannot open a channel to 192.0.2.1: EOF"))
+    assert not vnet_jail._may_have_run(HostKeyError("the host key of 192.0.2.1 does not match"))
+    assert vnet_jail._interrupted(SSHError("connection lost while running: /bin/sh -c 'x'")) == \
+        "connection lost while running"

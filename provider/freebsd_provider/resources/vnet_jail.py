@@ -7,7 +7,7 @@ from typing import Any, Optional
 from .. import wire
 from ..host import common, cpuset, ifconfig, jail, rctl
 from ..hostctx import Host
-from ..ssh import CommandError
+from ..ssh import CommandError, Result, SSHError
 from .base import UPDATE, DiffResult, Failure, PartialFailure, PropDiff, Resource, diff_fields, field
 from .sysrc import read_vars
 
@@ -111,6 +111,45 @@ def inputs_of(spec: jail.JailSpec) -> dict[str, Any]:
     if spec.hooks:
         out["execHooks"] = {k: spec.hooks.get(k, []) for k in jail.HOOK_KINDS}
     return out
+
+
+@dataclass
+class _Step:
+    """One command of a create/update/delete batch; ``kind`` says how its result is accounted
+    for (VnetJail._account)."""
+    kind: str
+    argv: list[str]
+    stdin: Optional[str] = None  # only the write of a big conf file: it runs in an exec of its own
+
+
+@dataclass
+class _Progress:
+    """What the steps that ran did so far: the outputs of a (partial) failure come from here."""
+    unit: Optional[int] = None
+    jid: Optional[int] = None
+    written: bool = False  # the conf file was written
+    start_output: Optional[str] = None  # `service jail onestart`'s output, until verified
+
+
+class _Unsure(RuntimeError):
+    """A batch was cut short by the connection or the remote shell: its steps may or may not have run."""
+
+
+def _may_have_run(e: Exception) -> bool:
+    """Whether the batch that raised ``e`` may have run (some of) its steps: the remote shell died,
+    or the connection was lost or timed out while it ran (ssh.Connection's "... while running: ..."
+    and "command timed out ..."), as opposed to a host that could not be reached (nothing ran)."""
+    if isinstance(e, CommandError):
+        return True
+    msg = str(e)
+    return "while running:" in msg or msg.startswith(("command timed out", "cancelled:"))
+
+
+def _interrupted(e: Exception) -> str:
+    """What cut a batch short, without the batch's (long) command line."""
+    if isinstance(e, CommandError):
+        return f"the remote shell exited {e.result.exit_code}"
+    return str(e).split(":", 1)[0]
 
 
 class VnetJail(Resource):
@@ -251,11 +290,17 @@ class VnetJail(Resource):
     async def _confs(self, host: Host) -> dict[str, str]:
         return jail.parse_confs((await host.fact(jail.read_confs())).stdout)
 
-    async def _ifaces(self, host: Host) -> dict[str, ifconfig.Interface]:
-        return ifconfig.parse_all((await host.fact(ifconfig.list_all())).stdout)
+    async def _confs_and_jls(self, host: Host) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+        """Both facts, the missing ones read together in one exec."""
+        steps = await host.facts([jail.read_confs(), jail.jls_fact()])
+        for r in steps:
+            if r.exit_code != 0:
+                raise CommandError(r)
+        return jail.parse_confs(steps[0].stdout), jail.parse_jls(steps[1].stdout)
 
-    async def _jid(self, host: Host, name: str) -> Optional[int]:
-        j = (await self._jls(host)).get(name)
+    @staticmethod
+    def _jid_of(jails: dict[str, dict[str, Any]], name: str) -> Optional[int]:
+        j = jails.get(name)
         if j is None:
             return None
         try:
@@ -264,55 +309,134 @@ class VnetJail(Resource):
             return None
 
     # -- host steps -----------------------------------------------------------------------
-    async def _write_conf(self, host: Host, inputs: dict[str, Any], unit: Optional[int]) -> int:
-        text = jail.render_conf(spec_of(inputs, jail.UNIT_PLACEHOLDER))
-        r = await host.run(jail.allocate_and_write(inputs["name"], unit), stdin=text)
-        return int(r.stdout.strip().splitlines()[-1])
+    # Over a WAN every exec is a round trip, so create, update and delete send their commands as
+    # steps of ONE batch: the conf file write (under the host lock, with the create's checks), the
+    # rc.conf edit, the verified stop, the start and its jls read-back, cpuset and rctl.  A batch
+    # stops at its first failing step; `_run` accounts for the steps that ran, in order, so a
+    # (partial) failure says exactly what was done, with the same messages as one exec per step.
 
-    async def _start(self, host: Host, name: str, unit: int) -> int:
-        r = await host.run(jail.service("start", name))
-        failed = jail.start_failed(r.stdout + r.stderr, name)
-        jid = await self._jid(host, name)
-        if jid is not None and not failed:
-            return jid
-        log = (await host.run(jail.tail_file(jail.consolelog_path(name)), mutates=False)).stdout.strip()
-        # a failed start can leave the epair behind (the next start's `ifconfig epairN create` would fail)
-        if jid is None and f"epair{unit}a" in await self._ifaces(host):
-            await host.run(ifconfig.destroy(f"epair{unit}a"), check=False)
+    @staticmethod
+    def _write_step(inputs: dict[str, Any], unit: Optional[int], create: bool = False) -> _Step:
+        """The conf file write; the file travels in the command, or on stdin when it is big."""
+        text = jail.render_conf(spec_of(inputs, jail.UNIT_PLACEHOLDER))
+        bridge = inputs["bridge"] if create else None
+        if jail.fits_inline(text):
+            return _Step("write", jail.allocate_and_write(inputs["name"], unit, text, create=create,
+                                                          bridge=bridge))
+        return _Step("write", jail.allocate_and_write(inputs["name"], unit, create=create, bridge=bridge),
+                     stdin=text)
+
+    @staticmethod
+    def _start_steps(name: str) -> list[_Step]:
+        # rc.d/jail exits 0 even when jail(8) fails: the start is verified with jls (read in the
+        # same exec, and kept as the fresh jls fact)
+        return [_Step("start", jail.service("start", name)), _Step("jls", jail.jls_fact())]
+
+    @staticmethod
+    def _stop_step(name: str, unit: Optional[int], conf: Optional[str] = None) -> _Step:
+        return _Step("stop", jail.stop(name, f"epair{unit}a" if unit is not None else None, conf))
+
+    @staticmethod
+    def _rctl_steps(name: str, old: list[str], new: list[str]) -> list[_Step]:
+        want = {rctl.normalize(r) for r in new}
+        have = {rctl.normalize(r) for r in old}
+        return ([_Step("rctl", rctl.remove(name, rctl.filter_of(r))) for r in sorted(have - want)]
+                + [_Step("rctl", rctl.add(name, r)) for r in sorted(want - have)])
+
+    async def _run(self, host: Host, inputs: dict[str, Any], steps: list[_Step], p: _Progress) -> None:
+        """Run ``steps`` in one exec (a batch; only a step with stdin needs an exec of its own),
+        account for each in ``p`` and raise at the first failure; a start is verified before
+        returning."""
+        i = 0
+        while i < len(steps):
+            j = i + 1
+            if steps[i].stdin is None:
+                while j < len(steps) and steps[j].stdin is None:
+                    j += 1
+            group = steps[i:j]
+            try:
+                if group[0].stdin is not None:
+                    results = [await host.run(group[0].argv, stdin=group[0].stdin, check=False)]
+                else:
+                    results = await host.batch([s.argv for s in group], check=False)
+            except (SSHError, CommandError) as e:
+                if not _may_have_run(e):
+                    raise
+                raise _Unsure(f"jail {inputs['name']}: the commands were cut short ({_interrupted(e)}); "
+                              f"what they did on the host is not known (the next run reads it and "
+                              f"converges)") from e
+            for step, r in zip(group, results):
+                await self._account(host, inputs, step, r, p)
+            i = j
+        if p.start_output is not None:
+            await self._verify_start(host, inputs["name"], p)
+
+    async def _account(self, host: Host, inputs: dict[str, Any], step: _Step, r: Result,
+                       p: _Progress) -> None:
+        name = inputs["name"]
+        if step.kind == "write":
+            if r.exit_code == jail.WRITE_EXISTS:  # only a create checks this
+                raise RuntimeError(f"jail {name} already exists on the host (running, or "
+                                   f"{jail.conf_path(name)} exists); adopt it with "
+                                   f"`pulumi import freebsd:index:VnetJail <resource-name> {name}`")
+            if r.exit_code == jail.WRITE_NO_BRIDGE:
+                raise RuntimeError(f"bridge {inputs['bridge']} does not exist on the host (declare it with a "
+                                   f"Bridge resource and make the jail depend on it)")
+            if r.exit_code == jail.WRITE_IN_USE:
+                raise RuntimeError(r.stderr.strip())
+            if r.exit_code != 0:
+                raise CommandError(r)
+            p.unit, p.written = int(r.stdout.strip().splitlines()[-1]), True
+        elif step.kind == "stop":
+            if r.exit_code == jail.STOP_NO_CONF:
+                raise RuntimeError(f"jail {name} runs but {jail.conf_path(name)} is gone: stop it by hand")
+            if r.exit_code == jail.STOP_STILL_RUNNING:
+                raise RuntimeError(f"jail {name} is still running after `service jail onestop {name}`:\n"
+                                   f"{(r.stdout + r.stderr).strip()}")
+            if r.exit_code != 0:
+                raise CommandError(r)
+            p.jid = None
+            for ep in jail.reaped(r.stdout):
+                await host.log(f"exec.poststop left {ep} behind: destroyed it", "warning")
+        elif step.kind == "start":
+            if r.exit_code != 0:
+                raise CommandError(r)
+            p.start_output = r.stdout + r.stderr
+        elif step.kind == "jls":
+            if r.exit_code != 0:
+                raise CommandError(r)
+            host.prime(step.argv, r)
+            p.jid = self._jid_of(jail.parse_jls(r.stdout), name)
+        elif step.kind == "rctl":
+            if r.exit_code != 0 and rctl.is_disabled(r.stderr):
+                raise RuntimeError(f"rctl: {r.stderr.strip()}\n{rctl.DISABLED_HINT}")
+            if r.exit_code != 0:
+                raise CommandError(r)
+        elif step.kind == "rctl-clear":
+            # deleting: no rules to remove when RACCT is off
+            if r.exit_code != 0 and not rctl.is_disabled(r.stderr):
+                raise CommandError(r)
+        elif r.exit_code != 0:  # boot, cpuset, rm
+            raise CommandError(r)
+
+    async def _verify_start(self, host: Host, name: str, p: _Progress) -> None:
+        """Raise when the start failed (rc.d/jail's message, or no such jail in jls), with the
+        console log's last lines; an epair the failed start left behind is destroyed (the next
+        start's `ifconfig epairN create` would fail)."""
+        failed = jail.start_failed(p.start_output or "", name)
+        p.start_output = None
+        if p.jid is not None and not failed:
+            return
+        argvs = [jail.tail_file(jail.consolelog_path(name))]
+        if p.jid is None and p.unit is not None:
+            argvs.append(jail.destroy_if_present(f"epair{p.unit}a"))
+        log = (await host.batch(argvs, check=False))[0].stdout.strip()
         msg = f"jail {name} did not start"
         if failed:
             msg += f": {failed}"
         if log:
             msg += f"\nlast lines of {jail.consolelog_path(name)}:\n{log}"
         raise RuntimeError(msg)
-
-    async def _stop(self, host: Host, name: str, unit: Optional[int]) -> None:
-        if name not in await self._jls(host):
-            return
-        r = await host.run(jail.service("stop", name))
-        if name in await self._jls(host):
-            raise RuntimeError(f"jail {name} is still running after `service jail onestop {name}`:\n"
-                               f"{(r.stdout + r.stderr).strip()}")
-        if unit is not None and f"epair{unit}a" in await self._ifaces(host):
-            await host.log(f"exec.poststop left epair{unit}a behind: destroying it", "warning")
-            await host.run(ifconfig.destroy(f"epair{unit}a"), check=False)
-
-    async def _apply_cpuset(self, host: Host, jid: Optional[int], cpus: Optional[str]) -> None:
-        if jid is not None:
-            await host.run(cpuset.set_jail(jid, cpus or "all"))
-
-    async def _apply_rctl(self, host: Host, name: str, old: list[str], new: list[str]) -> None:
-        want = {rctl.normalize(r) for r in new}
-        have = {rctl.normalize(r) for r in old}
-        try:
-            for r in sorted(have - want):
-                await host.run(rctl.remove(name, rctl.filter_of(r)))
-            for r in sorted(want - have):
-                await host.run(rctl.add(name, r))
-        except CommandError as e:
-            if rctl.is_disabled(e.result.stderr):
-                raise RuntimeError(f"rctl: {e.result.stderr.strip()}\n{rctl.DISABLED_HINT}") from None
-            raise
 
     def _outputs(self, inputs: dict[str, Any], unit: Optional[int], jid: Optional[int]) -> dict[str, Any]:
         out = dict(inputs)
@@ -323,30 +447,29 @@ class VnetJail(Resource):
 
     # -- create ---------------------------------------------------------------------------
     async def create(self, ctx, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        # One exec: write the conf file (refusing an existing jail or a missing bridge, under the
+        # host lock: no pre-reads), jail_enable/jail_list, start, jls read-back; cpuset (it needs
+        # the JID) and rctl follow in a second one, once the start is verified.
         host: Host = ctx.host
         name = inputs["name"]
-        if name in await self._jls(host) or jail.conf_path(name) in await self._confs(host):
-            raise RuntimeError(f"jail {name} already exists on the host (running, or "
-                               f"{jail.conf_path(name)} exists); adopt it with "
-                               f"`pulumi import freebsd:index:VnetJail <resource-name> {name}`")
-        if inputs["bridge"] not in await self._ifaces(host):
-            raise RuntimeError(f"bridge {inputs['bridge']} does not exist on the host (declare it with a "
-                               f"Bridge resource and make the jail depend on it)")
         want = jail.parse_unit(inputs["epair"]) if inputs.get("epair") else None
-        unit = await self._write_conf(host, inputs, want)
-        jid = None
+        p = _Progress()
+        steps = [self._write_step(inputs, want, create=True)]
+        if inputs.get("startAtBoot", True):
+            steps.append(_Step("boot", jail.boot_enable(name)))
+        running = inputs.get("running", True)
+        rules = self._rctl_steps(name, [], inputs.get("rctl") or [])
+        steps += self._start_steps(name) if running else rules
         try:
-            if inputs.get("startAtBoot", True):
-                await host.run(jail.boot_enable(name))
-            if inputs.get("running", True):
-                jid = await self._start(host, name, unit)
-                if inputs.get("cpuset"):
-                    await self._apply_cpuset(host, jid, inputs["cpuset"])
-            if inputs.get("rctl"):
-                await self._apply_rctl(host, name, [], inputs["rctl"])
+            await self._run(host, inputs, steps, p)
+            if running and (inputs.get("cpuset") or rules):
+                cpus = [_Step("cpuset", cpuset.set_jail(p.jid, inputs["cpuset"]))] if inputs.get("cpuset") else []
+                await self._run(host, inputs, cpus + rules, p)
         except Exception as e:  # noqa: BLE001
-            raise PartialFailure(str(e), name, self._outputs(inputs, unit, jid)) from e
-        return name, self._outputs(inputs, unit, jid)
+            if not p.written and not isinstance(e, _Unsure):
+                raise  # refused before anything changed on the host
+            raise PartialFailure(str(e), name, self._outputs(inputs, p.unit, p.jid)) from e
+        return name, self._outputs(inputs, p.unit, p.jid)
 
     # -- read -----------------------------------------------------------------------------
     async def read(self, ctx, rid, inputs, state):
@@ -354,8 +477,8 @@ class VnetJail(Resource):
         name = rid
         declared = dict(inputs or {})
         state = state or {}
-        running = await self._jls(host)
-        text = (await self._confs(host)).get(jail.conf_path(name))
+        confs, running = await self._confs_and_jls(host)
+        text = confs.get(jail.conf_path(name))
         live = running.get(name)
         if text is None and live is None:
             return None
@@ -423,66 +546,71 @@ class VnetJail(Resource):
 
     # -- update ---------------------------------------------------------------------------
     async def update(self, ctx, rid, olds, news, state):
+        # One exec reads the conf files and jls; one batch then makes the changes (a stop verified
+        # before a conf file rewrite, the rc.conf edit, start or stop, cpuset, rctl); after a
+        # start, cpuset and rctl follow in a second one.
         host: Host = ctx.host
         name = rid
         he = state.get("hostEpair") or ""
         unit = jail.parse_unit(he[:-1]) if he else None
         want_unit = jail.parse_unit(news["epair"]) if news.get("epair") else unit
         new_spec = jail.render_conf(spec_of(news, want_unit)) if want_unit is not None else None
-        confs = await self._confs(host)
+        confs, jails = await self._confs_and_jls(host)
         conf_changed = new_spec is None or confs.get(jail.conf_path(name)) != new_spec
-        is_running = name in await self._jls(host)
-        jid = await self._jid(host, name)
+        is_running = name in jails
+        jid = self._jid_of(jails, name)
+        p = _Progress(unit=unit, jid=jid)
+        steps: list[_Step] = []
+        if conf_changed:
+            if is_running:
+                steps.append(self._stop_step(name, unit))
+                is_running, jid = False, None
+            steps.append(self._write_step(news, want_unit))
+        if news.get("startAtBoot", True) and not olds.get("startAtBoot", True):
+            steps.append(_Step("boot", jail.boot_enable(name)))
+        elif not news.get("startAtBoot", True) and olds.get("startAtBoot", True):
+            steps.append(_Step("boot", jail.boot_disable(name)))
+        elif news.get("startAtBoot", True):
+            steps.append(_Step("boot", jail.boot_enable(name)))  # idempotent: repairs a word removed by hand
+        starting = news.get("running", True) and not is_running
+        rules = self._rctl_steps(name, list(olds.get("rctl") or []), list(news.get("rctl") or []))
+        if starting:
+            steps += self._start_steps(name)
+        elif not news.get("running", True) and is_running:
+            steps.append(self._stop_step(name, unit))
+        elif jid is not None and news.get("cpuset") != olds.get("cpuset"):
+            steps.append(_Step("cpuset", cpuset.set_jail(jid, news.get("cpuset") or "all")))
+        if not starting:
+            steps += rules
         try:
-            if conf_changed:
-                if is_running:
-                    await self._stop(host, name, unit)
-                    is_running, jid = False, None
-                unit = await self._write_conf(host, news, want_unit)
-            if news.get("startAtBoot", True) and not olds.get("startAtBoot", True):
-                await host.run(jail.boot_enable(name))
-            elif not news.get("startAtBoot", True) and olds.get("startAtBoot", True):
-                await host.run(jail.boot_disable(name))
-            elif news.get("startAtBoot", True):
-                await host.run(jail.boot_enable(name))  # idempotent: repairs a word removed by hand
-            if news.get("running", True) and not is_running:
-                jid = await self._start(host, name, unit)
-                if news.get("cpuset"):
-                    await self._apply_cpuset(host, jid, news["cpuset"])
-            elif not news.get("running", True) and is_running:
-                await self._stop(host, name, unit)
-                jid = None
-            elif jid is not None and news.get("cpuset") != olds.get("cpuset"):
-                await self._apply_cpuset(host, jid, news.get("cpuset"))
-            if list(news.get("rctl") or []) != list(olds.get("rctl") or []):
-                await self._apply_rctl(host, name, list(olds.get("rctl") or []), list(news.get("rctl") or []))
+            await self._run(host, news, steps, p)
+            if starting and (news.get("cpuset") or rules):
+                cpus = [_Step("cpuset", cpuset.set_jail(p.jid, news["cpuset"]))] if news.get("cpuset") else []
+                await self._run(host, news, cpus + rules, p)
         except Exception as e:  # noqa: BLE001
-            raise PartialFailure(str(e), name, self._outputs(news, unit, jid)) from e
-        return self._outputs(news, unit, jid)
+            raise PartialFailure(str(e), name, self._outputs(news, p.unit, p.jid)) from e
+        return self._outputs(news, p.unit, p.jid)
 
     # -- delete ---------------------------------------------------------------------------
     async def delete(self, ctx, rid, inputs, state):
+        # One exec: the verified stop (refused when the jail runs without its conf file) and the
+        # epair left behind, the conf file, the console log, jail_list, the rctl rules.
         host: Host = ctx.host
         name = rid
         he = state.get("hostEpair") or ""
         unit = jail.parse_unit(he[:-1]) if he else None
-        confs = await self._confs(host)
-        text = confs.get(jail.conf_path(name))
-        if text is not None and unit is None:
-            try:
-                unit = jail.spec_from_params(*jail.parse_conf(text)).unit
-            except jail.ConfParseError:
-                pass
-        if name in await self._jls(host):
-            if text is None:
-                raise RuntimeError(f"jail {name} runs but {jail.conf_path(name)} is gone: stop it by hand")
-            await self._stop(host, name, unit)
-        elif unit is not None and f"epair{unit}a" in await self._ifaces(host):
-            await host.run(ifconfig.destroy(f"epair{unit}a"), check=False)
-        await host.run(common.locked(common.remove_file(jail.conf_path(name))))
-        await host.run(common.remove_file(jail.consolelog_path(name)))
-        await host.run(jail.boot_disable(name))
+        if unit is None:
+            # no epair in the state (e.g. an interrupted create): the conf file names it
+            text = (await self._confs(host)).get(jail.conf_path(name))
+            if text is not None:
+                try:
+                    unit = jail.spec_from_params(*jail.parse_conf(text)).unit
+                except jail.ConfParseError:
+                    pass
+        steps = [self._stop_step(name, unit, conf=jail.conf_path(name)),
+                 _Step("rm", common.locked(common.remove_file(jail.conf_path(name)))),
+                 _Step("rm", common.remove_file(jail.consolelog_path(name))),
+                 _Step("boot", jail.boot_disable(name))]
         if inputs.get("rctl"):
-            r = await host.run(rctl.remove(name), check=False)
-            if r.exit_code != 0 and not rctl.is_disabled(r.stderr):
-                raise CommandError(r)
+            steps.append(_Step("rctl-clear", rctl.remove(name)))
+        await self._run(host, {**inputs, "name": name}, steps, _Progress(unit=unit))
