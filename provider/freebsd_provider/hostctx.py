@@ -42,14 +42,19 @@ class Host:
                 self.invalidate()
 
     async def batch(self, argvs: Sequence[Sequence[str]], *, check: bool = True, mutates: bool = True,
-                    timeout: Optional[float] = None, keep_going: bool = False) -> list[Result]:
+                    timeout: Optional[float] = None, keep_going: bool = False,
+                    prime: Sequence[Sequence[str]] = ()) -> list[Result]:
         """Run several argv lists in ONE remote exec (one round trip), in order.
 
         Stops at the first command that exits non-zero (unless ``keep_going``): the list returned
         holds the commands that ran. With ``check`` that first failure raises CommandError
-        carrying that command's own line, exit code and stderr.
+        carrying that command's own line, exit code and stderr. ``prime``: fact argvs among the
+        commands (placed after the commands that change what they read) whose last result becomes
+        the cached fact when the whole batch ran and succeeded there, unless another write on the
+        host finished meanwhile (the read might then be stale).
         """
         argvs = [list(a) for a in argvs]
+        gen = self._generation
         nonce = secrets.token_hex(8)
         res = await self.run(batchmod.script(argvs, nonce, join_argv, keep_going), check=False,
                              mutates=mutates, timeout=timeout)
@@ -60,6 +65,11 @@ class Host:
             # the shell itself died before finishing (killed, or a broken host shell)
             raise CommandError(Result(argvs[bad], join_argv(argvs[bad]), res.exit_code or 1,
                                       res.stdout, res.stderr, res.duration))
+        if prime and len(results) == len(argvs) and self._generation == gen + (1 if mutates else 0):
+            for fact in prime:
+                hits = [r for r in results if r.argv == list(fact)]
+                if hits:
+                    self.prime(fact, hits[-1])
         if check and bad is not None and bad < len(results):
             raise CommandError(results[bad])
         return results

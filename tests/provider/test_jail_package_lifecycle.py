@@ -118,3 +118,62 @@ def test_jail_not_running(client):
     with pytest.raises(grpc.RpcError) as e:
         client.create(T, "nj", a)
     assert "not running" in e.value.details()
+
+
+@pytest.fixture()
+def execs(monkeypatch):
+    """Every remote exec the provider makes (one SSH round trip each)."""
+    from freebsd_provider import ssh
+    calls = []
+    orig = ssh.Connection.run
+
+    def run(self, argv, **kw):
+        calls.append(list(argv))
+        return orig(self, argv, **kw)
+    monkeypatch.setattr(ssh.Connection, "run", run)
+    return calls
+
+
+def test_round_trips(client, testbed, execs):
+    """Create/update/delete are one read plus one batch; the batch's closing read is shared."""
+    j = "pkgrt"
+    make_jail(testbed, j)
+    try:
+        def count(fn):
+            client.new_run()
+            execs.clear()
+            r = fn()
+            return r, len(execs)
+
+        a, _ = client.check(T, "rt", {"jail": j, "packages": ["nginx"]})
+        (rid, out), n = count(lambda: client.create(T, "rt", a))
+        assert n == 2 and out["bootstrappedPkg"] is True and "pcre2" in out["addedDependencies"]
+        # the create's closing state read is the jail's shared fact: a second create reuses it
+        b, _ = client.check(T, "rt2", {"jail": j, "packages": ["vim"]})
+        execs.clear()
+        rid2, out2 = client.create(T, "rt2", b)
+        assert len(execs) == 1 and out2["bootstrappedPkg"] is False and installed_in(testbed, j, "vim")
+        # update: add and remove at once
+        c, _ = client.check(T, "rt", {"jail": j, "packages": ["curl"]})
+        out, n = count(lambda: client.update(T, "rt", rid, out, c, old_inputs=a))
+        assert n == 3 and set(out["installed"]) == {"curl"}
+        assert not installed_in(testbed, j, "nginx") and not installed_in(testbed, j, "pcre2")
+        _, n = count(lambda: client.delete(T, "rt", rid, out, old_inputs=c))
+        assert n == 2 and not installed_in(testbed, j, "curl") and installed_in(testbed, j, "vim")
+        # nothing to do: one read
+        (_, out2b), n = count(lambda: client.create(T, "rt2", b))
+        assert n == 1 and out2b["installed"] == out2["installed"] and out2b["addedDependencies"] == []
+
+        # pkg's binary gone but its database kept: bootstrap again, install only what is missing
+        testbed.exec("rm", "-f", f"/jails/{j}/usr/local/sbin/pkg")
+        d, _ = client.check(T, "rt3", {"jail": j, "packages": ["vim", "nginx"]})
+        (rid3, out3), n = count(lambda: client.create(T, "rt3", d))
+        assert n == 3 and out3["bootstrappedPkg"] is True
+        assert out3["installed"]["vim"] == out2["installed"]["vim"] and "pcre2" in out3["addedDependencies"]
+        assert "pkg" not in out3["addedDependencies"]
+    finally:
+        drop_jail(testbed, j)
+
+
+def installed_in(testbed, jail, name):
+    return testbed.exec("jexec", jail, "pkg", "info", "-e", name, check=False).returncode == 0

@@ -8,6 +8,7 @@ import pytest
 from freebsd_provider import wire
 from harness import kinds
 from jailhelp import client_for, drop_jail, make_jail
+from pulumi.runtime.proto import provider_pb2, status_pb2
 
 T = "freebsd:index:JailService"
 J = "svcjail"
@@ -118,3 +119,70 @@ def test_missing_service_fails(client, testbed, jail):
         client.create(T, "x", inputs)
     assert "service nosuchd does not exist in jail" in e.value.details()
     assert "nosuchd" not in testbed.exec("sysrc", "-j", J, "-a").stdout
+
+
+@pytest.fixture()
+def execs(monkeypatch):
+    """Every remote exec the provider makes (one SSH round trip each)."""
+    from freebsd_provider import ssh
+    calls = []
+    orig = ssh.Connection.run
+
+    def run(self, argv, **kw):
+        calls.append(list(argv))
+        return orig(self, argv, **kw)
+    monkeypatch.setattr(ssh.Connection, "run", run)
+    return calls
+
+
+def test_round_trips(client, testbed, jail, execs):
+    """Create/update/delete: one exec reads, one exec writes (and checks the start)."""
+    def count(fn):
+        client.new_run()
+        execs.clear()
+        r = fn()
+        return r, len(execs)
+
+    # postgresql as in the tutorial: enable, initdb once, start, checked with onestatus
+    testbed.exec("rm", "-rf", f"/jails/{J}/var/db/postgres/data17")
+    guard = "/var/db/postgres/data17/PG_VERSION"
+    pg, _ = client.check(T, "pgrt", {"jail": J, "service": "postgresql", "initCommand": ["initdb"],
+                                     "initGuard": guard})
+    (rid, out), n = count(lambda: client.create(T, "pgrt", pg))
+    assert n == 2 and out["initialized"] is True and running(testbed, "postgresql")
+    assert testbed.exec("jexec", J, "test", "-e", guard, check=False).returncode == 0
+    pg2, _ = client.check(T, "pgrt", {**pg, "rcVars": {"postgresql_flags": "-w -s -m fast"},
+                                      "restartOn": ["h1"]})
+    out, n = count(lambda: client.update(T, "pgrt", rid, out, pg2, old_inputs=pg))
+    assert n == 2 and "postgresql_flags: -w -s -m fast" in rcconf(testbed) and running(testbed, "postgresql")
+    pg3, _ = client.check(T, "pgrt", {**pg2, "running": False, "rcVars": {}})
+    out, n = count(lambda: client.update(T, "pgrt", rid, out, pg3, old_inputs=pg2))
+    assert n == 2 and not running(testbed, "postgresql") and "postgresql_flags" not in rcconf(testbed)
+    _, n = count(lambda: client.delete(T, "pgrt", rid, out, old_inputs=pg3))
+    assert n == 2 and "postgresql_enable" not in rcconf(testbed)
+
+    # a service already running: onestart's "already running" is fine, then one more onestatus
+    testbed.exec("service", "-j", J, "nginx", "onestart")
+    ng, _ = client.check(T, "ngrt", {"jail": J, "service": "nginx"})
+    (nrid, nout), n = count(lambda: client.create(T, "ngrt", ng))
+    assert n == 3 and running(testbed, "nginx") and "nginx_enable: YES" in rcconf(testbed)
+    _, n = count(lambda: client.delete(T, "ngrt", nrid, nout, old_inputs=ng))
+    assert n == 2 and not running(testbed, "nginx") and "nginx_" not in rcconf(testbed)
+
+
+def test_failed_init_is_recorded(client, testbed, jail):
+    """A failure after the variables are set is a partial failure: the state keeps them."""
+    inputs, _ = client.check(T, "bad", {"jail": J, "service": "nginx", "initCommand": ["configtest"],
+                                        "initGuard": "/nonexistent"})
+    with pytest.raises(grpc.RpcError) as e:
+        client.create(T, "bad", inputs)
+    assert "succeeded but /nonexistent (initGuard) does not exist" in e.value.details()
+    assert "nginx_enable: YES" in rcconf(testbed) and not running(testbed, "nginx")
+    md = dict(e.value.trailing_metadata())
+    st = status_pb2.Status.FromString(md["grpc-status-details-bin"])
+    detail = provider_pb2.ErrorResourceInitFailed()
+    assert st.details[0].Unpack(detail) and detail.id == f"{J}:nginx"
+    state = wire.decode(detail.properties)
+    assert state["initialized"] is False and state["previousValues"] == {}
+    client.delete(T, "bad", detail.id, state, old_inputs=inputs)
+    assert "nginx_enable" not in rcconf(testbed)

@@ -124,3 +124,26 @@ def test_facts_read_the_missing_ones_in_one_exec_and_share_them():
         await host.fact(b)
         assert len(conn.execs) == 5
     asyncio.run(go())
+
+
+def test_batch_primes_a_fact_only_when_the_whole_batch_ran_and_no_other_write_overlapped():
+    conn = LocalConnection()
+    host = Host(conn)
+    fact = ["/bin/echo", "F"]
+
+    async def go():
+        await host.batch([["/bin/true"], fact], prime=[fact])
+        assert (await host.fact(fact)).stdout == "F\n" and len(conn.execs) == 1
+        host.invalidate()
+        # stopped before the read: nothing primed
+        await host.batch([["/bin/false"], fact], check=False, prime=[fact])
+        await host.fact(fact)
+        assert len(conn.execs) == 3
+        host.invalidate()
+        # another write finishing while the batch ran: the read may be stale, not kept
+        slow = host.batch([["/bin/sleep", "0.2"], fact], prime=[fact])
+        other = host.run(["/bin/true"])
+        await asyncio.gather(slow, other)
+        await host.fact(fact)
+        assert len(conn.execs) == 6
+    asyncio.run(go())

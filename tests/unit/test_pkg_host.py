@@ -111,3 +111,31 @@ def test_ids():
     assert parse_id("webserver:nginx,postgresql17-client") == ("webserver", ["nginx", "postgresql17-client"])
     with pytest.raises(ValueError):
         parse_id("nginx")
+
+
+def test_to_install():
+    st = pkg.parse_state("bootstrapped\npkg\t2.4.2\t0\nnginx\t1.28.0_3,3\t0\npcre2\t10.45\t1\n")
+    assert pkg.to_install(["nginx", "vim", "pcre2-10.45", "nginx-1.28.0"], st) == ["vim"]
+    assert pkg.to_install(["nginx-1.29.0", "vim-9.1"], st) == ["nginx-1.29.0", "vim-9.1"]
+    assert pkg.to_install(["nginx", "vim"], pkg.parse_state("not-bootstrapped\n")) == ["nginx", "vim"]
+
+
+@pytest.mark.parametrize("installed,code", [
+    (["pkg"], 0), ([], 0), (["pkg", "nginx"], 1), (["nginx"], 1), (None, 2),
+])
+def test_only_pkg_script(tmp_path, installed, code):
+    """The constant script of ``only_pkg`` run by /bin/sh against a stand-in pkg."""
+    import subprocess
+    fake = tmp_path / "pkg"
+    if installed is None:
+        fake.write_text("#!/bin/sh\necho 'pkg: database locked' >&2\nexit 3\n")
+    else:
+        fake.write_text("#!/bin/sh\n[ \"$*\" = 'query -a %n' ] || exit 64\nprintf '%s\\n' "
+                        + " ".join(installed) + "\n")
+    fake.chmod(0o755)
+    argv = pkg.only_pkg("webserver")
+    assert argv[:4] == ["/usr/sbin/jexec", "webserver", "/bin/sh", "-c"] and len(argv) == 5
+    script = argv[4]
+    assert "webserver" not in script and script.count(pkg.PKG) == 1
+    r = subprocess.run(["/bin/sh", "-c", script.replace(pkg.PKG, str(fake))], capture_output=True)
+    assert r.returncode == code

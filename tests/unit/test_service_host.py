@@ -87,3 +87,111 @@ def test_ids():
     assert parse_id("database:postgresql") == ("database", "postgresql")
     with pytest.raises(ValueError):
         parse_id("postgresql")
+
+
+# --- the batching of JailService's writes (a fake host: no I/O) ----------------------------
+
+from freebsd_provider.resources import jail_service as js  # noqa: E402
+from freebsd_provider.ssh import CommandError, Result  # noqa: E402
+
+
+class FakeHost:
+    """``batch`` as Host.batch runs it: in order, stopping at the first non-zero exit."""
+
+    def __init__(self, codes):
+        self.codes = dict(codes)   # argv[-1] -> (exit, stderr)
+        self.batches = []
+        self.conn = None
+
+    async def batch(self, argvs, check=True, mutates=True, timeout=None, keep_going=False):
+        self.batches.append([a[-1] for a in argvs])
+        out = []
+        for a in argvs:
+            code, err = self.codes.get(a[-1], (0, ""))
+            out.append(Result(list(a), " ".join(a), code, "", err))
+            if code and not keep_going:
+                break
+        return out
+
+
+def _steps(*names_fails):
+    return [js._Step(["cmd", n], f) for n, f in names_fails]
+
+
+def test_run_steps_one_batch():
+    import asyncio
+    h = FakeHost({})
+    res = asyncio.run(js._run_steps(h, _steps(("a", None), ("b", None), ("c", js._go_on))))
+    assert [r.argv[-1] for r in res] == ["a", "b", "c"] and h.batches == [["a", "b", "c"]]
+
+
+def test_run_steps_goes_on_after_a_tolerated_failure():
+    import asyncio
+    h = FakeHost({"b": (1, "already running")})
+    done = []
+    res = asyncio.run(js._run_steps(h, _steps(("a", None), ("b", js._go_on), ("c", None)), done))
+    assert [r.argv[-1] for r in res] == ["a", "b", "c"] and res == done
+    assert h.batches == [["a", "b", "c"], ["c"]]
+
+
+def test_run_steps_raises_the_failed_commands_error():
+    import asyncio
+    h = FakeHost({"b": (2, "sysrc: boom")})
+    done = []
+    with pytest.raises(CommandError) as e:
+        asyncio.run(js._run_steps(h, _steps(("a", None), ("b", None), ("c", None)), done))
+    assert e.value.result.argv == ["cmd", "b"] and "sysrc: boom" in str(e.value)
+    assert [r.argv[-1] for r in done] == ["a", "b"] and h.batches == [["a", "b", "c"]]
+
+
+def test_unset_and_stop_tolerance():
+    import asyncio
+    steps = js.JailService._unset_steps("db", ["a_flags", "b_flags"], {"b_flags": "x"})
+    assert [s.argv[-2:] for s in steps] == [["-x", "a_flags"], ["db", "b_flags=x"]]
+    h = FakeHost({"a_flags": (1, "sysrc: a_flags: unknown variable\n")})
+    asyncio.run(js._run_steps(h, steps))
+    assert len(h.batches) == 2
+    h = FakeHost({"a_flags": (1, "sysrc: permission denied\n")})
+    with pytest.raises(CommandError):
+        asyncio.run(js._run_steps(h, steps))
+    stop = js.JailService._stop_steps("db", "postgresql")
+    h = FakeHost({"onestop": (1, "postgresql not running? (check /var/db/postgres/data17/postmaster.pid).\n")})
+    asyncio.run(js._run_steps(h, stop))
+
+
+def test_start_steps_and_check():
+    import asyncio
+    h = FakeHost({"onestart": (1, "nginx already running?  (pid=12).\n")})
+    res = asyncio.run(js._run_steps(h, js.JailService._start_steps("web", "nginx")))
+    assert h.batches == [["onestart", "onestatus"], ["onestatus"]]
+    js.JailService._check_started("web", "nginx", res[0], res[1])
+    h = FakeHost({"onerestart": (1, "nginx already running?\n")})
+    with pytest.raises(CommandError):
+        asyncio.run(js._run_steps(h, js.JailService._start_steps("web", "nginx", restart=True)))
+    not_running = Result([], "", 1, "nginx is not running.\n", "")
+    with pytest.raises(RuntimeError, match="not running after `service onerestart`: boom"):
+        js.JailService._check_started("web", "nginx", Result([], "", 0, "boom\n", ""), not_running, True)
+
+
+def test_init_steps_guard():
+    import asyncio
+    inputs = {"jail": "db", "service": "postgresql", "initCommand": ["initdb"],
+              "initGuard": "/var/db/postgres/data17/PG_VERSION"}
+    steps = js.JailService._init_steps(inputs)
+    assert [s.argv for s in steps] == [service.init("db", "postgresql", ["initdb"]),
+                                       service.exists("db", "/var/db/postgres/data17/PG_VERSION")]
+    h = FakeHost({"/var/db/postgres/data17/PG_VERSION": (1, "")})
+    with pytest.raises(RuntimeError, match="oneinitdb` in jail db succeeded but .*PG_VERSION"):
+        asyncio.run(js._run_steps(h, steps))
+
+
+def test_vars_and_status_results():
+    assert js._vars_from(Result([], "", 0, "nginx_enable: YES\nx_flags: \n", "")) == {
+        "nginx_enable": "YES", "x_flags": ""}
+    assert js._vars_from(Result([], "", 1, "", 'jexec: jail "x" not found\n')) == {}
+    with pytest.raises(CommandError):
+        js._vars_from(Result([], "", 1, "", "sysrc: permission denied\n"))
+    assert js._is_running(Result([], "", 0, "nginx is running as pid 12.\n", ""))
+    assert not js._is_running(Result([], "", 1, "nginx is not running.\n", ""))
+    assert not js._is_running(Result([], "", 0, "", "nginx does not exist in /etc/rc.d or the local "
+                                                   "startup\ndirectories (/usr/local/etc/rc.d)\n"))

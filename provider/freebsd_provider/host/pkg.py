@@ -8,6 +8,11 @@ per-jail lockf(1) lock (pkg itself fails instead of waiting when its database is
 The read side is ONE command per jail and run (a shared fact): a constant script that prints
 ``bootstrapped`` / ``not-bootstrapped`` and then ``pkg query -a`` with name, version, automatic
 flag and one line per reverse dependency.
+
+Writes go out as one batch (one remote exec, see ``Host.batch``) that ends with that same read:
+``bootstrap``, then ``state`` (what the bootstrap left) and ``only_pkg`` (stops the batch unless
+pkg is the jail's only package, i.e. the planned install still holds), then ``install``, then
+``state`` again.
 """
 from __future__ import annotations
 
@@ -35,6 +40,13 @@ RDEPS_FORMAT = "%n\\t%rn"
 _STATE_SCRIPT = (
     'if [ -x ' + PKG + ' ]; then echo ' + BOOTSTRAPPED + '; '
     'exec ' + PKG + ' query -a "$1"; else echo ' + NOT_BOOTSTRAPPED + '; fi'
+)
+
+# Exit 0 when pkg is the only installed package (a fresh bootstrap), 1 when there are others, 2
+# when pkg cannot be queried.  Constant text, no values.
+_ONLY_PKG_SCRIPT = (
+    'l=$(' + PKG + ' query -a %n) || exit 2; '
+    'for n in $l; do [ "$n" = pkg ] || exit 1; done'
 )
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9+._-]*\Z")
@@ -93,6 +105,11 @@ def lockfile(jail: str) -> str:
 def state(jail: str) -> list[str]:
     """Read-only: bootstrap marker then ``name\\tversion\\tautomatic`` lines (one shared fact)."""
     return in_jail(jail, [SH, "-c", _STATE_SCRIPT, "sh", QUERY_FORMAT])
+
+
+def only_pkg(jail: str) -> list[str]:
+    """Read-only: exit 0 when pkg itself is the jail's only package (nothing else installed)."""
+    return in_jail(jail, [SH, "-c", _ONLY_PKG_SCRIPT])
 
 
 def reverse_deps(jail: str) -> list[str]:
@@ -165,6 +182,18 @@ def parse_reverse_deps(text: str) -> dict[str, set[str]]:
             raise ValueError(f"unexpected pkg query line: {line!r}")
         out.setdefault(name, set()).add(rdep)
     return out
+
+
+def to_install(specs: list[str], st: PkgState) -> list[str]:
+    """The specs of ``specs`` that are not installed, or installed with another version than
+    pinned (in declaration order)."""
+    todo = []
+    for s in specs:
+        name, pin = split_spec(s)
+        have = st.packages.get(name)
+        if have is None or not version_matches(pin, have.version):
+            todo.append(s)
+    return todo
 
 
 def removable(names: list[str], rdeps: dict[str, set[str]]) -> tuple[list[str], dict[str, list[str]]]:

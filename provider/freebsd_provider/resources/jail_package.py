@@ -7,7 +7,7 @@ from typing import Any, Optional
 from .. import wire
 from ..host import common, pkg
 from ..hostctx import Host
-from ..ssh import CommandError
+from ..ssh import CommandError, Result
 from .base import ADD, DELETE, DiffResult, Failure, PropDiff, Resource, diff_fields, field
 
 
@@ -34,6 +34,12 @@ class JailPackageState:
         "Packages that installing the declared ones pulled in as automatic dependencies (they "
         "were not installed before); delete removes those that nothing else needs any more.",
         default_factory=list)
+
+
+def _timeout(host: Host, steps: int) -> Optional[float]:
+    """A batch of ``steps`` commands gets the budget they had one by one (commandTimeout each)."""
+    per = getattr(getattr(host.conn, "cfg", None), "command_timeout", None)
+    return per * steps if per else None
 
 
 def parse_id(rid: str) -> tuple[str, list[str]]:
@@ -121,20 +127,56 @@ class JailPackage(Resource):
         return res
 
     # -- host access ----------------------------------------------------------------------
-    async def _state(self, host: Host, jail: str) -> Optional[pkg.PkgState]:
-        """The jail's pkg state (shared fact), or None when the jail is not running."""
-        res = await host.fact(pkg.state(jail), check=False)
+    # Every write is ONE batch (one remote exec) that ends with the state read the outputs need;
+    # the state read before it is the shared fact.  Create: 1 exec when there is nothing to do,
+    # else 2 (bootstrap included); delete: 2; update: 1-3.
+    @staticmethod
+    def _parse_state(res: Result) -> Optional[pkg.PkgState]:
+        """A ``pkg.state`` result: the state, or None when the jail is not running."""
         if res.exit_code != 0:
             if pkg.is_jail_missing(res.stderr):
                 return None
             raise CommandError(res)
         return pkg.parse_state(res.stdout)
 
-    async def _require_state(self, host: Host, jail: str) -> pkg.PkgState:
-        st = await self._state(host, jail)
+    @classmethod
+    def _require_parsed(cls, res: Result, jail: str) -> pkg.PkgState:
+        st = cls._parse_state(res)
         if st is None:
             raise RuntimeError(f"jail {jail} is not running: start it (VnetJail) before installing packages into it")
         return st
+
+    @staticmethod
+    async def _fact(host: Host, jail: str) -> Result:
+        """The ``pkg.state`` shared fact (a failed read is not kept)."""
+        try:
+            return await host.fact(pkg.state(jail))
+        except CommandError as e:
+            return e.result
+
+    async def _state(self, host: Host, jail: str) -> Optional[pkg.PkgState]:
+        """The jail's pkg state (shared fact), or None when the jail is not running."""
+        return self._parse_state(await self._fact(host, jail))
+
+    async def _require_state(self, host: Host, jail: str) -> pkg.PkgState:
+        return self._require_parsed(await self._fact(host, jail), jail)
+
+    @staticmethod
+    async def _batch(host: Host, jail: str, steps: list[list[str]], *, mutates: bool = True,
+                     keep_going: bool = False) -> list[Result]:
+        """``host.batch`` of steps that end with a ``pkg.state`` read (then only reads): when the
+        whole batch ran, that read becomes the shared fact, unless another write on the host
+        finished meanwhile (``Host.fact`` keeps a read only then too)."""
+        res = await host.batch(steps, check=False, mutates=mutates, keep_going=keep_going,
+                               timeout=_timeout(host, len(steps)),
+                               prime=[pkg.state(jail)] if len(steps) else [])
+        return res
+
+    async def _read_with_rdeps(self, host: Host, jail: str) -> tuple[Optional[pkg.PkgState], Result]:
+        """State and reverse dependencies in one exec (read-only)."""
+        st, rd = await self._batch(host, jail, [pkg.state(jail), pkg.reverse_deps(jail)],
+                                   mutates=False, keep_going=True)
+        return self._parse_state(st), rd
 
     def _outputs(self, inputs: dict[str, Any], st: pkg.PkgState, bootstrapped: bool,
                  added: list[str]) -> dict[str, Any]:
@@ -149,19 +191,48 @@ class JailPackage(Resource):
         out["addedDependencies"] = sorted(added)
         return out
 
-    async def _install(self, host: Host, jail: str, specs: list[str], st: pkg.PkgState) -> tuple[pkg.PkgState, list[str]]:
-        """Install what is missing (or pinned differently); returns (new state, new deps)."""
-        todo = []
-        for s in specs:
-            name, pin = pkg.split_spec(s)
-            have = st.packages.get(name)
-            if have is None or not pkg.version_matches(pin, have.version):
-                todo.append(s)
-        if not todo:
-            return st, []
+    async def _install(self, host: Host, jail: str, specs: list[str], st: pkg.PkgState, *,
+                       bootstrap: bool = False, rdeps: bool = False
+                       ) -> tuple[pkg.PkgState, list[str], Optional[Result]]:
+        """Bootstrap pkg (when ``bootstrap``) and install what is missing (or pinned differently),
+        in one exec that ends with the state read (and ``pkg.reverse_deps`` when ``rdeps``).
+
+        Returns (new state, new deps, reverse-deps result or None).  With ``bootstrap`` the
+        install is planned on an empty jail; ``pkg.only_pkg`` stops the batch when the jail
+        turns out to hold packages already, and the install is then planned again on what the
+        bootstrap left and sent as a second exec.
+        """
+        todo = pkg.to_install(specs, st)
+        if not bootstrap and not todo:
+            return st, [], None
+        steps: list[list[str]] = []
+        if bootstrap:
+            steps += [pkg.bootstrap(jail), pkg.state(jail), pkg.only_pkg(jail)]
+        if todo:
+            steps.append(pkg.install(jail, todo))
+        steps.append(pkg.state(jail))
+        if rdeps:
+            steps.append(pkg.reverse_deps(jail))
+        res = await self._batch(host, jail, steps)
+        if bootstrap:
+            if res[0].exit_code != 0:
+                raise CommandError(res[0])
+            st = self._require_parsed(res[1], jail)
+            if not st.bootstrapped:
+                raise RuntimeError(f"pkg bootstrap in jail {jail} reported success but "
+                                   f"{pkg.PKG} is missing")
+            if res[2].exit_code != 0:
+                # the jail already had packages: plan the install on what is really there
+                after, deps, rd = await self._install(host, jail, specs, st, rdeps=rdeps)
+                return after, deps, rd
+            res = res[3:]
         before = set(st.packages)
-        await host.run(pkg.install(jail, todo))
-        after = await self._require_state(host, jail)
+        if todo:
+            if res[0].exit_code != 0:
+                raise CommandError(res[0])
+            res = res[1:]
+        after = self._require_parsed(res[0], jail)
+        rd = res[1] if rdeps else None
         declared = {pkg.split_spec(s)[0] for s in specs}
         for s in todo:
             name, pin = pkg.split_spec(s)
@@ -173,43 +244,47 @@ class JailPackage(Resource):
                                    f"{have.version} (the repository offers another version)")
         new_deps = sorted(n for n in set(after.packages) - before
                           if n not in declared and after.packages[n].automatic)
-        return after, new_deps
+        return after, new_deps, rd
 
-    async def _delete(self, host: Host, jail: str, names: list[str], deps: list[str]) -> list[str]:
-        """Delete ``names`` (never one that other packages need) then the orphaned ``deps``.
-        Returns the deps that stay (still needed)."""
-        st = await self._state(host, jail)
+    async def _delete(self, host: Host, jail: str, names: list[str], deps: list[str],
+                      st: Optional[pkg.PkgState], rd: Result, *, read_after: bool = False
+                      ) -> tuple[list[str], Optional[pkg.PkgState]]:
+        """Delete ``names`` (never one that other packages need) then the orphaned ``deps``,
+        given the jail's state ``st`` and reverse dependencies ``rd`` read just before.
+        Returns (the deps that stay (still needed), the state after when ``read_after`` and
+        something was deleted, else None)."""
         if st is None or not st.bootstrapped:
-            return []
+            return [], None
         names = [n for n in names if n in st.packages]
         deps = [d for d in deps if d in st.packages and st.packages[d].automatic and d not in names]
         if not names and not deps:
-            return []
-        rd = await host.run(pkg.reverse_deps(jail), mutates=False)
+            return [], None
+        if rd.exit_code != 0:
+            raise CommandError(rd)
         rdeps = pkg.parse_reverse_deps(rd.stdout)
         go, kept = pkg.removable(names + deps, rdeps)
         for n, users in kept.items():
             if n in names:
                 await host.log(f"jail {jail}: keeping package {n}: still needed by "
                                f"{', '.join(users)}", "warning")
+        after = None
         if go:
-            await host.run(pkg.delete(jail, go))
-        return sorted(d for d in deps if d in kept)
+            if read_after:
+                res = await self._batch(host, jail, [pkg.delete(jail, go), pkg.state(jail)])
+                if res[0].exit_code != 0:
+                    raise CommandError(res[0])
+                after = self._require_parsed(res[1], jail)
+            else:
+                await host.run(pkg.delete(jail, go))
+        return sorted(d for d in deps if d in kept), after
 
     # -- create ---------------------------------------------------------------------------
     async def create(self, ctx, inputs):
         host: Host = ctx.host
         jail, specs = inputs["jail"], list(inputs["packages"])
         st = await self._require_state(host, jail)
-        bootstrapped = False
-        if not st.bootstrapped:
-            await host.run(pkg.bootstrap(jail))
-            bootstrapped = True
-            st = await self._require_state(host, jail)
-            if not st.bootstrapped:
-                raise RuntimeError(f"pkg bootstrap in jail {jail} reported success but "
-                                   f"{pkg.PKG} is missing")
-        st, deps = await self._install(host, jail, specs, st)
+        bootstrapped = not st.bootstrapped
+        st, deps, _ = await self._install(host, jail, specs, st, bootstrap=bootstrapped)
         return make_id(jail, specs), self._outputs(inputs, st, bootstrapped, deps)
 
     # -- read -----------------------------------------------------------------------------
@@ -246,16 +321,25 @@ class JailPackage(Resource):
         jail = news["jail"]
         old_names = {pkg.split_spec(s)[0] for s in olds.get("packages") or []}
         new_names = {pkg.split_spec(s)[0] for s in news.get("packages") or []}
-        st = await self._require_state(host, jail)
-        deps = list(state.get("addedDependencies") or [])
-        st, more = await self._install(host, jail, list(news["packages"]), st)
-        deps = sorted(set(deps) | set(more))
         gone = sorted(old_names - new_names)
         if gone:
+            # what to delete is known before any read: fetch the reverse dependencies with the state
+            st0, rd = await self._read_with_rdeps(host, jail)
+            if st0 is None:
+                raise RuntimeError(f"jail {jail} is not running: start it (VnetJail) before installing packages into it")
+        else:
+            st0, rd = await self._require_state(host, jail), None
+        deps = list(state.get("addedDependencies") or [])
+        st, more, rd2 = await self._install(host, jail, list(news["packages"]), st0, rdeps=bool(gone))
+        if rd2 is not None:
+            rd = rd2  # read after the install
+        deps = sorted(set(deps) | set(more))
+        if gone:
             # a dependency this resource added that is now declared is no longer "added"
-            keep = await self._delete(host, jail, gone, [d for d in deps if d not in new_names])
+            keep, after = await self._delete(host, jail, gone, [d for d in deps if d not in new_names],
+                                             st, rd, read_after=True)
             deps = keep
-            st = await self._require_state(host, jail)
+            st = after or st
         deps = [d for d in deps if d in st.packages and d not in new_names]
         out = self._outputs(news, st, bool(state.get("bootstrappedPkg")), deps)
         return out
@@ -265,7 +349,8 @@ class JailPackage(Resource):
         jail, id_names = parse_id(rid)
         names = [pkg.split_spec(s)[0] for s in (inputs.get("packages") or [])] or id_names
         try:
-            await self._delete(ctx.host, jail, names, list(state.get("addedDependencies") or []))
+            st, rd = await self._read_with_rdeps(ctx.host, jail)
+            await self._delete(ctx.host, jail, names, list(state.get("addedDependencies") or []), st, rd)
         except CommandError as e:
             if pkg.is_jail_missing(e.result.stderr):
                 await ctx.host.log(f"jail {jail} is not running: nothing to delete", "info")

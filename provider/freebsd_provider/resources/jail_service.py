@@ -1,13 +1,14 @@
 """JailService: an rc(8) service inside a running jail: enabled, running, rc.conf variables."""
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from .. import wire
 from ..host import common, service, sysrc
 from ..hostctx import Host
-from ..ssh import CommandError
+from ..ssh import CommandError, Result
 from .base import DiffResult, Failure, Resource, diff_fields, diff_map, field
 from .sysrc import read_vars
 
@@ -65,6 +66,65 @@ def _rcvar(inputs: dict[str, Any]) -> str:
 
 def _jail_missing(e: CommandError) -> bool:
     return "not found" in e.result.stderr and "jail" in e.result.stderr
+
+
+def _vars_from(res: Result) -> Optional[dict[str, str]]:
+    """The variables of a ``sysrc -j JAIL -a`` result, read the way ``read_vars`` + ``_vars``
+    read the shared fact (None when the jail is missing)."""
+    try:
+        if res.exit_code != 0:
+            if "No such file" in res.stderr or "not found" in res.stderr:
+                return {}
+            raise CommandError(res)
+        return sysrc.parse_dump(res.stdout)
+    except CommandError as e:
+        if _jail_missing(e):
+            return None
+        raise
+
+
+def _is_running(res: Result) -> bool:
+    """A ``service onestatus`` result: exit 0 = running; a missing rc script is not running."""
+    if service.is_missing_script(res.stdout + res.stderr):
+        return False
+    return res.exit_code == 0
+
+
+def _timeout(host: Host, steps: int) -> Optional[float]:
+    """A batch of ``steps`` commands gets the budget they had one by one (commandTimeout each)."""
+    per = getattr(getattr(host.conn, "cfg", None), "command_timeout", None)
+    return per * steps if per else None
+
+
+def _go_on(res: Result) -> None:
+    """A step whose non-zero exit is an answer, not a failure (onestatus, test -e)."""
+
+
+@dataclass
+class _Step:
+    """One command of a batch. ``on_fail`` decides about a non-zero exit: it raises, or returns
+    to go on (None: the command's CommandError)."""
+    argv: list[str]
+    on_fail: Optional[Callable[[Result], None]] = None
+
+
+async def _run_steps(host: Host, steps: list[_Step], done: Optional[list[Result]] = None) -> list[Result]:
+    """Run ``steps`` in order, as few remote execs as possible: one batch, and one more after
+    each non-zero exit that ``on_fail`` lets pass (the batch stops at the first non-zero exit).
+    Results are appended to ``done`` as they come (what ran when an exception is raised)."""
+    done = [] if done is None else done
+    start = len(done)
+    while len(done) - start < len(steps):
+        rest = steps[len(done) - start:]
+        results = await host.batch([st.argv for st in rest], check=False,
+                                   timeout=_timeout(host, len(rest)))
+        for st, res in zip(rest, results):
+            done.append(res)
+            if res.exit_code != 0:
+                if st.on_fail is None:
+                    raise CommandError(res)
+                st.on_fail(res)
+    return done[start:]
 
 
 class JailService(Resource):
@@ -168,26 +228,22 @@ class JailService(Resource):
                 return None
             raise
 
-    async def _running(self, host: Host, jail: str, svc: str, fresh: bool = False) -> bool:
-        if not fresh:
-            res = await host.fact(service.local_status(jail), check=False)
-            if res.exit_code == 0:
-                st = service.parse_local_status(res.stdout)
-                if svc in st:
-                    return st[svc]
-            elif _jail_missing(CommandError(res)):
-                raise CommandError(res)
-        res = await host.run(service.status(jail, svc), check=False, mutates=False)
-        if service.is_missing_script(res.stdout + res.stderr):
-            return False
-        return res.exit_code == 0
-
-    async def _script_exists(self, host: Host, jail: str, svc: str) -> bool:
+    async def _running(self, host: Host, jail: str, svc: str) -> bool:
+        """For read: the jail's shared status fact of its local rc scripts, else one onestatus."""
         res = await host.fact(service.local_status(jail), check=False)
-        if res.exit_code == 0 and svc in service.parse_local_status(res.stdout):
+        if res.exit_code == 0:
+            st = service.parse_local_status(res.stdout)
+            if svc in st:
+                return st[svc]
+        elif _jail_missing(CommandError(res)):
+            raise CommandError(res)
+        return _is_running(await host.run(service.status(jail, svc), check=False, mutates=False))
+
+    def _script_exists(self, svc: str, local: Result, base: Result) -> bool:
+        """From ``service.local_status`` and ``service.exists(/etc/rc.d/NAME)`` results."""
+        if local.exit_code == 0 and svc in service.parse_local_status(local.stdout):
             return True
-        r = await host.run(service.exists(jail, f"/etc/rc.d/{svc}"), check=False, mutates=False)
-        return r.exit_code == 0
+        return base.exit_code == 0
 
     async def _guard_exists(self, host: Host, jail: str, guard: Optional[str]) -> Optional[bool]:
         if not guard:
@@ -195,47 +251,68 @@ class JailService(Resource):
         res = await host.run(service.exists(jail, guard), check=False, mutates=False)
         return res.exit_code == 0
 
-    async def _set_vars(self, host: Host, jail: str, values: dict[str, str]) -> None:
-        for k, v in values.items():
-            await host.run(sysrc.set_value(k, v, jail=jail))
+    # Steps of the write batches (each mirrors one former `host.run`).
+    @staticmethod
+    def _set_steps(jail: str, values: dict[str, str]) -> list[_Step]:
+        return [_Step(sysrc.set_value(k, v, jail=jail)) for k, v in values.items()]
 
-    async def _unset(self, host: Host, jail: str, names: list[str], previous: dict[str, str]) -> None:
-        for k in names:
-            if k in previous:
-                await host.run(sysrc.set_value(k, previous[k], jail=jail))
-            else:
-                res = await host.run(sysrc.delete(k, jail=jail), check=False)
-                if res.exit_code != 0 and not sysrc.is_unknown_variable(res.stderr):
-                    raise CommandError(res)
+    @staticmethod
+    def _unset_steps(jail: str, names: list[str], previous: dict[str, str]) -> list[_Step]:
+        def tolerate_unknown(res: Result) -> None:
+            if not sysrc.is_unknown_variable(res.stderr):
+                raise CommandError(res)
+        return [_Step(sysrc.set_value(k, previous[k], jail=jail)) if k in previous
+                else _Step(sysrc.delete(k, jail=jail), tolerate_unknown) for k in names]
 
-    async def _start(self, host: Host, jail: str, svc: str, restart: bool = False) -> None:
+    @staticmethod
+    def _init_steps(inputs: dict[str, Any]) -> list[_Step]:
+        """The init command, then the check that it created the guard."""
+        jail, svc, init, guard = inputs["jail"], inputs["service"], inputs["initCommand"], inputs.get("initGuard")
+
+        def guard_missing(res: Result) -> None:
+            raise RuntimeError(f"`service {svc} {service.one(init[0])}` in jail {jail} succeeded "
+                               f"but {guard} (initGuard) does not exist")
+        steps = [_Step(service.init(jail, svc, init))]
+        if guard:
+            steps.append(_Step(service.exists(jail, guard), guard_missing))
+        return steps
+
+    @staticmethod
+    def _start_steps(jail: str, svc: str, restart: bool = False) -> list[_Step]:
+        """onestart (or onerestart) then onestatus; check with ``_check_started``."""
+        def tolerate_running(res: Result) -> None:
+            if restart or not service.is_already_running(res.stderr):
+                raise CommandError(res)
         argv = service.restart(jail, svc) if restart else service.start(jail, svc)
-        res = await host.run(argv, check=False)
-        if res.exit_code != 0 and not (not restart and service.is_already_running(res.stderr)):
-            raise CommandError(res)
-        if not await self._running(host, jail, svc, fresh=True):
-            out = (res.stdout + res.stderr).strip()
+        return [_Step(argv, tolerate_running), _Step(service.status(jail, svc), _go_on)]
+
+    @staticmethod
+    def _check_started(jail: str, svc: str, start: Result, status: Result, restart: bool = False) -> None:
+        if not _is_running(status):
+            out = (start.stdout + start.stderr).strip()
             raise RuntimeError(f"service {svc} in jail {jail} is not running after "
                                f"`service {'onerestart' if restart else 'onestart'}`"
                                + (f": {out}" if out else ""))
 
-    async def _stop(self, host: Host, jail: str, svc: str) -> None:
-        res = await host.run(service.stop(jail, svc), check=False)
-        if res.exit_code != 0 and not service.is_not_running(res.stdout + res.stderr):
-            raise CommandError(res)
+    @staticmethod
+    def _stop_steps(jail: str, svc: str) -> list[_Step]:
+        def tolerate_stopped(res: Result) -> None:
+            if not service.is_not_running(res.stdout + res.stderr):
+                raise CommandError(res)
+        return [_Step(service.stop(jail, svc), tolerate_stopped)]
 
-    async def _init(self, host: Host, inputs: dict[str, Any]) -> bool:
-        """Run the init command when due; returns whether the service counts as initialized."""
-        jail, svc, init, guard = inputs["jail"], inputs["service"], inputs.get("initCommand"), inputs.get("initGuard")
-        if not init:
-            return False
-        if await self._guard_exists(host, jail, guard):
-            return True
-        await host.run(service.init(jail, svc, init))
-        if guard and not await self._guard_exists(host, jail, guard):
-            raise RuntimeError(f"`service {svc} {service.one(init[0])}` in jail {jail} succeeded "
-                               f"but {guard} (initGuard) does not exist")
-        return True
+    async def _act(self, host: Host, jail: str, svc: str, steps: list[_Step], *, start: bool = False,
+                   restart: bool = False, stop: bool = False, done: Optional[list[Result]] = None) -> None:
+        """Run ``steps`` then start / restart / stop the service, in one exec when nothing fails."""
+        if start or restart:
+            steps = steps + self._start_steps(jail, svc, restart)
+        elif stop:
+            steps = steps + self._stop_steps(jail, svc)
+        if not steps:
+            return
+        res = await _run_steps(host, steps, done)
+        if start or restart:
+            self._check_started(jail, svc, res[-2], res[-1], restart)
 
     def _outputs(self, inputs: dict[str, Any], initialized: bool, previous: dict[str, str]) -> dict[str, Any]:
         out = dict(inputs)
@@ -255,24 +332,44 @@ class JailService(Resource):
     async def create(self, ctx, inputs):
         host: Host = ctx.host
         jail, svc = inputs["jail"], inputs["service"]
-        live = await self._vars(host, jail)
+        init, guard = inputs.get("initCommand"), inputs.get("initGuard")
+        # one exec reads all: rc.conf, the rc scripts, and the init guard
+        reads = [sysrc.dump(file=sysrc.RC_CONF, jail=jail), service.local_status(jail),
+                 service.exists(jail, f"/etc/rc.d/{svc}")]
+        if init and guard:
+            reads.append(service.exists(jail, guard))
+        got = await host.batch(reads, check=False, mutates=False, keep_going=True,
+                               timeout=_timeout(host, len(reads)))
+        live = _vars_from(got[0])
         if live is None:
             raise RuntimeError(f"jail {jail} is not running: start it (VnetJail) before managing its services")
-        if not await self._script_exists(host, jail, svc):
+        if not self._script_exists(svc, got[1], got[2]):
             raise RuntimeError(f"service {svc} does not exist in jail {jail} (no /etc/rc.d/{svc} or "
                                f"{service.LOCAL_RC_D}/{svc}): install its package first (JailPackage)")
         rcv = _rcvar(inputs)
         want = {rcv: "YES" if inputs.get("enabled", True) else "NO", **(inputs.get("rcVars") or {})}
         previous = {k: live[k] for k in want if k in live}
-        await self._set_vars(host, jail, {k: v for k, v in want.items() if live.get(k) != v})
+        # one exec writes all: the variables, the init step when due, the start and its check
+        steps = self._set_steps(jail, {k: v for k, v in want.items() if live.get(k) != v})
+        n_set = len(steps)
+        initialized = False
+        if init:
+            initialized = True
+            if not (guard and got[3].exit_code == 0):
+                steps += self._init_steps(inputs)
+        running = inputs.get("running", True)
+        if not running:
+            steps.append(_Step(service.status(jail, svc), _go_on))
         rid = f"{jail}:{svc}"
+        done: list[Result] = []
         try:
-            initialized = await self._init(host, inputs)
-            if inputs.get("running", True):
-                await self._start(host, jail, svc)
-            elif await self._running(host, jail, svc, fresh=True):
-                await self._stop(host, jail, svc)
-        except Exception as e:  # the variables are set: record them so delete can undo them
+            await self._act(host, jail, svc, steps, start=running, done=done)
+            if not running and _is_running(done[-1]):
+                await self._act(host, jail, svc, [], stop=True)
+        except Exception as e:
+            if 0 < len(done) <= n_set and done[-1].exit_code != 0:
+                raise  # setting a variable failed: as before, nothing is recorded
+            # the variables are set: record them so delete can undo them
             from .base import PartialFailure
             raise PartialFailure(str(e), rid, self._outputs(inputs, False, previous)) from e
         return rid, self._outputs(inputs, initialized, previous)
@@ -281,12 +378,17 @@ class JailService(Resource):
     async def read(self, ctx, rid, inputs, state):
         host: Host = ctx.host
         jail, svc = parse_id(rid)
-        live = await self._vars(host, jail)
-        if live is None:
-            return None
         state = state or {}
         base = dict(inputs) if inputs is not None else {"jail": jail, "service": svc}
         base["jail"], base["service"] = jail, svc
+        # the reads are independent (shared facts, and the guard): all at once, one round trip
+        live, running, guard = await asyncio.gather(
+            self._vars(host, jail), self._running(host, jail, svc),
+            self._guard_exists(host, jail, base.get("initGuard")), return_exceptions=True)
+        if isinstance(live, BaseException):
+            raise live
+        if live is None:
+            return None
         rcv = _rcvar(base)
         enabled = service.is_enabled_value(live.get(rcv))
         if inputs is None:
@@ -297,11 +399,13 @@ class JailService(Resource):
                                    f"nor other {prefix}* variables")
         else:
             rc_vars = {k: live[k] for k in (inputs.get("rcVars") or {}) if k in live}
-        running = await self._running(host, jail, svc)
+        if isinstance(running, BaseException):
+            raise running
         new_inputs = {k: v for k, v in base.items() if k in {f.wire for f in self.input_fields()}}
         new_inputs.update({"enabled": enabled, "running": running, "rcVars": rc_vars})
         new_inputs.setdefault("restartOn", [])
-        guard = await self._guard_exists(host, jail, new_inputs.get("initGuard"))
+        if isinstance(guard, BaseException):
+            raise guard
         initialized = guard if guard is not None else bool(state.get("initialized"))
         return new_inputs, self._outputs(new_inputs, initialized, state.get("previousValues") or {})
 
@@ -309,7 +413,17 @@ class JailService(Resource):
     async def update(self, ctx, rid, olds, news, state):
         host: Host = ctx.host
         jail, svc = news["jail"], news["service"]
-        live = await self._vars(host, jail)
+        initialized = bool(state.get("initialized"))
+        init, guard = news.get("initCommand"), news.get("initGuard")
+        may_init = bool(init and (guard or not initialized) and (guard or not olds.get("initCommand")))
+        # one exec reads all: rc.conf, the init guard, the run state
+        reads = [sysrc.dump(file=sysrc.RC_CONF, jail=jail)]
+        if may_init and guard:
+            reads.append(service.exists(jail, guard))
+        reads.append(service.status(jail, svc))
+        got = await host.batch(reads, check=False, mutates=False, keep_going=True,
+                               timeout=_timeout(host, len(reads)))
+        live = _vars_from(got[0])
         if live is None:
             raise RuntimeError(f"jail {jail} is not running")
         previous = dict(state.get("previousValues") or {})
@@ -319,39 +433,45 @@ class JailService(Resource):
             if k not in previous and k in live and k not in (olds.get("rcVars") or {}) and k != rcv:
                 previous[k] = live[k]  # a variable newly managed: remember what it was
         changed = {k: v for k, v in want.items() if live.get(k) != v}
-        await self._set_vars(host, jail, changed)
+        steps = self._set_steps(jail, changed)
         dropped = sorted(set(olds.get("rcVars") or {}) - set(news.get("rcVars") or {}))
-        await self._unset(host, jail, dropped, previous)
+        steps += self._unset_steps(jail, dropped, previous)
         for k in dropped:
             previous.pop(k, None)
-        initialized = bool(state.get("initialized"))
-        if news.get("initCommand") and (news.get("initGuard") or not initialized):
-            if news.get("initGuard") or not olds.get("initCommand"):
-                initialized = await self._init(host, news) or initialized
-        running_now = await self._running(host, jail, svc, fresh=True)
+        running_now = _is_running(got[-1])
+        if may_init:
+            initialized = True
+            if not (guard and got[1].exit_code == 0):
+                # the init step may change the run state: read it again after
+                steps += self._init_steps(news)
+                steps.append(_Step(service.status(jail, svc), _go_on))
+                running_now = _is_running((await _run_steps(host, steps))[-1])
+                steps = []
         vars_changed = bool(dropped) or any(k != rcv for k in changed)
         restart = (olds.get("restartOn") or []) != (news.get("restartOn") or []) or vars_changed
+        # one exec writes all: the variables, then the start / restart / stop and its check
         if news.get("running", True):
-            if not running_now:
-                await self._start(host, jail, svc)
-            elif restart:
-                await self._start(host, jail, svc, restart=True)
-        elif running_now:
-            await self._stop(host, jail, svc)
+            await self._act(host, jail, svc, steps, start=not running_now, restart=running_now and restart)
+        else:
+            await self._act(host, jail, svc, steps, stop=running_now)
         return self._outputs(news, initialized, previous)
 
     # -- delete ---------------------------------------------------------------------------
     async def delete(self, ctx, rid, inputs, state):
         host: Host = ctx.host
         jail, svc = parse_id(rid)
-        live = await self._vars(host, jail)
+        # one exec reads rc.conf and the run state, one stops the service and undoes the variables
+        got = await host.batch([sysrc.dump(file=sysrc.RC_CONF, jail=jail), service.status(jail, svc)],
+                               check=False, mutates=False, keep_going=True, timeout=_timeout(host, 2))
+        live = _vars_from(got[0])
         if live is None:
             await host.log(f"jail {jail} is not running: nothing to undo for {svc}", "info")
             return
-        if await self._running(host, jail, svc, fresh=True):
-            await self._stop(host, jail, svc)
         base = dict(inputs or {})
         base.setdefault("service", svc)
         names = [_rcvar(base), *sorted((inputs or {}).get("rcVars") or {})]
         previous = state.get("previousValues") or {}
-        await self._unset(host, jail, [k for k in names if k in live or k in previous], previous)
+        steps = self._stop_steps(jail, svc) if _is_running(got[1]) else []
+        steps += self._unset_steps(jail, [k for k in names if k in live or k in previous], previous)
+        if steps:
+            await _run_steps(host, steps)

@@ -96,8 +96,7 @@ class KernelModule(Resource):
             argvs.append(kld.load(name))
         if inputs.get("persist", True):
             argvs.append(sysrc.set_value(self._var(name), "YES", file=sysrc.LOADER_CONF))
-        steps = await host.batch([*argvs, self.FACT])
-        host.prime(self.FACT, steps[-1])
+        steps = await host.batch([*argvs, self.FACT], prime=[self.FACT])
         out = dict(inputs)
         out.update({"loaded": kld.parse_stat(steps[-1].stdout).is_loaded(name), "wasLoaded": was,
                     "previousLoad": previous})

@@ -358,7 +358,8 @@ class VnetJail(Resource):
                 if group[0].stdin is not None:
                     results = [await host.run(group[0].argv, stdin=group[0].stdin, check=False)]
                 else:
-                    results = await host.batch([s.argv for s in group], check=False)
+                    results = await host.batch([s.argv for s in group], check=False,
+                                               prime=[s.argv for s in group if s.kind == "jls"])
             except (SSHError, CommandError) as e:
                 if not _may_have_run(e):
                     raise
@@ -405,7 +406,6 @@ class VnetJail(Resource):
         elif step.kind == "jls":
             if r.exit_code != 0:
                 raise CommandError(r)
-            host.prime(step.argv, r)
             p.jid = self._jid_of(jail.parse_jls(r.stdout), name)
         elif step.kind == "rctl":
             if r.exit_code != 0 and rctl.is_disabled(r.stderr):
