@@ -1,8 +1,10 @@
-"""The gRPC side: pulumi's ``provider.experimental`` servicer, with its known gaps patched.
+"""The gRPC side: the ResourceProvider service, written against the SDK's generated stubs.
 
-We subclass ``pulumi.provider.experimental.server.ProviderServicer`` (GetPluginInfo,
-Parameterize, Construct/Call plumbing stay as they are) and replace the RPCs where the
-framework falls short (see shared/reference/pulumi-python-provider.md):
+It started as a subclass of ``pulumi.provider.experimental.server.ProviderServicer`` and replaced
+every RPC where that framework falls short (see shared/reference/pulumi-python-provider.md); what
+was left of the framework (Construct/Call/Invoke/Parameterize plumbing for components and
+functions, which this provider has none of) is not worth importing the whole SDK at start-up, so
+the servicer now implements the generated ``ResourceProviderServicer`` directly:
 
 * unknowns: values are decoded by ``wire`` (unknown sentinel kept, output values unwrapped),
   never through ``PropertyValue`` which cannot marshal computed values;
@@ -28,9 +30,6 @@ import grpc
 import grpc.aio
 from google.protobuf import empty_pb2
 
-from pulumi.provider.experimental import provider as xprovider
-from pulumi.provider.experimental.server import ProviderServicer
-from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2, provider_pb2_grpc, plugin_pb2, status_pb2
 
 from . import VERSION, config as cfgmod, trace, wire
@@ -65,8 +64,9 @@ class _Status(grpc.Status):
         self.trailing_metadata = trailing_metadata
 
 
-class _Provider(xprovider.Provider):
-    """Holds configuration and per-host state; the servicer below drives it."""
+# as the SDK's own plugins set them (pulumi.runtime._grpc_settings)
+_GRPC_CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 400 * 1024 * 1024),
+                         ("grpc.server_max_unrequested_time_in_server", 30 * 60)]
 
 
 class Ctx:
@@ -76,9 +76,9 @@ class Ctx:
         self.preview = preview
 
 
-class FreeBSDServicer(ProviderServicer):
+class FreeBSDServicer(provider_pb2_grpc.ResourceProviderServicer):
     def __init__(self, engine_address: Optional[str]):
-        super().__init__([], VERSION, _Provider(), engine_address or "")
+        super().__init__()
         self._engine_address = engine_address
         self._engine: Optional[engine_pb2_grpc.EngineStub] = None
         self._config: dict[str, Any] = {}
@@ -357,6 +357,28 @@ class FreeBSDServicer(ProviderServicer):
 
     async def GetPluginInfo(self, request, context):
         return plugin_pb2.PluginInfo(version=VERSION)
+
+    # -- what this provider does not have: functions, components, parameterization, mappings --
+    async def Invoke(self, request, context):
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"freebsd has no function {request.tok}")
+
+    async def Call(self, request, context):
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"freebsd has no method {request.tok}")
+
+    async def Construct(self, request, context):
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"freebsd has no component {request.type}")
+
+    async def Parameterize(self, request, context):
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "the freebsd provider takes no parameters")
+
+    async def List(self, request, context):
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "the freebsd provider does not list resources")
+
+    async def GetMapping(self, request, context):
+        return provider_pb2.GetMappingResponse(provider="", data=b"")
+
+    async def GetMappings(self, request, context):
+        return provider_pb2.GetMappingsResponse(providers=[])
 
 
 async def serve(engine_address: Optional[str], ready=None) -> None:

@@ -51,7 +51,27 @@ from concurrent import futures
 import grpc
 from google.protobuf import empty_pb2, json_format
 
-from pulumi.runtime.proto import language_pb2, language_pb2_grpc, plugin_pb2
+
+def _import_protos():
+    """The SDK's generated protos WITHOUT running ``pulumi/__init__`` (which imports the whole
+    SDK, ~0.16 s): this host only needs the messages and stubs, and the CLI starts it twice per
+    ``up`` before the program can run. Namespace stand-ins for ``pulumi`` and ``pulumi.runtime``
+    point at the real directories, so ``pulumi.runtime.proto`` loads as usual."""
+    import importlib.util
+    import types
+    if "pulumi" not in sys.modules:
+        spec = importlib.util.find_spec("pulumi")
+        if spec is not None and spec.origin:
+            base = os.path.dirname(spec.origin)
+            for name, path in (("pulumi", base), ("pulumi.runtime", os.path.join(base, "runtime"))):
+                mod = types.ModuleType(name)
+                mod.__path__ = [path]
+                sys.modules[name] = mod
+    from pulumi.runtime.proto import language_pb2, language_pb2_grpc, plugin_pb2
+    return language_pb2, language_pb2_grpc, plugin_pb2
+
+
+language_pb2, language_pb2_grpc, plugin_pb2 = _import_protos()
 
 # Exit code used by pulumi-language-python-exec after it printed a user-actionable error.
 EXIT_BAIL = 32
