@@ -32,8 +32,11 @@ def test_lifecycle_moves_uplink_address(client, testbed):
     assert f == [] and inputs["up"] is True and inputs["memberIfaddrs"] is False
     rid, out = client.create(T, "b", inputs, preview=True)
     assert rid == "" and out["mac"] == wire.UNKNOWN
+    client.new_run()
     rid, out = client.create(T, "b", inputs)
     assert rid == "bridge0"
+    # three execs: the facts, create, then every change with the read-back
+    assert client.servicer._conn.round_trips == 3
     assert out["movedFrom"] == "vtnet0" and out["movedAddresses"] == ["192.168.1.10/24"]
     assert out["movedDefaultRouter"] == "192.168.1.1"
     assert "inet 192.168.1.10" in ifc(testbed, "bridge0") and "member: vtnet0" in ifc(testbed, "bridge0")

@@ -11,7 +11,7 @@ from ..host import common, ifconfig, kld, rcconf
 from ..hostctx import Host
 from ..ssh import CommandError
 from .base import UPDATE, DiffResult, Failure, PartialFailure, PropDiff, Resource, diff_fields, field
-from .sysrc import read_vars, vars_fact
+from .sysrc import read_vars, vars_fact, vars_from
 
 
 @dataclass
@@ -163,11 +163,17 @@ class Bridge(Resource):
 
     # -- create ---------------------------------------------------------------------------
     async def create(self, ctx, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        # Three execs: the facts (interfaces, rc.conf, kernel modules, the default route) at
+        # once; creating the bridge with the member_ifaddrs sysctl read (it exists only once
+        # if_bridge is loaded); then every change and the interfaces read back in one batch.
         host: Host = ctx.host
         name = inputs["name"]
-        # the facts create needs, read together in one exec (the reads below hit the cache)
-        await host.facts([ifconfig.list_all(), vars_fact(rcconf.RC_CONF, None), kld.stat_verbose()])
-        ifs = await self._ifaces(host)
+        ifl, rcr, kst, rt = await host.facts([ifconfig.list_all(), vars_fact(rcconf.RC_CONF, None),
+                                              kld.stat_verbose(), ifconfig.route_get_default()])
+        for r in (ifl, kst):
+            if r.exit_code != 0:
+                raise CommandError(r)
+        ifs = ifconfig.parse_all(ifl.stdout)
         if name in ifs:
             raise RuntimeError(f"interface {name} already exists on the host; adopt it with "
                                f"`pulumi import freebsd:index:Bridge <resource-name> {name}`")
@@ -185,38 +191,40 @@ class Bridge(Resource):
             raise RuntimeError(f"more than one member holds IP addresses ({', '.join(holders)}): only one "
                                f"uplink's addresses can be moved to the bridge; remove the others' addresses "
                                f"or set memberIfaddrs: true")
-        rc = await read_vars(host, rcconf.RC_CONF, None)
-        klds = kld.parse_stat((await host.fact(kld.stat_verbose())).stdout)
-        state["loadedIfBridge"] = not klds.is_loaded("if_bridge")
-        await host.run(ifconfig.create(name))
+        rc = vars_from(rcr)
+        state["loadedIfBridge"] = not kld.parse_stat(kst.stdout).is_loaded("if_bridge")
+        made = await host.batch([ifconfig.create(name)] +
+                                ([ifconfig.sysctl_get(ifconfig.MEMBER_IFADDRS)] if inputs.get("memberIfaddrs") else []),
+                                check=False)
+        if made[0].exit_code != 0:
+            raise CommandError(made[0])
         try:
+            argvs: list[list[str]] = []
             if inputs.get("memberIfaddrs"):
-                cur = (await host.run(ifconfig.sysctl_get(ifconfig.MEMBER_IFADDRS), check=False,
-                                      mutates=False)).stdout.strip()
+                cur = made[1].stdout.strip() if len(made) > 1 and made[1].exit_code == 0 else ""
                 if cur != "1":
                     state["previousMemberIfaddrs"] = cur or "0"
-                    await host.run(ifconfig.sysctl_set(ifconfig.MEMBER_IFADDRS, "1"))
+                    argvs.append(ifconfig.sysctl_set(ifconfig.MEMBER_IFADDRS, "1"))
                     # /etc/sysctl.conf, and a loader tunable: rc.d/sysctl runs before netif
                     # loads if_bridge, so only the tunable is in place when bridge0 is built
-                    await host.run(ifconfig.persist_sysctl(ifconfig.MEMBER_IFADDRS, "1"))
-                    await host.run(ifconfig.persist_sysctl(ifconfig.MEMBER_IFADDRS, "1", ifconfig.LOADER_CONF))
+                    argvs.append(ifconfig.persist_sysctl(ifconfig.MEMBER_IFADDRS, "1"))
+                    argvs.append(ifconfig.persist_sysctl(ifconfig.MEMBER_IFADDRS, "1", ifconfig.LOADER_CONF))
                 holders = []
             plain = [m for m in members if m not in holders]
             if plain or inputs.get("up", True):
-                await host.run(ifconfig.addm(name, plain, up=bool(inputs.get("up", True))))
+                argvs.append(ifconfig.addm(name, plain, up=bool(inputs.get("up", True))))
+            gw, gw_if = ifconfig.parse_route_get(rt.stdout) if rt.exit_code == 0 else (None, None)
             for h in holders:
                 cidrs = ifs[h].routable_addresses()
-                gw, gw_if = await self._default_route(host)
-                gw = gw if gw_if == h else None
-                state.update(movedFrom=h, movedAddresses=cidrs, movedDefaultRouter=gw,
+                state.update(movedFrom=h, movedAddresses=cidrs, movedDefaultRouter=gw if gw_if == h else None,
                              movedRcConf=rc.get(f"ifconfig_{h}"))
-                await host.run(ifconfig.move_addresses(name, h, gw, cidrs))
-            for a in inputs.get("addresses") or []:
-                await host.run(ifconfig.add_address(name, a))
+                argvs.append(ifconfig.move_addresses(name, h, state["movedDefaultRouter"], cidrs))
+            argvs += [ifconfig.add_address(name, a) for a in inputs.get("addresses") or []]
             if not inputs.get("up", True):
-                await host.run(ifconfig.set_up(name, False))
+                argvs.append(ifconfig.set_up(name, False))
             if inputs.get("persist", True):
-                await host.run(rcconf.edit(self._rc_ops(inputs, state)))
+                argvs.append(rcconf.edit(self._rc_ops(inputs, state)))
+            await host.batch([*argvs, ifconfig.list_all()], prime=[ifconfig.list_all()])
         except Exception as e:  # noqa: BLE001
             out = await self._outputs_safe(host, inputs, state)
             raise PartialFailure(f"bridge {name} was created but not fully configured: {e}", name, out) from e
