@@ -372,14 +372,29 @@ def probe(tb: Testbed, proxy: CountingProxy) -> dict:
             so.channel.recv_exit_status()
             tc.append(time.monotonic() - t0)
         c.close()
-        out[ms] = (min(t), min(tc))
+        # the provider's own transport: TCP_NODELAY, a pre-opened (spare) channel per command
+        from freebsd_provider.ssh import Connection, ConnectionConfig
+        pc = Connection(ConnectionConfig(host="127.0.0.1", port=proxy.port, user="root",
+                                         private_key=conn["privateKey"], host_key=info["host_key"]))
+        pc.run(["true"])
+        tp = []
+        for _ in range(5):
+            time.sleep(0.05)  # let the spare channels refill, as between a stack's steps
+            t0 = time.monotonic()
+            pc.run(["true"])
+            tp.append(time.monotonic() - t0)
+        pc.close()
+        out[ms] = (min(t), min(tc), min(tp))
     tb.latency(0)
     conn_rtts = (out[25][0] - out[0][0]) / 0.025
     cmd_rtts = (out[25][1] - out[0][1]) / 0.025
+    prov_rtts = (out[25][2] - out[0][2]) / 0.025
     return {"connect_and_command_s": {str(k): round(v[0], 4) for k, v in out.items()},
             "command_on_open_connection_s": {str(k): round(v[1], 4) for k, v in out.items()},
+            "provider_command_s": {str(k): round(v[2], 4) for k, v in out.items()},
             "rtts_new_connection_plus_command": round(conn_rtts, 1),
-            "rtts_command_on_open_connection": round(cmd_rtts, 1)}
+            "rtts_command_on_open_connection": round(cmd_rtts, 1),
+            "rtts_provider_command": round(prov_rtts, 1)}
 
 
 # ------------------------------------------------------------------------------------------

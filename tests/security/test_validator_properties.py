@@ -64,3 +64,24 @@ def test_accepted_zfs_names(text):
 def test_accepted_zfs_property_values_have_no_line_breaks(prop, value):
     if zfs.property_name_error(prop) is None and zfs.property_value_error(prop, value) is None:
         assert "\n" not in value and "\t" not in value and "\x00" not in value
+
+
+_word = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1, max_size=20)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(_word, min_size=1, max_size=4), min_size=1, max_size=4))
+def test_a_batch_delivers_every_word_literally_and_keeps_each_commands_output(words):
+    # Host.batch's script through a real /bin/sh: command i prints its own words, NUL-separated
+    # (printf %s\0); the parsed steps give back exactly those words, command by command, and
+    # nothing a word contains (quotes, markers, newlines, $(...)) runs or splits a step.
+    import subprocess
+
+    from freebsd_provider.host import batch
+    nonce = "0123abcd0123abcd"
+    argvs = [["printf", "%s\\0", *w] for w in words]
+    script = batch.script(argvs, nonce, join_argv)
+    p = subprocess.run(["/bin/sh", "-c", join_argv(script)], capture_output=True, env={"PATH": "/usr/bin:/bin"})
+    steps = batch.parse(p.stdout.decode("utf-8", "surrogateescape"), p.stderr.decode(), nonce)
+    assert [s.exit_code for s in steps] == [0] * len(words)
+    assert [s.stdout.split("\x00")[:-1] for s in steps] == words
