@@ -22,6 +22,8 @@ from .ssh import CommandError, Connection, Result, join_argv
 
 
 FACT_TTL = 10.0
+COALESCE = 0.003  # s: reads asked within this window share one exec
+MAX_BATCH = 32    # reads per exec at most
 
 
 class Host:
@@ -30,6 +32,9 @@ class Host:
         self._facts: dict[tuple, asyncio.Future] = {}
         self._fact_time: dict[tuple, float] = {}
         self._generation = 0
+        self._pending: dict[tuple, asyncio.Future] = {}
+        self._flush_timer: Optional[asyncio.TimerHandle] = None
+        self._tasks: set[asyncio.Task] = set()
         self._log = log
 
     async def run(self, argv: Sequence[str], *, stdin: bytes | str | None = None, check: bool = True,
@@ -77,44 +82,58 @@ class Host:
     async def facts(self, argvs: Sequence[Sequence[str]]) -> list[Result]:
         """Several facts at once (results in order, never raising on a non-zero exit).
 
-        Facts cached in this run are served from the cache; the others are read in ONE remote
-        exec (a batch that keeps going past failures), then cached and shared: concurrent askers
-        of the same fact await the same read (single-flight).
+        Facts cached in this run are served from the cache. The others join the reads that any
+        resource asked for within the last ``COALESCE`` seconds, and all of them go out in ONE
+        remote exec (a batch that keeps going past failures): the engine's parallel Reads of a
+        refresh arrive within milliseconds, so N resources cost one exec per ``MAX_BATCH`` reads
+        instead of N. Results are cached and shared: concurrent askers of the same fact await
+        the same read (single-flight).
         """
         now = time.monotonic()
         loop = asyncio.get_running_loop()
-        keys = [tuple(a) for a in argvs]
-        mine: dict[tuple, asyncio.Future] = {}
         futs = []
-        for key in keys:
-            fut = mine.get(key) or self._facts.get(key)
+        for key in (tuple(a) for a in argvs):
+            fut = self._facts.get(key)
             if fut is not None and fut.done() and now - self._fact_time.get(key, 0) > FACT_TTL:
                 fut = None
             if fut is None:
-                fut = mine[key] = self._facts[key] = loop.create_future()
+                fut = self._facts[key] = self._pending[key] = loop.create_future()
             futs.append(fut)
-        if mine:
-            gen = self._generation
-            try:
-                if len(mine) == 1:
-                    results = [await self.run(list(next(iter(mine))), check=False, mutates=False)]
-                else:
-                    results = await self.batch([list(k) for k in mine], check=False, mutates=False,
-                                               keep_going=True)
-            except BaseException as e:  # noqa: BLE001
-                for key, fut in mine.items():
-                    if self._facts.get(key) is fut:
-                        del self._facts[key]
+        if self._pending and self._flush_timer is None:
+            self._flush_timer = loop.call_later(COALESCE, self._flush)
+        return [await asyncio.shield(f) for f in futs]
+
+    def _flush(self) -> None:
+        """Send the pending reads (in batches of at most MAX_BATCH)."""
+        self._flush_timer = None
+        items, self._pending = list(self._pending.items()), {}
+        for i in range(0, len(items), MAX_BATCH):
+            task = asyncio.ensure_future(self._read(items[i:i + MAX_BATCH]))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _read(self, items: list[tuple[tuple, asyncio.Future]]) -> None:
+        gen = self._generation
+        try:
+            if len(items) == 1:
+                results = [await self.run(list(items[0][0]), check=False, mutates=False)]
+            else:
+                results = await self.batch([list(k) for k, _ in items], check=False, mutates=False,
+                                           keep_going=True)
+        except BaseException as e:  # noqa: BLE001  (handed to every asker)
+            for key, fut in items:
+                if self._facts.get(key) is fut:
+                    del self._facts[key]
+                if not fut.done():
                     fut.set_exception(e)
                     fut.exception()  # mark retrieved
-                raise
-            for (key, fut), res in zip(mine.items(), results):
-                fut.set_result(res)
-                self._fact_time[key] = time.monotonic()
-                if gen != self._generation and self._facts.get(key) is fut:
-                    # a write happened while we were reading: do not keep a possibly stale answer
-                    del self._facts[key]
-        return [await asyncio.shield(f) for f in futs]
+            return
+        for (key, fut), res in zip(items, results):
+            fut.set_result(res)
+            self._fact_time[key] = time.monotonic()
+            if gen != self._generation and self._facts.get(key) is fut:
+                # a write happened while we were reading: do not keep a possibly stale answer
+                del self._facts[key]
 
     async def fact(self, argv: Sequence[str], *, check: bool = True) -> Result:
         """One shared fact (see ``facts``); with ``check`` a non-zero exit raises CommandError."""

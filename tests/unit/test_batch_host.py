@@ -111,11 +111,18 @@ def test_facts_read_the_missing_ones_in_one_exec_and_share_them():
         assert (await host.fact(a)).stdout == "A\n" and len(conn.execs) == 1
         with pytest.raises(CommandError):
             await host.fact(c)
-        # single-flight: concurrent askers of a new fact share one read
+        # single-flight and coalescing: reads asked at about the same time (the engine's
+        # parallel Reads) share one exec, and a fact asked twice is read once
         host.invalidate()
-        r1, r2 = await asyncio.gather(host.fact(a), host.facts([a, b]))
-        assert r1.stdout == "A\n" and [r.stdout for r in r2] == ["A\n", "B\n"]
-        assert len(conn.execs) == 3  # `a` alone, then `b` alone (a was in flight)
+        r1, r2, r3 = await asyncio.gather(host.fact(a), host.facts([a, b]), host.fact(b))
+        assert r1.stdout == "A\n" and [r.stdout for r in r2] == ["A\n", "B\n"] and r3.stdout == "B\n"
+        assert len(conn.execs) == 2 and conn.execs[-1].count("/bin/echo") == 2
+        # a read asked while another is in flight waits for it instead of reading again
+        host.invalidate()
+        first = asyncio.ensure_future(host.fact(a))
+        await asyncio.sleep(0.02)  # `a` is being read now (the connection takes 50 ms)
+        assert (await host.fact(a)).stdout == "A\n" and (await first).stdout == "A\n"
+        assert len(conn.execs) == 3
         # a write invalidates; prime() records a read made at the end of a batch
         steps = await host.batch([["/bin/true"], a])
         assert len(conn.execs) == 4
@@ -146,4 +153,26 @@ def test_batch_primes_a_fact_only_when_the_whole_batch_ran_and_no_other_write_ov
         await asyncio.gather(slow, other)
         await host.fact(fact)
         assert len(conn.execs) == 6
+    asyncio.run(go())
+
+
+def test_many_reads_at_once_are_split_into_batches_and_a_lost_connection_fails_every_asker():
+    from freebsd_provider import hostctx
+    from freebsd_provider.ssh import SSHError
+    conn = LocalConnection()
+    host = Host(conn)
+    n = hostctx.MAX_BATCH + 8
+
+    async def go():
+        res = await asyncio.gather(*(host.fact(["/bin/echo", str(i)]) for i in range(n)))
+        assert [r.stdout for r in res] == [f"{i}\n" for i in range(n)]
+        assert len(conn.execs) == 2
+
+        def broken(*a, **kw):
+            raise SSHError("connection lost while running: ...")
+        conn.run = broken
+        host.invalidate()
+        out = await asyncio.gather(host.fact(["/bin/echo", "x"]), host.fact(["/bin/echo", "y"]),
+                                   return_exceptions=True)
+        assert all(isinstance(e, SSHError) for e in out)
     asyncio.run(go())

@@ -261,6 +261,8 @@ class Bridge(Resource):
     # -- read -----------------------------------------------------------------------------
     async def read(self, ctx, rid, inputs, state):
         host: Host = ctx.host
+        await host.facts([ifconfig.list_all(), vars_fact(rcconf.RC_CONF, None)] +
+                         ([ifconfig.sysctl_get(ifconfig.MEMBER_IFADDRS)] if (inputs or {}).get("memberIfaddrs") else []))
         ifs = await self._ifaces(host)
         i = ifs.get(rid)
         if i is None:

@@ -237,7 +237,7 @@ class JailService(Resource):
                 return st[svc]
         elif _jail_missing(CommandError(res)):
             raise CommandError(res)
-        return _is_running(await host.run(service.status(jail, svc), check=False, mutates=False))
+        return _is_running(await host.fact(service.status(jail, svc), check=False))
 
     def _script_exists(self, svc: str, local: Result, base: Result) -> bool:
         """From ``service.local_status`` and ``service.exists(/etc/rc.d/NAME)`` results."""
@@ -248,7 +248,7 @@ class JailService(Resource):
     async def _guard_exists(self, host: Host, jail: str, guard: Optional[str]) -> Optional[bool]:
         if not guard:
             return None
-        res = await host.run(service.exists(jail, guard), check=False, mutates=False)
+        res = await host.fact(service.exists(jail, guard), check=False)  # shared with a refresh's other reads
         return res.exit_code == 0
 
     # Steps of the write batches (each mirrors one former `host.run`).

@@ -107,6 +107,7 @@ class KernelModule(Resource):
         err = kld.name_error(resource_id)
         if err:
             raise ValueError(f"invalid KernelModule id {resource_id!r}: {err}")
+        await host.facts([self.FACT, vars_fact(sysrc.LOADER_CONF, None)])  # both in one exec
         st = await self._kld(host)
         loaded = st.is_loaded(resource_id)
         var = (await read_vars(host, sysrc.LOADER_CONF, None)).get(self._var(resource_id))

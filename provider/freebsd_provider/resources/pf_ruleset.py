@@ -27,7 +27,7 @@ from ..host import common, kld, pfctl, sysrc
 from ..hostctx import Host
 from ..ssh import CommandError, Result
 from .base import Failure, Resource, field
-from .sysrc import read_vars
+from .sysrc import read_vars, vars_fact
 
 # root:wheel by number (wheel is gid 0 on FreeBSD)
 OWNER = "0:0"
@@ -456,6 +456,9 @@ class PfRuleset(Resource):
         err = pfctl.path_error(path) or (pfctl.anchor_error(anchor) if anchor else None)
         if err:
             raise ValueError(f"invalid PfRuleset id {resource_id!r}: {err}")
+        # everything the read may look at, asked at once (one exec; the reads below hit the cache)
+        await host.facts([pfctl.read_conf(path), pfctl.show("rules", anchor), pfctl.show("nat", anchor),
+                          pfctl.parsed_rules(path, anchor), pfctl.show("info"), vars_fact(sysrc.RC_CONF, None)])
         content = await self._file(host, path)
         if inputs is None and content is None:
             return None
