@@ -55,6 +55,12 @@ def test_lifecycle(client, testbed):
     assert zget(testbed, "atime", "zroot/lc") == "off"
     src = testbed.exec("zfs", "get", "-H", "-o", "source", "compression", "zroot/lc").stdout.strip()
     assert src != "local"
+    # an update that changes nothing on the host (only `recursive`): one exec, the read-back
+    news_r = {**news, "recursive": True}
+    n0 = client.servicer._conn.round_trips
+    out_r = client.update(T, "lc", rid, out2, news_r, old_inputs=news)
+    assert out_r["guid"] == out["guid"] and out_r["recursive"] is True
+    assert client.servicer._conn.round_trips - n0 == 1
 
     # drift made by hand is seen by read
     testbed.exec("zfs", "set", "atime=on", "zroot/lc")

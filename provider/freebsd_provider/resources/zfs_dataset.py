@@ -158,8 +158,8 @@ class ZfsDataset(Resource):
     @staticmethod
     def _read_back(steps, name: str) -> Optional[zfs.Dataset]:
         """The dataset from the batch's final ``zfs get ... NAME`` step (None if it did not run/fail)."""
-        last = steps[-1]
-        if len(steps) < 2 or last.argv[:2] != [zfs.ZFS, "get"] or last.exit_code != 0:
+        last = steps[-1] if steps else None
+        if last is None or last.argv[:2] != [zfs.ZFS, "get"] or last.exit_code != 0:
             return None
         return zfs.parse_get(last.stdout).get(name)
 
