@@ -120,20 +120,6 @@ def test_jail_not_running(client):
     assert "not running" in e.value.details()
 
 
-@pytest.fixture()
-def execs(monkeypatch):
-    """Every remote exec the provider makes (one SSH round trip each)."""
-    from freebsd_provider import ssh
-    calls = []
-    orig = ssh.Connection.run
-
-    def run(self, argv, **kw):
-        calls.append(list(argv))
-        return orig(self, argv, **kw)
-    monkeypatch.setattr(ssh.Connection, "run", run)
-    return calls
-
-
 def test_round_trips(client, testbed, execs):
     """Create/update/delete are one read plus one batch; the batch's closing read is shared."""
     j = "pkgrt"

@@ -121,20 +121,6 @@ def test_missing_service_fails(client, testbed, jail):
     assert "nosuchd" not in testbed.exec("sysrc", "-j", J, "-a").stdout
 
 
-@pytest.fixture()
-def execs(monkeypatch):
-    """Every remote exec the provider makes (one SSH round trip each)."""
-    from freebsd_provider import ssh
-    calls = []
-    orig = ssh.Connection.run
-
-    def run(self, argv, **kw):
-        calls.append(list(argv))
-        return orig(self, argv, **kw)
-    monkeypatch.setattr(ssh.Connection, "run", run)
-    return calls
-
-
 def test_round_trips(client, testbed, jail, execs):
     """Create/update/delete: one exec reads, one exec writes (and checks the start)."""
     def count(fn):
