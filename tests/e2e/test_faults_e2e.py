@@ -26,6 +26,21 @@ def fault(testbed, *args):
     testbed.fault(*args)
 
 
+def wait_for_output(proc, needle: str, timeout: float = 120) -> str:
+    """Read the CLI's output until ``needle`` shows up (the run is then mid-apply: the provider is
+    fast enough that a fixed sleep could outlast the whole run)."""
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if needle in line:
+            break
+    return "".join(seen)
+
+
 def datasets(testbed, root):
     r = testbed.exec("zfs", "list", "-H", "-o", "name", "-r", root, check=False)
     return set(r.stdout.split()) if r.returncode == 0 else set()
@@ -61,10 +76,10 @@ def test_dropped_connection_mid_apply_then_converge(tmp_path, testbed, backend):
         fault(testbed, "--latency-ms", "400")
         proc = subprocess.Popen([*p.command("up", "--yes", "--skip-preview", "--parallel", "2")],
                                 env=p.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        time.sleep(4)
+        head = wait_for_output(proc, "top created")  # then six more datasets, two at a time
         fault(testbed, "--drop-connections")
         out, _ = proc.communicate(timeout=300)
-        print(out)
+        print(head + out)
         fault(testbed, "--clear")
         # whether or not that run failed, the next one converges and the one after is a no-op
         p.up()
@@ -86,9 +101,10 @@ def test_ctrl_c_stops_cleanly_then_converge(tmp_path, testbed, backend):
         fault(testbed, "--latency-ms", "300")
         proc = subprocess.Popen(p.command("up", "--yes", "--skip-preview", "--parallel", "2"), env=p.env,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        time.sleep(5)
+        head = wait_for_output(proc, "top created")  # then six more datasets, two at a time
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=180)
+        out = head + out
         assert proc.returncode != 0
         assert "cancel" in out.lower() or "interrupt" in out.lower(), out
         fault(testbed, "--clear")
