@@ -119,8 +119,12 @@ NOTES = """
   both pay the same CLI start-up and the same host-side work (jail start, package installs,
   PostgreSQL init, psql), which no saving of round trips removes. What ours does control — the
   latency it pays — is 0.8–1.6 s against the stand-in's ≈ 2.6 s (28 new connections of ~6 round
-  trips each, 17 of them in series). The ratio would approach the target only where latency
-  dominates both (a much longer RTT, or host work that costs milliseconds).
+  trips each, 17 of them in series). One run at 100 ms per round trip (`tutorial-100ms.json`, one
+  cold run each): ours 9.76 s, the stand-in 15.32 s (0.64×); ours paid ≈ 35 round trips on its
+  critical path, the stand-in ≈ 81, so even where latency dominates everything the ratio tends to
+  ≈ 0.43 with today's exec counts (the tutorial's critical path still has multi-exec steps:
+  JailPackage/JailService/JailFile 2 each, PfRuleset 4 + its proving connection, plus the first
+  connection); at the physical limit ((C + D) ≈ 20 round trips) it would tend to ≈ 0.25.
 * **Connections**: ours opens two per cold `up` on purpose — the PfRuleset confirms over a NEW
   connection that the loaded rules still let SSH in (established connections survive a ruleset
   change); every other run uses one. Ansible one (ControlPersist); the stand-in one per command.
