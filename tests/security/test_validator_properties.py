@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import shlex
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from freebsd_provider.host import common, sysrc, zfs
 from freebsd_provider.ssh import join_argv
@@ -43,6 +43,9 @@ def test_accepted_paths_are_absolute_and_plain(path):
 
 @settings(max_examples=400)
 @given(anytext)
+@example("_")
+@example("__")
+@example("_9")
 def test_accepted_sysrc_names_and_values(text):
     if sysrc.name_error(text) is None:
         assert text.replace("_", "").isalnum() and not text[0].isdigit()

@@ -10,13 +10,14 @@ SYSRC = "/usr/sbin/sysrc"
 RC_CONF = "/etc/rc.conf"
 LOADER_CONF = "/boot/loader.conf"
 
-_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}\Z")
+# at least one letter: "_", "__" are shell specials / not variables anyone means
+_NAME_RE = re.compile(r"^(?=[0-9_]*[A-Za-z])[A-Za-z_][A-Za-z0-9_]{0,127}\Z")
 
 
 def name_error(name: str) -> Optional[str]:
     if not isinstance(name, str) or not _NAME_RE.match(name):
-        return (f"invalid rc.conf variable name {name!r}: use letters, digits and '_', "
-                f"not starting with a digit")
+        return (f"invalid rc.conf variable name {name!r}: use letters, digits and '_' (at least "
+                f"one letter), not starting with a digit")
     return None
 
 
