@@ -12,8 +12,15 @@ import pytest
 os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 
+from hypothesis import settings
+
 from tbhelper import Testbed
 
+# Property tests run the same examples on every run (and in CI): an edge case hypothesis finds
+# must be found here first, not at random in CI. HYPOTHESIS_PROFILE=explore for fresh randomness.
+settings.register_profile("repo", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False, max_examples=2000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repo"))
 
 
 def pytest_configure(config):
