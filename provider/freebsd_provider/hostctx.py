@@ -46,6 +46,12 @@ class Host:
             if mutates:
                 self.invalidate()
 
+    def steps_timeout(self, steps: int) -> Optional[float]:
+        """The time budget of a batch of ``steps`` commands: what they had one by one
+        (commandTimeout each); None (the connection's default) when it has no config."""
+        per = getattr(getattr(self.conn, "cfg", None), "command_timeout", None)
+        return per * steps if per else None
+
     async def batch(self, argvs: Sequence[Sequence[str]], *, check: bool = True, mutates: bool = True,
                     timeout: Optional[float] = None, keep_going: bool = False,
                     prime: Sequence[Sequence[str]] = ()) -> list[Result]:

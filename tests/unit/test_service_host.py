@@ -103,6 +103,9 @@ class FakeHost:
         self.batches = []
         self.conn = None
 
+    def steps_timeout(self, steps):
+        return None  # no connection config: the connection's default, as Host.steps_timeout
+
     async def batch(self, argvs, check=True, mutates=True, timeout=None, keep_going=False):
         self.batches.append([a[-1] for a in argvs])
         out = []

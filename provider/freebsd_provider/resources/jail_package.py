@@ -36,12 +36,6 @@ class JailPackageState:
         default_factory=list)
 
 
-def _timeout(host: Host, steps: int) -> Optional[float]:
-    """A batch of ``steps`` commands gets the budget they had one by one (commandTimeout each)."""
-    per = getattr(getattr(host.conn, "cfg", None), "command_timeout", None)
-    return per * steps if per else None
-
-
 def parse_id(rid: str) -> tuple[str, list[str]]:
     jail, sep, rest = rid.partition(":")
     if not sep or not jail:
@@ -168,7 +162,7 @@ class JailPackage(Resource):
         whole batch ran, that read becomes the shared fact, unless another write on the host
         finished meanwhile (``Host.fact`` keeps a read only then too)."""
         res = await host.batch(steps, check=False, mutates=mutates, keep_going=keep_going,
-                               timeout=_timeout(host, len(steps)),
+                               timeout=host.steps_timeout(len(steps)),
                                prime=[pkg.state(jail)] if len(steps) else [])
         return res
 

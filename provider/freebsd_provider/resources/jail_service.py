@@ -10,7 +10,7 @@ from ..host import common, service, sysrc
 from ..hostctx import Host
 from ..ssh import CommandError, Result
 from .base import DiffResult, Failure, Resource, diff_fields, diff_map, field
-from .sysrc import read_vars
+from .sysrc import vars_fact, vars_from
 
 
 @dataclass
@@ -69,14 +69,10 @@ def _jail_missing(e: CommandError) -> bool:
 
 
 def _vars_from(res: Result) -> Optional[dict[str, str]]:
-    """The variables of a ``sysrc -j JAIL -a`` result, read the way ``read_vars`` + ``_vars``
-    read the shared fact (None when the jail is missing)."""
+    """The variables of a ``sysrc -j JAIL -a`` result, from the shared fact or a batch (None
+    when the jail is missing)."""
     try:
-        if res.exit_code != 0:
-            if "No such file" in res.stderr or "not found" in res.stderr:
-                return {}
-            raise CommandError(res)
-        return sysrc.parse_dump(res.stdout)
+        return vars_from(res)
     except CommandError as e:
         if _jail_missing(e):
             return None
@@ -88,12 +84,6 @@ def _is_running(res: Result) -> bool:
     if service.is_missing_script(res.stdout + res.stderr):
         return False
     return res.exit_code == 0
-
-
-def _timeout(host: Host, steps: int) -> Optional[float]:
-    """A batch of ``steps`` commands gets the budget they had one by one (commandTimeout each)."""
-    per = getattr(getattr(host.conn, "cfg", None), "command_timeout", None)
-    return per * steps if per else None
 
 
 def _go_on(res: Result) -> None:
@@ -117,7 +107,7 @@ async def _run_steps(host: Host, steps: list[_Step], done: Optional[list[Result]
     while len(done) - start < len(steps):
         rest = steps[len(done) - start:]
         results = await host.batch([st.argv for st in rest], check=False,
-                                   timeout=_timeout(host, len(rest)))
+                                   timeout=host.steps_timeout(len(rest)))
         for st, res in zip(rest, results):
             done.append(res)
             if res.exit_code != 0:
@@ -221,12 +211,7 @@ class JailService(Resource):
 
     # -- host access ----------------------------------------------------------------------
     async def _vars(self, host: Host, jail: str) -> Optional[dict[str, str]]:
-        try:
-            return await read_vars(host, sysrc.RC_CONF, jail)
-        except CommandError as e:
-            if _jail_missing(e):
-                return None
-            raise
+        return _vars_from(await host.fact(vars_fact(sysrc.RC_CONF, jail), check=False))
 
     async def _running(self, host: Host, jail: str, svc: str) -> bool:
         """For read: the jail's shared status fact of its local rc scripts, else one onestatus."""
@@ -339,7 +324,7 @@ class JailService(Resource):
         if init and guard:
             reads.append(service.exists(jail, guard))
         got = await host.batch(reads, check=False, mutates=False, keep_going=True,
-                               timeout=_timeout(host, len(reads)))
+                               timeout=host.steps_timeout(len(reads)))
         live = _vars_from(got[0])
         if live is None:
             raise RuntimeError(f"jail {jail} is not running: start it (VnetJail) before managing its services")
@@ -422,7 +407,7 @@ class JailService(Resource):
             reads.append(service.exists(jail, guard))
         reads.append(service.status(jail, svc))
         got = await host.batch(reads, check=False, mutates=False, keep_going=True,
-                               timeout=_timeout(host, len(reads)))
+                               timeout=host.steps_timeout(len(reads)))
         live = _vars_from(got[0])
         if live is None:
             raise RuntimeError(f"jail {jail} is not running")
@@ -462,7 +447,7 @@ class JailService(Resource):
         jail, svc = parse_id(rid)
         # one exec reads rc.conf and the run state, one stops the service and undoes the variables
         got = await host.batch([sysrc.dump(file=sysrc.RC_CONF, jail=jail), service.status(jail, svc)],
-                               check=False, mutates=False, keep_going=True, timeout=_timeout(host, 2))
+                               check=False, mutates=False, keep_going=True, timeout=host.steps_timeout(2))
         live = _vars_from(got[0])
         if live is None:
             await host.log(f"jail {jail} is not running: nothing to undo for {svc}", "info")

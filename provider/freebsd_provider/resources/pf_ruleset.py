@@ -27,7 +27,7 @@ from ..host import common, kld, pfctl, sysrc
 from ..hostctx import Host
 from ..ssh import CommandError, Result
 from .base import Failure, Resource, field
-from .sysrc import read_vars, vars_fact
+from .sysrc import read_vars, vars_fact, vars_from
 
 # root:wheel by number (wheel is gid 0 on FreeBSD)
 OWNER = "0:0"
@@ -217,15 +217,6 @@ def _status(res: Result) -> bool:
     return pfctl.parse_status(res.stdout)
 
 
-def _rc_vars(res: Result) -> dict[str, str]:
-    """``sysrc -f /etc/rc.conf -a`` → its variables (no rc.conf: none), as read_vars does."""
-    if res.exit_code != 0:
-        if _no_file(res):
-            return {}
-        raise CommandError(res)
-    return sysrc.parse_dump(res.stdout)
-
-
 def _shown(results: Sequence[Result], wanted: int = 2) -> tuple[str, list[str], list[str]]:
     """(``-s rules`` text, filter lines, nat lines) from the results of ``pfctl -s rules``, ``-s nat``."""
     for r in results:
@@ -380,7 +371,7 @@ class PfRuleset(Resource):
             # pf.ko is loaded now but pf is off until enabled: `-s info` tells the state before
             # as well (loading pf.ko does not enable pf)
             was_enabled = _status(res[len(steps) - 2] if want_rc else res[-1])
-            rc = _rc_vars(res[-1]) if want_rc else {}
+            rc = vars_from(res[-1]) if want_rc else {}
             if record is not None:
                 prev = pfctl.parse_read_conf(res[0].stdout)
                 record.update({
