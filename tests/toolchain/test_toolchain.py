@@ -1,16 +1,14 @@
 """End-to-end tests of the Pulumi toolchain: scripts/pulumi, the CLI built by
-scripts/build-pulumi and our Python language host (scripts/langhost/).
+scripts/build-pulumi and the official language hosts built beside it.
 
-They run the real CLI on throw-away Python projects against a temporary file
-backend.  Skipped when no CLI is available without building one (building
-takes many minutes): run scripts/build-pulumi first, or set
-PULUMI_FREEBSD_BUILD_IN_TESTS=1 to let the tests build it.
+They run the real CLI on throw-away projects against a temporary file backend.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import textwrap
 from pathlib import Path
@@ -19,9 +17,14 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "pulumi"
+VERSION = "3.274.1"
+HOSTS = ("python", "nodejs", "go", "yaml")
 
 
-# `make test` builds (or finds) the CLI first, through scripts/pulumi: these tests always run.
+def _bindir() -> Path:
+    r = subprocess.run([str(REPO / "scripts" / "build-pulumi")], capture_output=True, text=True, timeout=1800)
+    assert r.returncode == 0, r.stderr
+    return Path(r.stdout.strip().splitlines()[-1])
 
 
 PROGRAM = textwrap.dedent(
@@ -125,38 +128,50 @@ def test_testbed_passphrase_only_for_testbed_stacks(project):
     assert "passphrase" in (proc.stdout + proc.stderr).lower()
 
 
-def test_gen_sdk_python(tmp_path: Path):
-    schema = {
-        "name": "lhdemo",
-        "version": "0.1.0",
-        "resources": {
-            "lhdemo:index:Thing": {
-                "inputProperties": {"size": {"type": "integer"}},
-                "properties": {"size": {"type": "integer"}},
-                "requiredInputs": ["size"],
-            }
-        },
-    }
-    (tmp_path / "schema.json").write_text(json.dumps(schema))
-    env = dict(os.environ, PULUMI_HOME=str(tmp_path / "home"))
-    proc = subprocess.run(
-        [str(SCRIPT), "package", "gen-sdk", str(tmp_path / "schema.json"), "--language", "python",
-         "-o", str(tmp_path / "sdk")],
-        env=env, capture_output=True, text=True, timeout=120,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    pkg = tmp_path / "sdk" / "python" / "pulumi_lhdemo"
-    assert (pkg / "thing.py").is_file()
-    assert json.loads((pkg / "pulumi-plugin.json").read_text())["name"] == "lhdemo"
+def test_official_language_hosts_beside_the_cli():
+    bindir = _bindir()
+    assert subprocess.run([str(bindir / "pulumi"), "version"], capture_output=True, text=True).stdout.strip() == f"v{VERSION}"
+    for lang in HOSTS:
+        assert os.access(bindir / f"pulumi-language-{lang}", os.X_OK), lang
+    assert os.access(bindir / "pulumi-language-python-exec", os.X_OK)
+    # Our own host and its codegen helper are gone for good.
+    assert not (REPO / "scripts" / "langhost").exists()
+    assert not (bindir / "pulumi-freebsd-pygen").exists()
 
 
-def test_about_reports_the_programs_interpreter(project):
-    # `pulumi about` (and every `up`) asks the language host About: the program's virtualenv
-    # interpreter, its version and its pip, answered in-process when it is the host's own venv.
+def test_yaml_program_runs_on_the_official_yaml_host(tmp_path: Path):
+    proj = tmp_path / "yamlproj"
+    proj.mkdir()
+    (proj / "Pulumi.yaml").write_text(textwrap.dedent("""\
+        name: yamltest
+        runtime: yaml
+        outputs:
+          greeting: hello from yaml
+        """))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_CONFIG_PASSPHRASE")}
+    env.update(PULUMI_BACKEND_URL=f"file://{tmp_path / 'backend'}", PULUMI_HOME=str(tmp_path / "home"))
+    (tmp_path / "backend").mkdir()
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        r = subprocess.run([str(SCRIPT), "--cwd", str(proj), "--non-interactive", *args], env=env,
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stdout + r.stderr
+        return r
+
+    run("stack", "init", "test-yaml")
+    run("up", "--yes", "--skip-preview")
+    assert json.loads(run("stack", "output", "--json").stdout) == {"greeting": "hello from yaml"}
+
+
+def test_about_reports_the_official_host_and_the_programs_interpreter(project):
+    # `pulumi about` lists the official Python host at the CLI's version and asks it About: the
+    # program's virtualenv interpreter, its version and its pip.
     import platform
+    text = project("about", "-s", "test-lh").stdout
+    assert re.search(rf"^language\s+python\s+{re.escape(VERSION)}\s*$", text, re.M), text
     about = json.loads(project("about", "--json", "-s", "test-lh").stdout)
     lang = about.get("runtime") or about.get("language") or {}
     assert lang.get("language") == "python"
     assert lang.get("executable", "").endswith("/.venv/bin/python")
     assert lang.get("version") == platform.python_version()
-    assert lang.get("toolchain") == "pip" and lang.get("toolchainVersion", "0.0.0") != "0.0.0"
+    assert lang.get("toolchain") in ("Auto", "pip")  # the official host names the default "Auto"
