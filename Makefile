@@ -6,19 +6,22 @@ PY := $(VENV)/bin/python
 PULUMI := scripts/pulumi
 TESTBED := $(VENV)/bin/freebsd-testbed
 PYTEST_ARGS ?=
+# The one version of the provider, the plugin, schema.json and every SDK.
+VERSION := $(shell sed -n 's/^VERSION = "\(.*\)"$$/\1/p' provider/freebsd_provider/__init__.py)
 
-.PHONY: setup venv pulumi-cli sshd bytecode schema sdk demo test test-fast bench clean
+.PHONY: setup venv pulumi-cli sshd bytecode version schema sdk sdk-build dist demo test test-fast bench clean
 
 setup: venv pulumi-cli sshd bytecode
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt provider/pyproject.toml testbed/pyproject.toml sdk/python/pyproject.toml
+# The same venv `pulumi install` makes for the main stack (examples/tutorial/requirements.txt).
+$(VENV)/.installed: requirements.txt provider/requirements.txt provider/pyproject.toml testbed/pyproject.toml sdk/python/pyproject.toml examples/tutorial/requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
-	$(PY) -m pip install -q --disable-pip-version-check -e provider -e testbed -e sdk/python
+	cd examples/tutorial && ../../$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	touch $@
 
+# The Pulumi CLI and the official language hosts (python, nodejs, go, yaml), built and cached.
 pulumi-cli:
 	scripts/build-pulumi
 
@@ -26,25 +29,42 @@ pulumi-cli:
 # PYTHONDONTWRITEBYTECODE set (as on this machine) they would compile our modules from source
 # each time (~0.1 s). compileall skips what is up to date.
 bytecode: venv
-	$(PY) -m compileall -q provider/freebsd_provider sdk/python/pulumi_freebsd scripts/langhost >/dev/null
+	$(PY) -m compileall -q provider/freebsd_provider sdk/python/pulumi_freebsd >/dev/null
 
 sshd:
 	scripts/setup-testbed-deps
 
-# schema.json is generated from the provider's resource types; the Python SDK from schema.json.
+version:
+	@echo $(VERSION)
+
+# schema.json is generated from the provider's resource types; the SDKs from schema.json.
+# PLUGIN_DOWNLOAD_URL=... names another release server for the SDKs (README, "Release layout").
 schema: venv
-	$(PY) -m freebsd_provider.schema > schema.json
+	PULUMI_FREEBSD_PLUGIN_DOWNLOAD_URL='$(PLUGIN_DOWNLOAD_URL)' $(PY) -m freebsd_provider.schema > schema.json
 
 sdk: schema pulumi-cli
-	rm -rf sdk/python/pulumi_freebsd
-	$(PULUMI) package gen-sdk ./schema.json --language python -o sdk >/dev/null
+	scripts/gen-sdk sdk
+
+# Compile the TypeScript SDK and check the Go SDK builds (cached by content).
+sdk-build:
+	scripts/build-sdks nodejs go
+
+# Release artefacts: the plugin archives, the Python wheel, the npm tarball. Needs python3 and
+# npm only (no Pulumi CLI).
+dist: venv
+	scripts/build-sdks nodejs
+	rm -rf dist
+	$(PY) scripts/dist.py dist
+	$(PY) -m pip wheel -q --disable-pip-version-check --no-deps -w dist sdk/python
+	cp sdk/nodejs/bin/*.tgz dist/
+	@ls -1 dist
 
 demo: setup
 	scripts/testbed-stack demo demo
 	$(PULUMI) up --stack demo --yes --skip-preview
 	scripts/demo-checks demo
 
-test: setup
+test: setup dist
 	$(PY) -m pytest -q $(PYTEST_ARGS) tests
 
 test-fast: venv
@@ -55,4 +75,4 @@ bench: setup
 
 clean:
 	-$(TESTBED) down demo --purge
-	rm -rf .state
+	rm -rf .state dist

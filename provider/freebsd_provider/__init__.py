@@ -1,4 +1,4 @@
 """pulumi-freebsd: a Pulumi resource provider that manages FreeBSD 15 hosts over SSH."""
 
 PACKAGE = "freebsd"
-VERSION = "0.1.0"
+VERSION = "0.2.0"

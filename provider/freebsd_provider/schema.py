@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from typing import Any, get_args, get_origin
 
 from . import PACKAGE, VERSION
@@ -60,6 +61,18 @@ def _props(fields: list[FieldInfo], types: dict[str, Any]) -> tuple[dict[str, An
     return props, required
 
 
+# Where the CLI downloads the plugin when a program uses an SDK and the plugin is not installed:
+# GitHub releases of pulumi-freebsd/pulumi-freebsd (asset
+# pulumi-resource-freebsd-v<version>-<os>-<arch>.tar.gz of release v<version>). A mirror is set at
+# generation time: `make schema sdk PLUGIN_DOWNLOAD_URL=https://mirror.example/freebsd/v${VERSION}`
+# (README, "Release layout").
+DEFAULT_PLUGIN_DOWNLOAD_URL = "github://api.github.com/pulumi-freebsd"
+
+
+def plugin_download_url() -> str:
+    return os.environ.get("PULUMI_FREEBSD_PLUGIN_DOWNLOAD_URL") or DEFAULT_PLUGIN_DOWNLOAD_URL
+
+
 def generate() -> dict[str, Any]:
     types: dict[str, Any] = {}
     resources: dict[str, Any] = {}
@@ -69,9 +82,9 @@ def generate() -> dict[str, Any]:
         for f in r.output_fields():
             out_fields[f.wire] = f
         out_props, _ = _props(list(out_fields.values()), types)
-        # Every output is always present after create except optional inputs left unset.
-        out_req = [f.wire for f in r.output_fields()] + [f.wire for f in r.input_fields()
-                                                         if f.required or f.default is not None]
+        # Exactly what every create and every read (import too) returns with a value: the SDKs
+        # type these as always defined.
+        out_req = [f.wire for f in out_fields.values() if f.always_present]
         resources[r.token] = {
             "description": r.description + f"\n\n## Import\n\n`pulumi import {r.token} NAME ID` where ID is {r.import_id}.",
             "inputProperties": in_props,
@@ -89,6 +102,7 @@ def generate() -> dict[str, Any]:
         "keywords": ["pulumi", "freebsd", "zfs", "jails", "pf", "category/infrastructure"],
         "license": "Apache-2.0",
         "publisher": "pulumi-freebsd",
+        "pluginDownloadURL": plugin_download_url(),
         "config": {"variables": cfg_props, "defaults": cfg_req},
         "provider": {
             "description": "The FreeBSD host this provider manages, and how to reach it over SSH.",

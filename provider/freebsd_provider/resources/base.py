@@ -4,7 +4,8 @@ A resource is a class with:
 
 * ``Args``: a dataclass of its inputs; ``State``: a dataclass of its output-only properties.
   Every field carries its schema docs through :func:`field` (description, default, secret,
-  replace-on-change).  The schema (and so every SDK and its docs) is generated from them.
+  replace-on-change, always-present).  The schema (and so every SDK and its docs) is generated
+  from them.
 * ``check`` / ``diff`` / ``create`` / ``read`` / ``update`` / ``delete``.
 
 Python attribute names are snake_case; the wire/schema names are camelCase.  Inputs arrive as
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import types
 import typing
 from dataclasses import MISSING, dataclass
 from typing import Any, ClassVar, Optional, get_args, get_origin
@@ -26,11 +28,23 @@ from .. import wire
 
 
 def field(description: str, *, default: Any = MISSING, secret: bool = False,
-          replace: bool = False, default_factory: Any = MISSING, required: Optional[bool] = None):
-    """A resource property. ``replace``: a change replaces the resource."""
+          replace: bool = False, default_factory: Any = MISSING, required: Optional[bool] = None,
+          always_present: Optional[bool] = None):
+    """A resource property. ``replace``: a change replaces the resource.
+
+    ``always_present``: whether every create and every read (import included) returns the
+    property with a value. Those are the schema's ``required`` outputs, which the SDKs type as
+    never undefined; the engine warns about (and previews as ``[unknown]``) one that is missing.
+    Unset: present unless the field's type is ``Optional`` (a None value is never sent). So a
+    required input, an input with a default (the read must return it too, import included) and
+    an output the resource always fills in are present; an optional input, or an output only
+    recorded when there was something (e.g. a previous value), is ``Optional``.
+    """
     meta = {"description": description, "secret": secret, "replace": replace}
     if required is not None:
         meta["required"] = required
+    if always_present is not None:
+        meta["always_present"] = always_present
     kw: dict[str, Any] = {"metadata": meta}
     if default is not MISSING:
         kw["default"] = default
@@ -61,6 +75,7 @@ class FieldInfo:
     replace: bool
     required: bool
     default: Any
+    always_present: bool = True  # see field()
 
 
 def fields_of(cls) -> list[FieldInfo]:
@@ -79,8 +94,14 @@ def fields_of(cls) -> list[FieldInfo]:
             description=f.metadata.get("description", ""),
             secret=f.metadata.get("secret", False), replace=f.metadata.get("replace", False),
             required=f.metadata.get("required", False), default=default,
+            always_present=f.metadata.get("always_present", not is_optional(hints[f.name])),
         ))
     return out
+
+
+def is_optional(tp) -> bool:
+    """``Optional[X]`` (or ``X | None``)?"""
+    return get_origin(tp) in (typing.Union, types.UnionType) and type(None) in get_args(tp)
 
 
 def _strip_optional(tp):

@@ -244,6 +244,8 @@ class Bridge(Resource):
         out = dict(inputs)
         out.update({k: state.get(k) for k in _STATE_KEYS})
         out["movedAddresses"] = list(state.get("movedAddresses") or [])
+        # an imported bridge has no record of it: this stack did not load if_bridge.ko
+        out["loadedIfBridge"] = bool(state.get("loadedIfBridge"))
         i = (await self._ifaces(host)).get(inputs["name"])
         out["mac"] = i.mac if i else ""
         mine = set(inputs.get("members") or [])

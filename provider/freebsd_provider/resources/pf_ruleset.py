@@ -31,6 +31,7 @@ from .sysrc import read_vars, vars_fact, vars_from
 
 # root:wheel by number (wheel is gid 0 on FreeBSD)
 OWNER = "0:0"
+ROLLBACK_SECONDS = 20
 DRIFT_NOTE = ("# pulumi-freebsd: the rules loaded in pf differ from this file "
               "(pfctl -s rules / -s nat vs pfctl -nvf); the next up loads the declared rules\n")
 
@@ -61,7 +62,7 @@ class PfRulesetArgs:
         "previous rules (and file) after this many seconds unless the provider confirms them over a "
         "FRESH SSH connection, which only succeeds if the new rules still let it in. When the "
         "confirmation fails the update fails with a clear message and the host stays reachable.",
-        default=20)
+        default=ROLLBACK_SECONDS)
 
 
 @dataclass
@@ -388,7 +389,7 @@ class PfRuleset(Resource):
             raise RuntimeError(f"pfctl rejected the rules (nothing was changed: the running rules "
                                f"and {path} are untouched):\n{msg}") from None
 
-        guard = _Guard.new(path, anchor, was_enabled, int(inputs.get("rollbackSeconds") or 20))
+        guard = _Guard.new(path, anchor, was_enabled, int(inputs.get("rollbackSeconds") or ROLLBACK_SECONDS))
         argvs = [guard.arm_argv(), ["/bin/mv", "-f", tmp, path], pfctl.load(path, anchor)]
         if enable:
             argvs.append(pfctl.enable())
@@ -479,11 +480,9 @@ class PfRuleset(Resource):
                 new_inputs["enable"] = enabled
         if anchor:
             new_inputs["anchor"] = anchor
-        out = dict(new_inputs)
-        for k in ("previousExisted", "previousContent", "previousPfEnable", "previousPfRules",
-                  "previousEnabled", "previousModuleLoaded"):
-            out[k] = (state or {}).get(k)
-        out["loadedRules"] = loaded_text
+        out = self._outputs(new_inputs, state or {}, loaded_text)
+        # not on the host: an imported ruleset's next apply uses the default, as a create does
+        out.setdefault("rollbackSeconds", ROLLBACK_SECONDS)
         return new_inputs, out
 
     async def update(self, ctx, resource_id, olds, news, state):
