@@ -324,7 +324,7 @@ class Bridge(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="movedDefaultRouter")
-    def moved_default_router(self) -> pulumi.Output[_builtins.str]:
+    def moved_default_router(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
         The default gateway that was reached through that member (the route is re-added on delete).
         """
@@ -332,7 +332,7 @@ class Bridge(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="movedFrom")
-    def moved_from(self) -> pulumi.Output[_builtins.str]:
+    def moved_from(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
         The member whose addresses were moved to the bridge (restored on delete).
         """
@@ -340,7 +340,7 @@ class Bridge(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="movedRcConf")
-    def moved_rc_conf(self) -> pulumi.Output[_builtins.str]:
+    def moved_rc_conf(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
         The member's previous `ifconfig_IF` value in rc.conf (restored on delete; unset: it had none).
         """
@@ -364,7 +364,7 @@ class Bridge(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="previousMemberIfaddrs")
-    def previous_member_ifaddrs(self) -> pulumi.Output[_builtins.str]:
+    def previous_member_ifaddrs(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
         The value `net.link.bridge.member_ifaddrs` had before this bridge set it (restored on delete).
         """

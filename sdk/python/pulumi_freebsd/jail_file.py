@@ -365,7 +365,7 @@ class JailFile(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="previousContent")
-    def previous_content(self) -> pulumi.Output[_builtins.str]:
+    def previous_content(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
         Content-form: the file's content before this resource replaced it (restored on delete).
         """
@@ -373,7 +373,7 @@ class JailFile(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="previousMode")
-    def previous_mode(self) -> pulumi.Output[_builtins.str]:
+    def previous_mode(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
         The file's mode before this resource changed it.
         """
@@ -381,7 +381,7 @@ class JailFile(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="previousOwner")
-    def previous_owner(self) -> pulumi.Output[_builtins.str]:
+    def previous_owner(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
         The file's owner before this resource changed it.
         """

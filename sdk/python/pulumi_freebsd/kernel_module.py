@@ -223,7 +223,7 @@ class KernelModule(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="previousLoad")
-    def previous_load(self) -> pulumi.Output[_builtins.str]:
+    def previous_load(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
         The value `NAME_load` had in /boot/loader.conf before this resource set it (restored on delete); unset when there was none.
         """

@@ -281,7 +281,7 @@ class PfRuleset(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="previousContent")
-    def previous_content(self) -> pulumi.Output[_builtins.str]:
+    def previous_content(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
         PATH's content before this resource wrote it (written back and reloaded on delete).
         """
@@ -313,7 +313,7 @@ class PfRuleset(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="previousPfEnable")
-    def previous_pf_enable(self) -> pulumi.Output[_builtins.str]:
+    def previous_pf_enable(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
         `pf_enable` in /etc/rc.conf before (unset: none).
         """
@@ -321,7 +321,7 @@ class PfRuleset(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="previousPfRules")
-    def previous_pf_rules(self) -> pulumi.Output[_builtins.str]:
+    def previous_pf_rules(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
         `pf_rules` in /etc/rc.conf before (unset: none).
         """

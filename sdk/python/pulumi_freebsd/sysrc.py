@@ -229,7 +229,7 @@ class Sysrc(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="previousValue")
-    def previous_value(self) -> pulumi.Output[_builtins.str]:
+    def previous_value(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
         The value the variable had before this resource set it (restored on delete); unset when the variable did not exist.
         """

@@ -570,7 +570,7 @@ class VnetJail(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def jid(self) -> pulumi.Output[_builtins.int]:
+    def jid(self) -> pulumi.Output[Optional[_builtins.int]]:
         """
         The running jail's JID (unset while stopped).
         """
