@@ -50,6 +50,11 @@ export type Provider = import("./provider").Provider;
 export const Provider: typeof import("./provider").Provider = null as any;
 utilities.lazyLoad(exports, ["Provider"], () => require("./provider"));
 
+export { SysctlArgs } from "./sysctl";
+export type Sysctl = import("./sysctl").Sysctl;
+export const Sysctl: typeof import("./sysctl").Sysctl = null as any;
+utilities.lazyLoad(exports, ["Sysctl"], () => require("./sysctl"));
+
 export { SysrcArgs } from "./sysrc";
 export type Sysrc = import("./sysrc").Sysrc;
 export const Sysrc: typeof import("./sysrc").Sysrc = null as any;
@@ -100,6 +105,8 @@ const _module = {
                 return new KernelModule(name, <any>undefined, { urn })
             case "freebsd:index:PfRuleset":
                 return new PfRuleset(name, <any>undefined, { urn })
+            case "freebsd:index:Sysctl":
+                return new Sysctl(name, <any>undefined, { urn })
             case "freebsd:index:Sysrc":
                 return new Sysrc(name, <any>undefined, { urn })
             case "freebsd:index:VnetJail":

@@ -104,6 +104,14 @@ CASES: dict[str, tuple[tuple[str, ...], list[Case]]] = {
                          "update": ["true"], "delete": ["rm", "-f", "/tmp/reqtest.out"]}),
         Case("minimal", {"create": ["echo", "hi"]}),
     ]),
+    "Sysctl": ((), [
+        Case("new-line", {"name": "net.inet.ip.forwarding", "value": "1"},
+             before=(("sysctl", "net.inet.ip.forwarding=0"),),
+             after=(("sysctl", "net.inet.ip.forwarding=0"),)),
+        Case("previous-line", {"name": "net.inet.tcp.nolocaltimewait", "value": "1", "persist": True},
+             before=(("sh", "-c", "echo net.inet.tcp.nolocaltimewait=0 > /etc/sysctl.conf"),),
+             after=(("rm", "-f", "/etc/sysctl.conf"),)),
+    ]),
 }
 # A command leaves nothing on the host to adopt: its read with only an id fails by design.
 NOT_IMPORTABLE = {"JailCommand"}

@@ -11,6 +11,7 @@ from .jail_package import JailPackage
 from .jail_service import JailService
 from .jail_file import JailFile
 from .jail_command import JailCommand
+from .sysctl import Sysctl
 
 RESOURCES = [
     ZfsDataset,
@@ -25,4 +26,5 @@ RESOURCES = [
     JailService,
     JailFile,
     JailCommand,
+    Sysctl,
 ]

@@ -37,6 +37,8 @@ func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi
 		r = &KernelModule{}
 	case "freebsd:index:PfRuleset":
 		r = &PfRuleset{}
+	case "freebsd:index:Sysctl":
+		r = &Sysctl{}
 	case "freebsd:index:Sysrc":
 		r = &Sysrc{}
 	case "freebsd:index:VnetJail":

@@ -15,6 +15,7 @@ from .jail_service import *
 from .kernel_module import *
 from .pf_ruleset import *
 from .provider import *
+from .sysctl import *
 from .sysrc import *
 from .vnet_jail import *
 from .zfs_dataset import *
@@ -45,6 +46,7 @@ _utilities.register(
    "freebsd:index:JailService": "JailService",
    "freebsd:index:KernelModule": "KernelModule",
    "freebsd:index:PfRuleset": "PfRuleset",
+   "freebsd:index:Sysctl": "Sysctl",
    "freebsd:index:Sysrc": "Sysrc",
    "freebsd:index:VnetJail": "VnetJail",
    "freebsd:index:ZfsDataset": "ZfsDataset",
