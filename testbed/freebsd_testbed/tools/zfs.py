@@ -444,7 +444,7 @@ def json_prop(value: str, s: str, frm: str, as_int: bool) -> dict[str, Any]:
 
 def json_info(z: dict[str, Any], name: str, as_int: bool) -> dict[str, Any]:
     d = z["datasets"][name]
-    info: dict[str, Any] = {"name": name, "type": d["type"].upper(), "pool": z["pool"],
+    info: dict[str, Any] = {"name": name, "type": d["type"].upper(), "pool": zm.pool_of(name),
                             "createtxg": d["createtxg"] if as_int else str(d["createtxg"])}
     if d["type"] == "snapshot":
         info["dataset"], info["snapshot_name"] = name.split("@", 1)
@@ -486,7 +486,11 @@ def collect(z: dict[str, Any], args: list[str], types: int, recurse: bool, depth
                 walk(c, level + 1)
 
     if not args:
-        walk(z["pool"], 0) if (recurse or depth is not None) else None
+        if recurse or depth is not None:
+            # zfs_for_each() without operands: every imported pool's root (zfs_iter_root)
+            for pool in sorted(z.get("pools", {z["pool"]: None})):
+                if pool in z["datasets"]:
+                    walk(pool, 0)
         if not (recurse or depth is not None):
             for n in z["datasets"]:
                 if zm.TYPE_BITS[z["datasets"][n]["type"]] & types:
@@ -906,7 +910,7 @@ def create_fs(z: dict[str, Any], name: str, props: dict[str, str], mount: bool,
 def parent_check(z: dict[str, Any], name: str, parents: bool, op: str, mount: bool) -> int | None:
     """Check (and with -p create) the ancestors of name. Returns an exit code on error."""
     pool = name.split("/")[0]
-    if pool != z["pool"]:
+    if pool not in z.get("pools", {z["pool"]: None}):
         err("cannot %s '%s': no such pool '%s'" % (op, name, pool))
         return 1
     par = zm.parent_of(name)
@@ -1115,7 +1119,7 @@ def cmd_destroy(z: dict[str, Any], args: list[str]) -> int:
     if target not in z["datasets"]:
         err("cannot open '%s': dataset does not exist" % target)
         return 1
-    if target == z["pool"] and not rec:
+    if "/" not in target and not rec:
         err("cannot destroy '%s': operation does not apply to pools" % target)
         err("use 'zfs destroy -r %s' to destroy all datasets in the pool" % target)
         err("use 'zpool destroy %s' to destroy the pool itself" % target)
@@ -1723,7 +1727,21 @@ ALIASES = {"snap": "snapshot", "umount": "unmount", "recv": "receive"}
 
 
 def main(argv: list[str]) -> int:
+    """zfs_main.c:main(); never lets a Python exception escape as a traceback."""
+    try:
+        return _main(argv)
+    except Exception as e:  # noqa: BLE001 - a real zfs(8) never prints a traceback
+        sys.stderr.write("internal error: %s\n" % type(e).__name__)
+        return 1
+
+
+def _main(argv: list[str]) -> int:
     CMD[0] = None
+    for stream in (sys.stdout, sys.stderr):   # odd bytes in argv are echoed back as bytes
+        try:
+            stream.reconfigure(errors="surrogateescape")  # type: ignore[attr-defined]
+        except (AttributeError, ValueError):
+            pass
     args = list(argv[1:])
     try:
         if not args:

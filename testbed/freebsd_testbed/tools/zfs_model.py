@@ -95,7 +95,31 @@ def ensure(st: hoststate.State) -> dict[str, Any]:
         z["next_objsetid"] = 54 + 128 * len(INSTALL)
         z["txg"] = 4000
         st.persistent["zfs"] = z
+    if "pools" not in z:
+        # pool records (zpool_model.py); older states had the single pool 'zroot' only
+        from .zpool_model import zroot_pool
+        rec = zroot_pool(z["size"])
+        rec["dsize"] = z["size"]
+        z["pools"] = {z["pool"]: rec}
+        z.setdefault("exported", {})
+        z.setdefault("labels", {})
     return z
+
+
+def pool_of(name: str) -> str:
+    return name.split("/", 1)[0].split("@", 1)[0].split("#", 1)[0]
+
+
+def pool_rec(z: dict[str, Any], name: str) -> dict[str, Any] | None:
+    return z.get("pools", {}).get(pool_of(name))
+
+
+def pool_dsize(z: dict[str, Any], pool: str) -> int:
+    """Bytes usable by the pool's datasets (dspace - slop, zfs 'available' + 'used' of root)."""
+    rec = z.get("pools", {}).get(pool)
+    if rec is None:
+        return z["size"]
+    return rec.get("dsize", z["size"])
 
 
 def next_txg(z: dict[str, Any]) -> int:
@@ -211,6 +235,19 @@ def mountpoint(z: dict[str, Any], name: str) -> str:
     val, src, frm = prop_source(z, name, "mountpoint")
     if not val.startswith("/"):
         return val
+    # with an altroot every mountpoint is shown below it (libzfs_dataset.c get_numeric_property
+    # / zfs_prop_get(ZFS_PROP_MOUNTPOINT): altroot prefixed to the stored path)
+    rec = pool_rec(z, name)
+    alt = (rec or {}).get("props", {}).get("altroot")
+    if alt and alt != "/":
+        if src == "default":
+            rel = name
+        elif src == "inherited":
+            rel = name[len(frm) + 1:]
+        else:
+            rel = ""
+        base = alt.rstrip("/") + (val if val != "/" else "")
+        return base + ("/" + rel if rel else "") if rel or base else "/"
     if src == "default":
         frm, val = "", "/"
         rel = name
@@ -330,8 +367,8 @@ class Sizer:
         return max(u, res)
 
     def avail(self, name: str) -> int:
-        pool = self.z["pool"]
-        free = max(0, self.z["size"] - self.used(pool))
+        pool = pool_of(name)
+        free = max(0, pool_dsize(self.z, pool) - self.used(pool))
         cur: str | None = name
         while cur is not None:
             q = int(self.z["datasets"][cur]["props"].get("quota", "0") or 0)
