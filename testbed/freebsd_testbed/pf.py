@@ -125,6 +125,29 @@ postgresql 5432/tcp
 postgresql 5432/udp
 x11 6000/tcp
 http-alt 8080/tcp
+http-alt 8080/udp
+pip 1321/tcp
+pip 1321/udp
+personal-agent 5555/tcp
+personal-agent 5555/udp
+ircd 6667/tcp
+irc 194/tcp
+irc 194/udp
+imap3 220/tcp
+ldp 646/tcp
+submissions 465/tcp
+nfsd-status 1110/tcp
+socks 1080/tcp
+socks 1080/udp
+ftp-data 20/udp
+ftp 21/udp
+telnet 23/udp
+smtp 25/udp mail
+pop3 110/udp
+imap 143/udp imap2 imap4
+auth 113/udp ident
+nntp 119/udp
+bgp 179/udp
 """
 
 
@@ -135,8 +158,9 @@ def _load_services() -> list[tuple[str, int, str, list[str]]]:
             text = f.read()
     except (OSError, ValueError):
         pass
-    if not text:
-        text = _SERVICES_BUILTIN
+    # The host's /etc/services first, then the stock FreeBSD entries it may lack (the testbed
+    # ships a short /etc/services; real pfctl resolves names via getservbyname(3)).
+    text = (text or "") + "\n" + _SERVICES_BUILTIN
     out = []
     for line in text.splitlines():
         line = line.split("#", 1)[0].split()
@@ -475,6 +499,13 @@ class Parser:
                 if not self.at_eol():
                     if not (self.tok.kind == "p" and self.tok.val == "}" and len(self.anchor_stack) > 1):
                         self.err()
+            except (ValueError, TypeError, KeyError, IndexError, RecursionError):
+                # never a Python traceback: anything the model cannot digest is what yacc
+                # reports for an unexpected token (parse.y yyerror "syntax error")
+                self.cfg.error(self.filename, self.tok.line if self.tok.kind != "eof" else line,
+                               "syntax error")
+                while not self.at_eol():
+                    self.advance()
             except ParseError as e:
                 arg = e.args[0]
                 if isinstance(arg, tuple):
@@ -541,6 +572,9 @@ class Parser:
                 self.err()
             if t.kind != "w" or not all(ch.isalnum() or ch == "_" for ch in v):
                 self.err()
+            if self.cfg.verbose:
+                # parse.y varset: printf("%s = \"%s\"\n", $1, $3) under PF_OPT_VERBOSE
+                self.cfg.out.append(f'{v} = "{" ".join(vals)}"')
             if v not in self.cfg.cmdline_macros:
                 self.cfg.macros[v] = " ".join(vals)
             return
@@ -660,8 +694,7 @@ class Parser:
                 fn = self.string()
                 shown.append(f' file "{fn}"')
                 try:
-                    with open(hoststate.hostpath(fn) if fn.startswith("/") else fn,
-                              encoding="utf-8") as f:
+                    with open(real_path(fn), encoding="utf-8", errors="replace") as f:
                         for line in f:
                             for w in line.split("#", 1)[0].split():
                                 addrs.append(w)
@@ -768,7 +801,11 @@ class Parser:
             lo, _, hi = a.partition(":")
             if hi == "*":
                 return ("=", self.port_value(lo), 0)
-            return (":", self.port_value(lo), self.port_value(hi))
+            plo, phi = self.port_value(lo), self.port_value(hi)
+            if plo > phi:
+                # parse.y port_item: "invalid port range"
+                self.err("invalid port range")
+            return (":", plo, phi)
         p1 = self.port_value(a)
         if self.tok.kind == "p" and self.tok.val in ("<>", "><"):
             op = self.advance().val
@@ -865,9 +902,8 @@ class Parser:
             r["quick"] = True
         if self.accept("on"):
             spec["ifs"] = self.iflist()
-        for kw in ("route-to", "reply-to", "dup-to"):
-            if self.peek_word(kw):
-                self.err()
+        if self.accept("route-to", "reply-to", "dup-to"):
+            self.route_spec(r)
         af = self.accept("inet", "inet6")
         if af:
             r["af"] = 4 if af == "inet" else 6
@@ -888,7 +924,30 @@ class Parser:
     def filter_opts(self, r: dict[str, Any], spec: dict[str, Any]) -> None:
         marker = set()
         while not self.at_eol() and not (self.tok.kind == "p" and self.tok.val == "{"):
-            if self.accept("flags"):
+            if r["action"] == "scrub" and self.tok.kind == "w" and self.tok.val in (
+                    "fragment", "reassemble", "min-ttl", "max-mss", "set-tos", "no-df",
+                    "random-id"):
+                # scrub_opts (parse.y): no-df, min-ttl N, max-mss N, set-tos X, random-id,
+                # reassemble tcp, fragment reassemble / fragment no reassemble
+                w = self.advance().val
+                if w == "fragment":
+                    if self.accept("no"):
+                        self.expect("reassemble")
+                        r["scrub_noreass"] = True
+                    else:
+                        self.expect("reassemble")
+                elif w == "reassemble":
+                    self.expect("tcp")
+                    r["scrub_opts"].append("reassemble tcp")
+                elif w in ("min-ttl", "max-mss"):
+                    r["scrub_opts"].append(f"{w} {self.number()}")
+                elif w == "set-tos":
+                    r["scrub_opts"].append(f"{w} {self.string()}")
+                elif w in ("no-df", "random-id"):
+                    r["scrub_opts"].append(w)
+                else:
+                    self.err()
+            elif self.accept("flags"):
                 if self.accept("any"):
                     r["flags_any"] = True
                     r["flags"] = None
@@ -907,27 +966,7 @@ class Parser:
                 r["keep_state"] = kind
                 marker.add("keep")
                 if self.accept("("):
-                    opts = []
-                    depth = 1
-                    cur = []
-                    while depth:
-                        t = self.advance()
-                        if t.kind in ("nl", "eof"):
-                            self.err()
-                        if t.val == "(":
-                            depth += 1
-                        elif t.val == ")":
-                            depth -= 1
-                            if not depth:
-                                break
-                        if t.val == "," and depth == 1:
-                            opts.append(" ".join(cur))
-                            cur = []
-                        else:
-                            cur.append(t.val)
-                    if cur:
-                        opts.append(" ".join(cur))
-                    r["state_opts"] = opts
+                    r["state_opts"] = self.state_opts()
             elif self.accept("no"):
                 self.expect("state")
                 r["keep_state"] = "none"
@@ -943,9 +982,25 @@ class Parser:
             elif self.accept("tagged"):
                 r["tagged"] = self.string()
             elif self.accept("icmp-type", "icmp6-type"):
-                r["icmp_type"] = self.string()
-                if self.accept("code"):
-                    r["icmp_type"] += " code " + self.string()
+                # parse.y icmp_item: a type name/number, or a { list } expanded per element
+                spec["icmp"] = self.icmp_list(self.lex_prev)
+            elif self.accept("received-on"):
+                r["rcv_if"] = self.string()
+            elif self.accept("max-pkt-rate"):
+                a = self.number()
+                self.expect("/")
+                r["max_pkt_rate"] = f"{a}/{self.number()}"
+            elif self.accept("max-pkt-size"):
+                r["max_pkt_size"] = self.number()
+            elif self.accept("af-to"):
+                # pf.conf(5) af-to: "af-to inet6 from <addr> [to <addr>]"
+                naf = self.expect("inet", "inet6")
+                self.expect("from")
+                frm = self.host_list()
+                to = None
+                if self.accept("to"):
+                    to = self.host_list()
+                r["af_to"] = {"af": naf, "from": frm, "to": to}
             elif self.accept("user", "group"):
                 self.string()
             elif self.accept("tos"):
@@ -963,6 +1018,7 @@ class Parser:
             elif self.accept("queue"):
                 r["queue"] = self.string()
             elif self.accept("nat-to", "rdr-to"):
+                # parse.y filter_opt: NATTO/RDRTO redirpool [port] pool_opts
                 kind = self.lex_prev
                 hosts = self.host_list()
                 pp = None
@@ -971,18 +1027,118 @@ class Parser:
                     pp = a
                 popts = self.pool_opts()
                 r["nat_to" if kind == "nat-to" else "rdr_to"] = {
-                    "hosts": [addr_text(h) for h in hosts], "port": pp, "opts": popts,
-                    "dyn": any(h["type"] in ("dyn", "table") for h in hosts)}
-            elif r["action"] == "scrub" and self.tok.kind == "w":
-                w = self.advance().val
-                r["scrub_opts"].append(w)
-                if w in ("min-ttl", "max-mss", "set-tos") or w == "reassemble":
-                    r["scrub_opts"][-1] += " " + self.string()
-                elif w == "fragment":
-                    r["scrub_opts"][-1] += " " + self.string()
+                    "hosts": hosts, "port": pp, "opts": popts}
             else:
                 self.err()
         spec["marker"] = marker
+
+    def state_opts(self) -> list[str]:
+        """parse.y state_opt_list (after "keep state ("); returns the options in the order
+        print_rule() prints them (sbin/pfctl/pfctl_parser.c print_rule, "opts" block)."""
+        got: dict[str, str] = {}
+        timeouts: list[str] = []
+        while True:
+            if self.at_eol():
+                self.err()
+            w = self.string()
+            if w in ("max", "max-src-states", "max-src-conn", "max-src-nodes"):
+                got[w] = f"{w} {self.number()}"
+            elif w == "max-src-conn-rate":
+                a = self.number()
+                self.expect("/")
+                got[w] = f"{w} {a}/{self.number()}"
+            elif w == "source-track":
+                kind = self.accept("rule", "global") or "global"
+                got[w] = f"source-track {kind}"
+            elif w == "overload":
+                self.expect("<")
+                t = self.string()
+                self.expect(">")
+                o = f"overload <{t}>"
+                if self.accept("flush"):
+                    o += " flush"
+                    if self.accept("global"):
+                        o += " global"
+                got[w] = o
+            elif w in ("no-sync", "if-bound", "floating", "sloppy", "pflow", "allow-related"):
+                got[w] = w
+            elif w in TIMEOUTS:
+                timeouts.append(f"{w} {self.number()}")
+            else:
+                self.err()
+            if self.accept(")"):
+                break
+            self.expect(",")
+        # max-src-* options imply source tracking (parse.y: "srctrack = PF_SRCTRACK_GLOBAL")
+        if any(k in got for k in ("max-src-states", "max-src-nodes")) and "source-track" not in got:
+            got["source-track"] = "source-track global"
+        order = ("max", "no-sync", "source-track", "max-src-states", "max-src-conn",
+                 "max-src-conn-rate", "max-src-nodes", "overload", "if-bound", "floating",
+                 "sloppy", "pflow", "allow-related")
+        return [got[k] for k in order if k in got] + sorted(
+            timeouts, key=lambda t: TIMEOUTS.index(t.split()[0]))
+
+    def icmp_list(self, kw: str) -> list[str]:
+        """parse.y icmp_list / icmp6_list: names or numbers, optional "code"."""
+        table = ICMP6_TYPES if kw == "icmp6-type" else ICMP_TYPES
+        byno = {v: k for k, v in table.items()}
+
+        def one() -> str:
+            t = self.string()
+            if t.isdigit():
+                n = int(t)
+                if n > 255:
+                    self.err("illegal icmp-type %d" % n)
+                name = byno.get(n, str(n))
+            elif t in table:
+                name = t
+            else:
+                self.err(f"unknown icmp-type {t}")
+                name = t
+            if self.accept("code"):
+                name += " code " + self.string()
+            return name
+        out = []
+        if self.accept("{"):
+            while True:
+                self.accept(",")
+                if self.accept("}"):
+                    break
+                out.append(one())
+            if not out:
+                self.err()
+        else:
+            out.append(one())
+        return out
+
+    def route_spec(self, r: dict[str, Any]) -> None:
+        """parse.y route: ROUTETO/REPLYTO/DUPTO routespec pool_opts."""
+        kind = self.lex_prev
+        hosts: list[tuple[str, Optional[dict[str, Any]]]] = []
+
+        def one() -> None:
+            if self.accept("("):
+                ifname = self.string()
+                if self.accept(")"):
+                    hosts.append((ifname, None))
+                    return
+                for h in self.host_single():
+                    hosts.append((ifname, h))
+                self.expect(")")
+            else:
+                hosts.append((self.string(), None))
+        if self.accept("{"):
+            while True:
+                self.accept(",")
+                if self.accept("}"):
+                    break
+                one()
+            if not hosts:
+                self.err()
+        else:
+            one()
+        opts = self.pool_opts()
+        r["route"] = {"kind": kind, "hosts": hosts, "opts": opts}
 
     @property
     def lex_prev(self) -> str:
@@ -995,15 +1151,39 @@ class Parser:
         return None
 
     def pool_opts(self) -> list[str]:
+        """parse.y pool_opts: pool type, static-port, sticky-address, map-e-portset,
+        endpoint-independent, prefer-ipv6-nexthop."""
         opts = []
         while True:
             w = self.accept("round-robin", "random", "bitmask", "source-hash", "static-port",
-                            "sticky-address")
+                            "sticky-address", "endpoint-independent", "map-e-portset",
+                            "prefer-ipv6-nexthop")
             if not w:
                 break
+            if w in ("round-robin", "random", "bitmask", "source-hash") and any(
+                    o.split()[0] in ("round-robin", "random", "bitmask", "source-hash") for o in opts):
+                self.err("pool type cannot be redefined")
+            if w in opts:
+                self.err(f"{w} cannot be redefined")
+            if w == "source-hash" and self.tok.kind == "w" and (
+                    self.tok.val.startswith("0x") or not self.tok.val[:1].isalpha()):
+                key = self.advance().val
+                if key.startswith("0x"):
+                    if len(key) != 34 or any(c not in "0123456789abcdefABCDEF" for c in key[2:]):
+                        self.err("hex key must be 128 bits (32 hex digits) long")
+                    w += " " + key
+            elif w == "map-e-portset":
+                parts = [self.string()]
+                while self.accept("/"):
+                    parts.append(self.string())
+                try:
+                    nums = [int(x, 0) for x in parts]
+                except ValueError:
+                    nums = []
+                if len(nums) != 3:
+                    self.err("map-e-portset syntax error")
+                w += " " + "/".join(str(n) for n in nums)
             opts.append(w)
-            if w == "source-hash" and self.tok.kind == "w" and self.tok.val.startswith("0x"):
-                self.advance()
         return opts
 
     def filter_rule(self) -> None:
@@ -1108,11 +1288,15 @@ class Parser:
             r["pool"] = hosts
             if self.accept("port"):
                 a = self.string()
+                # parse.y redirection: "port a:b" / "port a:*" (rdr: the range follows the
+                # destination port range) / "port a" (nat: proxy_port[0] = proxy_port[1] = a)
                 if ":" in a:
                     lo, _, hi = a.partition(":")
-                    r["pool_ports"] = [self.port_value(lo), 0 if hi == "*" else self.port_value(hi)]
+                    r["pool_ports"] = [self.port_value(lo), -1 if hi == "*" else self.port_value(hi)]
                 else:
-                    r["pool_ports"] = [self.port_value(a), 0]
+                    pv = self.port_value(a)
+                    r["pool_ports"] = [pv, pv if kind == "nat" else 0]
+                r["pool_port_given"] = True
             r["pool_opts"] = self.pool_opts()
         self.expand(r, spec, kind)
 
@@ -1125,8 +1309,10 @@ class Parser:
         dsts = spec.get("dst") or [None]
         dports = spec.get("dport") or [None]
         marker = spec.get("marker", set())
+        icmps = spec.get("icmp") or [None]
         produced = []
         for ifname, ifnot in ifs:
+          for icmp in icmps:  # noqa: E111 - expand_rule() LOOP_THROUGH(icmp_type)
             for proto in protos:
                 for sh in srcs:
                     for sp in sports:
@@ -1146,9 +1332,42 @@ class Parser:
                                 x["dst"] = dh or _any_node()
                                 x["sport"], x["dport"] = sp, dp
                                 x["af"] = r["af"] or saf or daf
+                                if icmp is not None:
+                                    x["icmp_type"] = icmp
                                 produced.append(x)
         for x in produced:
             self.finish(x, marker, ruleset)
+
+    def pool_af(self, x: dict[str, Any], pool: list, line: int) -> list:
+        """expand_rule(): the rule inherits the af of a single-af pool; pool addresses of
+        another af are dropped; none left -> "no translation address with matching address
+        family found." (parse.y)."""
+        paf = {h["af"] for h in pool if h["af"]}
+        if not x["af"] and len(paf) == 1:
+            x["af"] = next(iter(paf))
+        if x["af"]:
+            pool = [h for h in pool if not h["af"] or h["af"] == x["af"]]
+        if not pool:
+            raise ParseError(("no translation address with matching address family found.", line))
+        return pool
+
+    def pool_type(self, opts: list[str], pool: list, line: int, n: Optional[int] = None) -> list[str]:
+        """parse.y: a pool of several addresses, a table or an interface defaults to
+        round-robin; bitmask/random/source-hash reject tables and interfaces."""
+        n = len(pool) if n is None else n
+        ptype = next((o.split()[0] for o in opts if o.split()[0] in (
+            "round-robin", "random", "bitmask", "source-hash")), None)
+        if ptype and ptype != "round-robin":
+            for h in pool:
+                if h["type"] == "table":
+                    raise ParseError(("tables are not supported by pool type", line))
+                if h["type"] == "dyn":
+                    raise ParseError((f"interface ({h['name']}) is not supported by pool type", line))
+            if ptype != "round-robin" and n > 1 and ptype != "random":
+                pass
+        if ptype is None and (n > 1 or any(h["type"] in ("dyn", "table") for h in pool)):
+            opts = ["round-robin"] + list(opts)
+        return list(opts)
 
     def finish(self, x: dict[str, Any], marker: set, ruleset: str) -> None:
         line = self.tok.line
@@ -1174,24 +1393,63 @@ class Parser:
                 x["keep_state"] = None
         if x["action"] == "block" and x["ret"] is None:
             x["ret"] = "return" if self.cfg.options.get("block_policy") == "return" else "drop"
+        route = x.get("route")
+        if route:
+            # parse.y filter rule: "route-to, reply-to and dup-to are not supported on block
+            # rules"; expand_rule(): route hosts of the wrong af are dropped, none left ->
+            # "no routing address with matching address family found."
+            if x["action"] == "block":
+                raise ParseError(("route-to, reply-to and dup-to are not supported on block rules", line))
+            hosts = route["hosts"]
+            raf = ({"inet": 4, "inet6": 6}[x["af_to"]["af"]]
+                   if x.get("af_to") and route["kind"] != "reply-to" else x["af"])
+            if not x["af"]:
+                for _, h in hosts:
+                    if h is not None and h["af"]:
+                        x["af"] = h["af"]
+                        break
+                raf = raf or x["af"]
+            if raf:
+                v6ok = raf == 4 and "prefer-ipv6-nexthop" in route["opts"]
+                hosts = [(i, h) for i, h in hosts
+                         if h is None or not h["af"] or h["af"] == raf or (v6ok and h["af"] == 6)]
+                if not hosts:
+                    raise ParseError(("no routing address with matching address family found.", line))
+            x["route"] = dict(route, hosts=hosts, opts=self.pool_type(
+                route["opts"], [h for _, h in hosts if h is not None], line, len(hosts)))
+        for key in ("nat_to", "rdr_to"):
+            t = x.get(key)
+            if not t:
+                continue
+            pool = self.pool_af(x, t["hosts"], line)
+            x[key] = dict(t, hosts=pool, opts=self.pool_type(t["opts"], pool, line))
         if x["action"] in ("nat", "rdr", "binat") and not x["no"]:
-            pool = x["pool"]
-            # inherit af from the pool
-            paf = {h["af"] for h in pool if h["af"]}
-            if not x["af"] and len(paf) == 1:
-                x["af"] = paf.pop()
-            if x["af"]:
-                pool = [h for h in pool if not h["af"] or h["af"] == x["af"]]
-            if not pool:
-                raise ParseError(("no translation address with matching address family found.", line))
+            pool = self.pool_af(x, x["pool"], line)
             x["pool"] = pool
-            if not any(o in x["pool_opts"] for o in ("round-robin", "random", "bitmask", "source-hash")):
-                if len(pool) > 1 or any(h["type"] in ("dyn", "table") for h in pool):
-                    x["pool_opts"] = ["round-robin"] + x["pool_opts"]
+            opts = x["pool_opts"]
+            # parse.y rule_consistent()/nat rules: option checks (pf1033..pf1043)
+            if x["action"] != "nat":
+                for o in ("static-port", "map-e-portset"):
+                    if any(v.split()[0] == o for v in opts):
+                        raise ParseError((f"the '{o}' option is only valid with nat rules", line))
+            mape = any(v.startswith("map-e-portset") for v in opts)
+            if "static-port" in opts and x.get("pool_port_given"):
+                raise ParseError(("the 'static-port' option can't be used when specifying a port range", line))
+            if mape and "static-port" in opts:
+                raise ParseError(("the 'map-e-portset' option can't be used 'static-port'", line))
+            if mape and x.get("pool_port_given"):
+                raise ParseError(("the 'map-e-portset' option can't be used when specifying a port range", line))
+            x["pool_opts"] = self.pool_type(opts, pool, line)
+            pp = x.get("pool_ports")
+            if x["action"] == "rdr" and pp and pp[1] == -1:
+                # "port a:*": the redirect range is as wide as the destination port range
+                dp = x["dport"]
+                width = (dp[2] - dp[1]) if dp and dp[0] == ":" else 0
+                x["pool_ports"] = [pp[0], pp[0] + width]
             if x["action"] == "nat" and x["pool_ports"] is None:
                 x["pool_ports"] = [0, 0] if "static-port" in x["pool_opts"] else [NAT_PROXY_LOW, NAT_PROXY_HIGH]
             if "static-port" in x["pool_opts"]:
-                x["pool_opts"].remove("static-port")
+                x["pool_opts"] = [o for o in x["pool_opts"] if o != "static-port"]
                 x["pool_ports"] = [0, 0]
         x["anchor_path_base"] = self.anchor_stack[-1]
         x["text"] = rule_text(x)
@@ -1284,11 +1542,20 @@ def rule_text(x: dict[str, Any], numeric: bool = False) -> str:
         out += " quick"
     if x["ifname"]:
         out += (" on ! " if x["ifnot"] else " on ") + x["ifname"]
+    route = x.get("route")
+    if route:
+        # print_rule: r->rt -> " route-to "/" reply-to "/" dup-to " + print_pool(PF_PASS)
+        items = [f"({i} {addr_text(h) if h is not None else '?'})" for i, h in route["hosts"]]
+        out += f" {route['kind']} " + (("{ " + ", ".join(items) + " }") if len(items) > 1 else items[0])
+        for o in route["opts"]:
+            out += " " + o
     if x["af"]:
         out += " inet" if x["af"] == 4 else " inet6"
     if x["proto"] is not None:
         out += " proto " + PROTO_NAMES.get(x["proto"], str(x["proto"]))
     out += _fromto(x)
+    if x.get("rcv_if"):
+        out += " received-on " + x["rcv_if"]
     if x["flags"]:
         out += f" flags {x['flags'][0]}/{x['flags'][1]}"
     elif act == "pass" and x["proto"] in (None, 6) and not x["fragment"] and not x.get("anchor") \
@@ -1298,6 +1565,10 @@ def rule_text(x: dict[str, Any], numeric: bool = False) -> str:
         out += (" icmp6-type " if x["af"] == 6 else " icmp-type ") + x["icmp_type"]
     if x["tos"]:
         out += " tos " + x["tos"]
+    if x.get("max_pkt_rate"):
+        out += f" max-pkt-rate {x['max_pkt_rate']}"
+    if x.get("max_pkt_size"):
+        out += f" max-pkt-size {x['max_pkt_size']}"
     ks = x["keep_state"]
     if not ks and act == "pass" and not x.get("anchor"):
         out += " no state"
@@ -1312,10 +1583,14 @@ def rule_text(x: dict[str, Any], numeric: bool = False) -> str:
     if x["allow_opts"]:
         out += " allow-opts"
     if act == "scrub":
-        for o in x["scrub_opts"]:
-            out += " " + o
-        if not any(o.startswith("fragment") for o in x["scrub_opts"]):
-            out += " fragment reassemble"
+        # print_rule: no-df, random-id, min-ttl, max-mss, set-tos, then for scrub rules
+        # " reassemble tcp" and " fragment [no ]reassemble"
+        order = ("no-df", "random-id", "min-ttl", "max-mss", "set-tos", "reassemble")
+        for key in order:
+            for o in x["scrub_opts"]:
+                if o.split()[0] == key:
+                    out += " " + o
+        out += " fragment no reassemble" if x.get("scrub_noreass") else " fragment reassemble"
     for lab in x["label"]:
         out += f' label "{lab}"'
     if x["queue"]:
@@ -1331,15 +1606,21 @@ def rule_text(x: dict[str, Any], numeric: bool = False) -> str:
     for key, word in (("nat_to", "nat-to"), ("rdr_to", "rdr-to")):
         t = x.get(key)
         if t:
-            hs = t["hosts"]
+            hs = [addr_text(h) if isinstance(h, dict) else str(h) for h in t["hosts"]]
             out += f" {word} " + (("{ " + ", ".join(hs) + " }") if len(hs) > 1 else hs[0])
             if t["port"]:
                 out += f" port {t['port']}"
-            opts = list(t["opts"])
-            if (len(hs) > 1 or t["dyn"]) and not any(o in opts for o in ("round-robin", "random", "bitmask", "source-hash")):
-                opts.insert(0, "round-robin")
-            for o in opts:
+            for o in t["opts"]:
                 out += " " + o
+    aft = x.get("af_to")
+    if aft:
+        # pf.conf(5) af-to (FreeBSD 15): " af-to inet6 from <pool> [to <pool>]"
+        def _hl(hs: list) -> str:
+            ts = [addr_text(h) for h in hs]
+            return ("{ " + ", ".join(ts) + " }") if len(ts) > 1 else ts[0]
+        out += f" af-to {aft['af']} from {_hl(aft['from'])}"
+        if aft["to"]:
+            out += f" to {_hl(aft['to'])}"
     if not x.get("anchor") and act in ("nat", "rdr", "binat") and not x["no"]:
         out += " -> " + _pool_text(x)
     return out
@@ -1586,12 +1867,11 @@ class Config:
         if self.include_depth > 10:
             raise ParseError(("include depth exceeded", line))
         try:
-            with open(hoststate.hostpath(fn) if fn.startswith("/") else fn, encoding="utf-8",
-                      errors="replace") as f:
-                text = f.read()
+            text = read_host_file(fn)
         except OSError as e:
+            # parse.y include: pushfile() warn()s, then yyerror("failed to include file %s")
             self.stderr(f"pfctl: {fn}: {os.strerror(e.errno or 2)}")
-            raise ParseError(("syntax error", line))
+            raise ParseError((f"failed to include file {fn}", line))
         self.include_depth += 1
         try:
             Parser(self, fn, text).parse()
@@ -1638,11 +1918,36 @@ def parse_text(text: str, filename: str, **kw: Any) -> Config:
     return cfg
 
 
+def real_path(path: str) -> str:
+    """Where a path named on pfctl's command line (or in pf.conf) is on the real filesystem.
+
+    Absolute paths are host paths (``hoststate.hostpath``).  Relative paths resolve against the
+    process's current directory exactly as open(2) does on FreeBSD (pfctl_fopen() in
+    sbin/pfctl/pfctl_parser.c just calls fopen()): inside the testbed the session's ``sh`` runs
+    chrooted into the host root, so ``cd /etc && pfctl -nvf pf.conf`` opens /etc/pf.conf.
+    """
+    if not path:
+        raise FileNotFoundError(2, "No such file or directory", path)
+    if "\0" in path:
+        raise FileNotFoundError(2, "No such file or directory", path)
+    if path.startswith("/"):
+        return hoststate.hostpath(path)
+    return path
+
+
+def read_host_file(path: str) -> str:
+    """pfctl_fopen() (sbin/pfctl/pfctl_parser.c): a directory fails with EISDIR."""
+    rp = real_path(path)
+    if os.path.isdir(rp):
+        raise IsADirectoryError(21, "Is a directory", path)
+    with open(rp, "rb") as f:
+        data = f.read()
+    return data.decode("utf-8", errors="surrogateescape")
+
+
 def parse_file(path: str, **kw: Any) -> Config:
     """Parse a host file (``-`` is not supported here); raises OSError if unreadable."""
-    with open(hoststate.hostpath(path), encoding="utf-8", errors="replace") as f:
-        text = f.read()
-    return parse_text(text, path, **kw)
+    return parse_text(read_host_file(path), path, **kw)
 
 
 # ----------------------------------------------------------------------------------------

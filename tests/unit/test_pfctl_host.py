@@ -150,3 +150,13 @@ def test_parse_guard_arm(text, result):
 def test_parse_guard_arm_rejects_garbage(text):
     with pytest.raises(ValueError):
         pfctl.parse_guard_arm(text)
+
+
+def test_split_parsed_skips_the_macro_definitions_pfctl_v_echoes():
+    # sbin/pfctl/parse.y varset: with -v, every macro definition is printed as NAME = "VALUE"
+    out = ('ext_if = "vtnet0"\njails = "{ 192.168.1.201 192.168.1.202 }"\n'
+           "set skip on { lo0 }\n"
+           "pass in on vtnet0 inet proto tcp from any to any port = 22 flags S/SA keep state\n")
+    filt, nat = pfctl.split_parsed(out)
+    assert filt == ["pass in on vtnet0 inet proto tcp from any to any port = 22 flags S/SA keep state"]
+    assert nat == []

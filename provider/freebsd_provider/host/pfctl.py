@@ -204,11 +204,16 @@ def rule_lines(text: str) -> list[str]:
     return out
 
 
+_MACRO_ECHO = re.compile(r'^[A-Za-z_][A-Za-z0-9_]* = "')
+
+
 def split_parsed(text: str) -> tuple[list[str], list[str]]:
     """``pfctl -nvf`` output → (filter lines as ``-s rules`` prints them, nat lines as ``-s nat``).
 
-    Options (``set ...``), table definitions and the bodies of inline anchors (indented, or
-    inside ``{ }``) are not part of ``-s rules``/``-s nat`` of the main ruleset and are skipped.
+    Options (``set ...``), table definitions, the macro definitions ``-v`` echoes
+    (sbin/pfctl/parse.y ``varset``: ``NAME = "VALUE"``) and the bodies of inline anchors
+    (indented, or inside ``{ }``) are not part of ``-s rules``/``-s nat`` of the main ruleset
+    and are skipped.
     """
     filt: list[str] = []
     nat: list[str] = []
@@ -220,7 +225,7 @@ def split_parsed(text: str) -> tuple[list[str], list[str]]:
         if depth > 0 or raw[:1].isspace():
             depth += s.count("{") - s.count("}") if s.endswith(("{", "}")) else 0
             continue
-        if s.startswith(("set ", "table ", "Loaded ", "No ALTQ", "ALTQ ")):
+        if s.startswith(("set ", "table ", "Loaded ", "No ALTQ", "ALTQ ")) or _MACRO_ECHO.match(s):
             continue
         opens = s.endswith("{")
         if opens:

@@ -10,6 +10,7 @@ import time
 
 from .. import hoststate, pf
 from ._common import UsageError, getopt, progname, warnx
+from ._common import strerror as _strerror
 
 USAGE = """usage: pfctl [-AdeghMmNnOPqRrvz] [-a anchor] [-D macro=value] [-F modifier]
 	[-f file] [-i interface] [-K host | network]
@@ -210,11 +211,14 @@ def main(argv: list[str]) -> int:
                 else:
                     cfg = pf.parse_file(fn, anchor=anchor, verbose=bool(verbose),
                                         optimize=optimize, macros=macros)
-            except IsADirectoryError:
-                warnx(prog, f"{fn}: Is a directory")
-                return 1
             except OSError as e:
-                warnx(prog, f"{fn}: {os.strerror(e.errno or 2)}")
+                # parse.y pushfile(): warn("%s", nfile->name); parse_config():
+                # warn("cannot open the main config file!"); pfctl.c pfctl_rules(): ERRX unless -n
+                msg = _strerror(e.errno or 2)
+                warnx(prog, f"{fn}: {msg}")
+                warnx(prog, f"cannot open the main config file!: {msg}")
+                if not noaction:
+                    warnx(prog, "Syntax error in config file: pf rules not loaded")
                 return 1
             for m in cfg.messages:
                 sys.stderr.write(m + "\n")
