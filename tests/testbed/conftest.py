@@ -5,6 +5,10 @@
 * ``tool``: run a tool's main in-process -> (exit code, stdout, stderr).
 * ``testbed`` (session scope, marked ``testbed``): one real host ``pytest-tb`` with sshd, in a
   temp state dir, torn down (and purged) at the end.
+* ``_no_tool_crashes`` (autouse): a simulated tool that hit an unexpected Python exception
+  records it in ``/var/log/testbed/crashes.log`` on its host (tools/dispatch.py); any record
+  written during a test fails that test (for ``host_root``, ``testbed`` and any fixture value
+  with a ``state_dir``, such as tbhelper.Testbed).
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ import pytest
 
 from freebsd_testbed import boot, provision
 from freebsd_testbed.tools import dispatch
+from freebsd_testbed.tools._common import CRASH_LOG
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CLI = os.path.join(REPO, ".venv", "bin", "freebsd-testbed")
@@ -69,3 +74,65 @@ def testbed(tmp_path_factory):
     host = Host(json.loads(r.stdout), state)
     yield host
     subprocess.run([CLI, "down", "pytest-tb", "--state-dir", state, "--purge"], timeout=60)
+
+
+# ----------------------------------------------------------------------------- crash records
+
+_crash_seen: dict[str, int] = {}
+
+
+def crash_logs_of(value) -> list[str]:
+    """The crash-log paths (on this machine) of a fixture value: a host root dir, or an object
+    with ``state_dir`` (its /var is an overlay whose upper dir is ``state_dir/upper/var``)."""
+    if isinstance(value, str) and os.path.isdir(value):
+        return [os.path.join(value, CRASH_LOG.lstrip("/"))]
+    sd = getattr(value, "state_dir", None)
+    if isinstance(sd, str):
+        return [os.path.join(sd, "upper", CRASH_LOG.lstrip("/"))]
+    return []
+
+
+def new_crashes(path: str) -> list[dict]:
+    """Records appended to ``path`` since the last call for it."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            f.seek(_crash_seen.get(path, 0))
+            data = f.read()
+            _crash_seen[path] = f.tell()
+    except FileNotFoundError:
+        return []
+    out = []
+    for line in data.splitlines():
+        if line.strip():
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                out.append({"prog": "?", "argv": [], "traceback": line})
+    return out
+
+
+@pytest.fixture(autouse=True)
+def _no_tool_crashes(request):
+    logs: list[str] = []
+
+    def collect() -> None:
+        for name in request.fixturenames:
+            if name in ("host_root", "testbed", "tb") or name.startswith("tb"):
+                try:
+                    v = request.getfixturevalue(name)
+                except Exception:  # noqa: BLE001 - fixture not set up / failed
+                    continue
+                for p in crash_logs_of(v):
+                    if p not in logs:
+                        logs.append(p)
+
+    collect()
+    for p in logs:
+        new_crashes(p)  # skip records from before this test (module/session-scoped hosts)
+    yield
+    found = []
+    for p in logs:
+        found.extend(new_crashes(p))
+    if found:
+        text = "\n".join(f"{r.get('prog')} {r.get('argv')}:\n{r.get('traceback')}" for r in found)
+        pytest.fail(f"simulated tool crashed (recorded in {CRASH_LOG}):\n{text}", pytrace=False)

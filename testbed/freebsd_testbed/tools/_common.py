@@ -71,3 +71,49 @@ def getopt(prog: str, args: list[str], optstring: str) -> tuple[list[tuple[str, 
             j += 1
         i += 1
     return opts, args[i:]
+
+
+# ----------------------------------------------------------------------------- crash records
+
+CRASH_LOG = "/var/log/testbed/crashes.log"
+"""Where an unexpected Python exception in a simulated tool is recorded (one JSON line each).
+
+A real FreeBSD tool never prints a Python traceback: :func:`dispatch.main` turns any escaping
+exception into ``prog: internal error: ...`` on stderr and exit status 1, and records it here
+(host path; through :func:`hoststate.statepath`, so a tool run inside a jail records it in the
+host's /var).  The tests fail on any recorded crash (tests/testbed/conftest.py)."""
+
+
+def record_crash(prog: str, argv: list[str], exc: BaseException) -> None:
+    """Append one crash record (never raises)."""
+    try:
+        import json
+        import time
+        import traceback
+
+        from .. import hoststate
+        path = hoststate.statepath(CRASH_LOG)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        rec = {"time": time.time(), "prog": prog, "argv": [str(a) for a in argv],
+               "jail": os.environ.get("TESTBED_JAIL") or None,
+               "exception": f"{type(exc).__name__}: {exc}",
+               "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))}
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(rec) + "\n")
+    except Exception:  # noqa: BLE001 - recording must never crash the tool
+        pass
+
+
+def internal_error(prog: str, argv: list[str], exc: BaseException) -> int:
+    """Report an unexpected exception like err(3) would (no traceback) and record it."""
+    record_crash(prog, argv, exc)
+    try:
+        sys.stdout.flush()
+    except Exception:  # noqa: BLE001
+        pass
+    try:
+        sys.stderr.write(f"{prog}: internal error: {type(exc).__name__}: {exc}\n")
+        sys.stderr.flush()
+    except Exception:  # noqa: BLE001
+        pass
+    return 1

@@ -93,12 +93,15 @@ def main(argv: list[str]) -> int:
         sys.stderr.write("lockf: cannot fork\n")
         return EX_OSERR
     if pid == 0:
-        os.close(fd)
+        # The child never returns into Python's caller: whatever happens, it ends here
+        # (lockf.c: execvp, then warn + _exit(1)).
         try:
+            os.close(fd)
             os.execvp(cmd[0], cmd)
         except OSError as e:
-            os.write(2, f"lockf: {cmd[0]}: {strerror(e.errno or 0)}\n".encode())
-        os._exit(1)
+            os.write(2, f"lockf: {cmd[0]}: {strerror(e.errno or 0)}\n".encode(errors="surrogateescape"))
+        finally:
+            os._exit(1)
     if "p" in o:
         try:
             os.ftruncate(fd, 0)
