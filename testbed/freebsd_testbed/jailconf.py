@@ -426,7 +426,12 @@ def _bool_name(pname: str) -> tuple[str, str]:
     """``allow.nomount`` -> (allow.mount, false); ``persist`` -> (persist, true)."""
     head, _, last = pname.rpartition(".")
     if last.startswith("no") and last not in NO_PREFIX_EXCEPTIONS:
-        return (f"{head}.{last[2:]}" if head else last[2:]), "false"
+        stripped = f"{head}.{last[2:]}" if head else last[2:]
+        # libjail jailparam_init tries the name itself, then without "no" for a boolean;
+        # an unknown name keeps its spelling for "unknown parameter: allow.nosuch"
+        from .jails import INTERNAL_BOOL, KERNEL_BOOL_DEFAULTS
+        if stripped in KERNEL_BOOL_DEFAULTS or stripped in INTERNAL_BOOL:
+            return stripped, "false"
     return pname, "true"
 
 

@@ -169,11 +169,17 @@ def enter(j: dict[str, Any], clean_env: dict[str, str] | None = None) -> None:
     env = os.environ if clean_env is None else clean_env
     if hoststate.root() != "/":
         real_host_var = hoststate.hostpath("/var")
-        env["TESTBED_HOST_VAR"] = os.environ.get("TESTBED_HOST_VAR", real_host_var)
-        env["TESTBED_ROOT"] = hoststate.hostpath(path)
+        hv = os.environ.get("TESTBED_HOST_VAR", real_host_var)
+        env["TESTBED_HOST_VAR"] = hv
+        # ``path`` is a host path: from inside a jail (a nested jail's parent) the host's root
+        # is the directory holding the host's /var, not TESTBED_ROOT (the parent's root)
+        host_root = os.path.dirname(hv.rstrip("/")) if os.environ.get("TESTBED_HOST_VAR") \
+            else hoststate.root()
+        real = os.path.join(host_root, path.lstrip("/"))
+        env["TESTBED_ROOT"] = real
         env["TESTBED_JAIL"] = j["name"]
         try:
-            os.chdir(hoststate.hostpath(path))
+            os.chdir(real)
         except OSError:
             pass
         if clean_env is not None:

@@ -22,6 +22,24 @@ Commands are split like command.c: with any of ``!"$&'()*;<>?[\\]`{|}~`` they ru
 output goes to ``exec.consolelog`` when set.  A failing command prints
 ``jail: NAME: COMMAND LINE: failed``.
 
+Output and errors follow FreeBSD's usr.sbin/jail [SRC jail.c main/jail_note/jail_warnx/
+jailparam_set_note/print_jail/quoted_print, command.c next_command/run_command IP__OP,
+state.c start_state, config.c import_params/wild_jail_*; TEST usr.sbin/jail/tests/
+jail_basic_test.sh]:
+
+* ``NAME: created`` / ``NAME: updated`` only for a jail with a name in jail.c's sense (from the
+  config file, or the target of -r/-R as typed); a jail given by parameters on the command line
+  has none, so ``jail -c name=x persist`` prints nothing and its errors carry no ``x: ``.
+* ``NAME: removed`` for -r/-R only when note_remove (config file used, several targets or a
+  wildcard) or -v; after a failed creation when the jail has a name; never for a restart.
+* A failed exec.prestop/exec.stop leaves the jail running (exit 1).
+* Wildcards / no target: running jails are skipped by -c and missing ones by -r, silently.
+* Nested jails: inside a jail, children need ``children.max`` (0: ``jail: jail_set:
+  Operation not permitted``; full: ``jail: prison limit exceeded``), may not get allow.* their
+  parent lacks, inherit its allow.* restrictions, and are named ``parent.child`` in the runtime
+  (jls/jexec inside the parent see them by relative names).
+* -v prints jail_set(JAIL_CREATE) lines with quoted_print quoting; -J writes print_jail lines.
+
 :func:`service_jail` is /etc/rc.d/jail (``service jail start|stop|restart|status|...``).
 """
 from __future__ import annotations
@@ -91,33 +109,53 @@ def kernel_param_names() -> list[str]:
     return sorted(names, key=lambda n: ("." in n, n))
 
 
-def _bool(name: str, jname: str, vals: list[str]) -> bool:
+def _p(jname: str | None) -> str:
+    """``NAME: `` as jail_warnx prints it, nothing for a jail without j->name (jail.c)."""
+    return f"{jname}: " if jname else ""
+
+
+def _bool(name: str, jname: str | None, vals: list[str]) -> bool:
     v = (vals[-1] if vals else "true").lower()
     if v in BOOL_TRUE:
         return True
     if v in BOOL_FALSE:
         return False
-    raise JailError(f'{jname}: {name}: unknown boolean value "{vals[-1]}"')
+    raise JailError(f'{_p(jname)}{name}: unknown boolean value "{vals[-1]}"')
 
 
-def _int(name: str, jname: str, vals: list[str]) -> int:
+def _int(name: str, jname: str | None, vals: list[str]) -> int:
     v = vals[-1] if vals else ""
     try:
         return int(v, 0)
     except ValueError:
-        raise JailError(f'{jname}: {name}: non-integer value "{v}"') from None
+        raise JailError(f'{_p(jname)}{name}: non-integer value "{v}"') from None
 
 
-def build_kernel_params(jname: str, p: dict[str, list[str]]) -> dict[str, Any]:
-    """Validate resolved parameters and return the kernel view (exported values)."""
+def build_kernel_params(jname: str | None, p: dict[str, list[str]]) -> dict[str, Any]:
+    """Validate resolved parameters and return the kernel view (exported values).
+
+    Like config.c import_params, every parameter is tried and each failure reported (one
+    ``jail: [NAME: ]MSG`` line each, joined into the JailError's text)."""
     kp: dict[str, Any] = {}
+    errors: list[str] = []
     for name, vals in p.items():
+        try:
+            _one_param(jname, name, vals, kp)
+        except JailError as e:
+            errors.append(str(e))
+    if errors:
+        raise JailError("\njail: ".join(errors))
+    return kp
+
+
+def _one_param(jname: str | None, name: str, vals: list[str], kp: dict[str, Any]) -> None:
+    if True:
         if name in INTERNAL:
             if name in INTERNAL_BOOL:
                 _bool(name, jname, vals)
             elif name in INTERNAL_INT:
                 _int(name, jname, vals)
-            continue
+            return
         if name in KERNEL_BOOL_DEFAULTS:
             kp[name] = _bool(name, jname, vals)
         elif name in KERNEL_INT:
@@ -129,7 +167,7 @@ def build_kernel_params(jname: str, p: dict[str, list[str]]) -> dict[str, Any]:
             elif v in BOOL_FALSE:
                 v = "disable" if name != "vnet" else "inherit"
             if v not in ("new", "inherit", "disable") or (name == "vnet" and v == "disable"):
-                raise JailError(f"{jname}: {name}: invalid value \"{vals[-1]}\"")
+                raise JailError(f"{_p(jname)}{name}: invalid value \"{vals[-1]}\"")
             kp[name] = v
         elif name in KERNEL_LIST:
             out = []
@@ -141,8 +179,8 @@ def build_kernel_params(jname: str, p: dict[str, list[str]]) -> dict[str, Any]:
         elif name.startswith("linux"):
             kp[name] = ",".join(vals)
         else:
-            raise JailError(f"{jname}: unknown parameter: {name}")
-    return kp
+            # libjail jailparam_init: "unknown parameter: %s" [SRC lib/libjail/jail.c]
+            raise JailError(f"{_p(jname)}unknown parameter: {name}")
 
 
 def full_params(kp: dict[str, Any], jid: int, name: str, path: str, cpuset_id: int) -> dict[str, Any]:
@@ -181,11 +219,31 @@ def export(name: str, v: Any) -> str:
 # ----------------------------------------------------------------------------- output helpers
 
 class Ctx:
+    """jail(8)'s output state.
+
+    ``labels`` maps a jail's runtime name to its ``j->name`` in jail.c: the config block's name,
+    the target as typed for ``-r``/``-R`` of a running jail not in the config (state.c
+    start_state: ``j->name = estrdup(target)``), or None for a jail given on the command line
+    (``jail -c name=x ...``).  jail_note/jail_warnx [SRC usr.sbin/jail/jail.c] print
+    ``NAME: `` only when it is set, and "created"/"updated" are printed only when it is set or
+    with -v (command.c run_command IP__OP, jail.c main JF_SET).
+    ``note_remove`` is jail.c's: ``docf || argc > 1 || wild_jail_name(argv[0])`` for -r/-R.
+    """
+
     def __init__(self, verbose: int = 0, iflag: bool = False, user: str | None = None,
                  clean_env: bool = False):
         self.verbose = verbose
         self.iflag = iflag
         self.failed = False
+        self.labels: dict[str, str | None] = {}
+        self.note_remove = True
+        self.jidfile: str | None = None   # -J: the real path of the jid file
+        self.oldcl = False
+
+    def lbl(self, name: str | None) -> str | None:
+        if name is None:
+            return None
+        return self.labels.get(name, name)
 
     def warnx(self, msg: str) -> None:
         sys.stdout.flush()
@@ -193,11 +251,17 @@ class Ctx:
         sys.stderr.flush()
 
     def jwarnx(self, name: str | None, msg: str) -> None:
-        self.warnx(f"{name}: {msg}" if name else msg)
+        label = self.lbl(name)
+        self.warnx(f"{label}: {msg}" if label else msg)
 
     def note(self, name: str | None, msg: str) -> None:
-        sys.stdout.write(f"{name}: {msg}\n" if name else f"{msg}\n")
+        label = self.lbl(name)
+        sys.stdout.write(f"{label}: {msg}\n" if label else f"{msg}\n")
         sys.stdout.flush()
+
+    def named_or_verbose(self, name: str) -> bool:
+        """``verbose >= 0 && (j->name || verbose > 0)``."""
+        return self.verbose >= 0 and (self.lbl(name) is not None or self.verbose > 0)
 
 
 def split_command(cmd: str) -> tuple[list[str], bool]:
@@ -242,6 +306,9 @@ def run_command(ctx: Ctx, j: dict[str, Any], params: dict[str, list[str]], compa
     consfd = None
     conslog = (params.get("exec.consolelog") or [None])[-1]
     if injail and conslog:
+        if not conslog.startswith("/"):      # command.c check_path
+            ctx.jwarnx(name, f"exec.consolelog: {conslog}: not an absolute pathname")
+            return False
         try:
             real = hoststate.hostpath(conslog) if conslog.startswith("/") else conslog
             os.makedirs(os.path.dirname(real), exist_ok=True)
@@ -304,7 +371,9 @@ def run_command(ctx: Ctx, j: dict[str, Any], params: dict[str, list[str]], compa
                 os._exit(1)
         except SystemExit as e:
             code = e.code if isinstance(e.code, int) else 1
-        except BaseException as e:  # noqa: BLE001
+        except BaseException as e:  # noqa: BLE001 - no traceback, but recorded
+            from .tools._common import record_crash
+            record_crash("jail", [comparam, cmd], e)
             try:
                 sys.stderr.write(f"jail: {name}: {e}\n")
                 sys.stderr.flush()
@@ -352,7 +421,7 @@ def _net():
 
 def create(ctx: Ctx, name: str, params: dict[str, list[str]], conf: str | None) -> bool:
     """Create one jail from resolved parameters. Prints messages; True on success."""
-    jname = name
+    jname = ctx.lbl(name)
     try:
         kp = build_kernel_params(jname, params)
     except JailError as e:
@@ -371,13 +440,13 @@ def create(ctx: Ctx, name: str, params: dict[str, list[str]], conf: str | None) 
     devfs = None
     if "mount.devfs" in params and _bool("mount.devfs", jname, params["mount.devfs"]):
         if not path:
-            ctx.jwarnx(jname, "mount.devfs: no path")
+            ctx.jwarnx(name, "mount.devfs: no path")
             return _undo(ctx, j, params, "mounts")
         devpath = path.rstrip("/") + "/dev"
         if not os.path.isdir(hoststate.hostpath(devpath)):
             err = "No such file or directory" if not os.path.lexists(hoststate.hostpath(devpath)) \
                 else "Not a directory"
-            ctx.jwarnx(jname, f"mount.devfs: {devpath}: {err}")
+            ctx.jwarnx(name, f"mount.devfs: {devpath}: {err}")
             return _undo(ctx, j, params, "mounts")
         ruleset = _int("devfs_ruleset", jname, params["devfs_ruleset"]) \
             if "devfs_ruleset" in params else 4
@@ -389,10 +458,10 @@ def create(ctx: Ctx, name: str, params: dict[str, list[str]], conf: str | None) 
         if not parts:
             continue
         if len(parts) < 3:
-            ctx.jwarnx(jname, f"mount: {m}: missing information")
+            ctx.jwarnx(name, f"mount: {m}: missing information")
             return _undo(ctx, j, params, "mounts")
         if not os.path.isdir(hoststate.hostpath(parts[1]) if parts[1].startswith("/") else parts[1]):
-            ctx.jwarnx(jname, f"mount: {parts[1]}: No such file or directory")
+            ctx.jwarnx(name, f"mount: {parts[1]}: No such file or directory")
             return _undo(ctx, j, params, "mounts")
         mounts.append(parts)
     # exec.prestart
@@ -401,31 +470,44 @@ def create(ctx: Ctx, name: str, params: dict[str, list[str]], conf: str | None) 
     # create
     if path is not None:
         if not path.startswith("/"):
-            ctx.jwarnx(jname, f"path {path}: not an absolute pathname")
+            ctx.jwarnx(name, f"path {path}: not an absolute pathname")
             return _undo(ctx, j, params, "mounts")
         real = hoststate.hostpath(path)
         if not os.path.exists(real):
-            ctx.jwarnx(jname, f"path {path}: No such file or directory")
+            ctx.jwarnx(name, f"path {path}: No such file or directory")
             return _undo(ctx, j, params, "mounts")
         if not os.path.isdir(real):
-            ctx.jwarnx(jname, f"path {path}: Not a directory")
+            ctx.jwarnx(name, f"path {path}: Not a directory")
             return _undo(ctx, j, params, "mounts")
     else:
         path = "/"
     net = _net()
     with hoststate.locked() as st:
+        parent = jailctx.current_jail()
+        if parent:
+            # a child of the jail we run in: kern_jail.c kern_jail_set's checks (see _nested)
+            err = _nested_denied(st, parent, kp)
+            if err:
+                ctx.jwarnx(name, err)
+                return False
+            pr = jailctx.jail_info(st, parent) or {}
+            ppath = (pr.get("path") or "/").rstrip("/")
+            path = (ppath + path) if path != "/" else (ppath or "/")
+            kp["parent"] = pr.get("jid", 0)
         if jailctx.jail_info(st, name) is not None:
-            ctx.jwarnx(jname, f'jail_set: jail "{name}" already exists')  # [DERIVED]
+            ctx.jwarnx(name, f'jail_set: jail "{name}" already exists')  # [DERIVED]
             return False
         rt = st.runtime
         jid = kp.get("jid") or rt.get("jail_lastjid", 0) + 1
         if any(x["jid"] == jid for x in jailctx.running_jails(st, dying=True)):
-            ctx.jwarnx(jname, f"jail_set: jail {jid} already exists")
+            ctx.jwarnx(name, f"jail_set: jail {jid} already exists")
             return False
         rt["jail_lastjid"] = max(rt.get("jail_lastjid", 0), jid)
         cs = rt.get("jail_lastcpuset", 1) + 1
         rt["jail_lastcpuset"] = cs
         full = full_params(kp, jid, name, path, cs)
+        if parent:
+            _inherit_allow(st, parent, kp, full)
         if not kp.get("persist"):
             full["persist"] = bool(params.get("exec.start") or params.get("command")
                                    or params.get("exec.poststart")) or False
@@ -445,11 +527,19 @@ def create(ctx: Ctx, name: str, params: dict[str, list[str]], conf: str | None) 
             net.vnet_create(st, name)
     j = record
     if ctx.verbose > 0:
-        shown = (["persist"] if not kp.get("persist") and full["persist"] else []) + [
-            (k if v is True else _no(k) if v is False else f"{k}={_q(export(k, v))}")
-            for k, v in kp.items()]
+        # jail.c jailparam_set_note: " NAME" for a parameter given without a value (jp_value
+        # NULL: bare booleans and jailsys like "vnet;"), " NAME=" + quoted_print(export) else;
+        # "persist" first when jail(8) adds it for commands to run (create_jail dopersist).
+        shown = (["persist"] if not kp.get("persist") and full["persist"] else [])
+        for k, v in kp.items():
+            if v is True or (k in KERNEL_JAILSYS and params.get(k) == ["true"]):
+                shown.append(k)
+            elif v is False:
+                shown.append(_no(k))
+            else:
+                shown.append(f"{k}={quoted_print(export(k, v))}")
         ctx.note(name, "jail_set(JAIL_CREATE) " + " ".join(shown))
-    if verbose_created(ctx):
+    if ctx.named_or_verbose(name):   # command.c run_command IP__OP
         ctx.note(name, "created")
     if ctx.iflag:
         sys.stdout.write(f"{jid}\n")
@@ -463,9 +553,9 @@ def create(ctx: Ctx, name: str, params: dict[str, list[str]], conf: str | None) 
     # vnet.interface
     for ifname in params.get("vnet.interface", []):
         if not record["vnet"]:
-            ctx.jwarnx(jname, "vnet.interface: jail has no vnet")  # [UNCONFIRMED]
+            ctx.jwarnx(name, "vnet.interface: jail has no vnet")  # [UNCONFIRMED]
             return _undo(ctx, j, params, "created")
-        if not _move_iface(ctx, record, ifname):
+        if not _move_iface(ctx, record, ifname, params):
             return _undo(ctx, j, params, "created")
     # exec.start, command (inside), exec.poststart (host)
     for cp in ("exec.start", "command"):
@@ -479,6 +569,7 @@ def create(ctx: Ctx, name: str, params: dict[str, list[str]], conf: str | None) 
         # process holds it).  Jails whose commands ran are kept: their daemons are not all
         # in the process table.
         _kernel_remove(ctx, name)
+        _jidfile_line(ctx, jid, params)
         return True
     if not kp.get("persist"):
         with hoststate.locked() as st:
@@ -487,16 +578,109 @@ def create(ctx: Ctx, name: str, params: dict[str, list[str]], conf: str | None) 
                 r["params"]["persist"] = False
                 if ctx.verbose > 0 and full["persist"]:
                     ctx.note(name, f"jail_set(JAIL_UPDATE) jid={jid} nopersist")
+    _jidfile_line(ctx, jid, params)
     return True
+
+
+def _jidfile_line(ctx: Ctx, jid: int, params: dict[str, list[str]]) -> None:
+    """-J jid_file: jail.c print_jail at jail_create_done.  New style: ``jid=N`` then every
+    parameter but jid (internal ones too) as ``name`` or ``name=v1,v2`` (quoted_print); old
+    style: ``jid<TAB>path<TAB>hostname<TAB>ip4[,ip6]<TAB>command``."""
+    if ctx.jidfile is None:
+        return
+    if ctx.oldcl:
+        ips = ",".join(params.get("ip4.addr", []) + params.get("ip6.addr", []))
+        line = "\t".join([str(jid), ",".join(params.get("path", [])),
+                          ",".join(params.get("host.hostname", [])), ips,
+                          " ".join(params.get("command", []))])
+    else:
+        items = [f"jid={jid}"]
+        for k, vals in params.items():
+            if k == "jid":
+                continue
+            boolish = k in KERNEL_BOOL_DEFAULTS or k in INTERNAL_BOOL or k in KERNEL_JAILSYS
+            if boolish and vals == ["true"]:
+                items.append(k)
+            elif boolish and vals == ["false"] and k not in KERNEL_JAILSYS:
+                items.append(_no(k))
+            elif not vals:
+                items.append(k)
+            else:
+                items.append(f"{k}=" + ",".join(quoted_print(v) for v in vals))
+        line = " ".join(items)
+    try:
+        with open(ctx.jidfile, "a", encoding="utf-8", errors="surrogateescape") as f:
+            f.write(line + "\n")
+    except OSError:
+        pass
+
+
+def _children(st: Any, parent: str) -> list[dict[str, Any]]:
+    """The direct children of jail ``parent`` (runtime names ``parent.child``)."""
+    pre = parent + "."
+    return [j for j in jailctx.running_jails(st) if j["name"].startswith(pre)
+            and "." not in j["name"][len(pre):]]
+
+
+def _nested_denied(st: Any, parent: str, kp: dict[str, Any]) -> str | None:
+    """Why the kernel refuses to create a child of ``parent`` (None: allowed).
+
+    [SRC sys/kern/kern_jail.c kern_jail_set; TEST usr.sbin/jail/tests/jail_basic_test.sh
+    "nested"]: a jail with children.max=0 (the default) may not create jails at all
+    (priv_check PRIV_JAIL_SET: EPERM, no errmsg -> libjail's "jail_set: Operation not
+    permitted"); with children.max=N the N+1st child gets "prison limit exceeded"; a child may
+    not get allow.* permissions its parent lacks, nor children.max >= its parent's (EPERM).
+    """
+    pr = jailctx.jail_info(st, parent)
+    if pr is None:
+        return None
+    pp = pr.get("params") or {}
+    cmax = int(pp.get("children.max") or 0)
+    if cmax <= 0:
+        return "jail_set: Operation not permitted"
+    if len(_children(st, parent)) >= cmax:
+        return "prison limit exceeded"
+    for k, v in kp.items():
+        if k.startswith("allow.") and v is True and pp.get(k) is False:
+            return "jail_set: Operation not permitted"
+    if int(kp.get("children.max") or 0) >= cmax:
+        return "jail_set: Operation not permitted"
+    return None
+
+
+def _inherit_allow(st: Any, parent: str, kp: dict[str, Any], full: dict[str, Any]) -> None:
+    """A child starts with its parent's allow.* masked onto the defaults (kern_jail.c:
+    ``pr->pr_allow = JAIL_DEFAULT_ALLOW & ppr->pr_allow``), before its own settings."""
+    pr = jailctx.jail_info(st, parent)
+    pp = (pr or {}).get("params") or {}
+    for k, v in pp.items():
+        if k.startswith("allow.") and v is False and k not in kp:
+            full[k] = False
+    pr_params = (pr or {}).get("params")
+    if isinstance(pr_params, dict):
+        pr_params["children.cur"] = len(_children(st, parent)) + 1
 
 
 def verbose_created(ctx: Ctx) -> bool:
     return ctx.verbose >= 0 and not ctx.iflag
 
 
-def _move_iface(ctx: Ctx, record: dict[str, Any], ifname: str) -> bool:
+def quoted_print(s: str) -> str:
+    """jail.c quoted_print: quote with " if empty or containing ' or blanks, with ' if it
+    contains "; backslash and the quote character are escaped."""
+    qc = '"' if not s or "'" in s else "'" if '"' in s else '"' if (" " in s or "\t" in s) else ""
+    body = "".join("\\" + c if (c == "\\" or (qc and c == qc)) else c for c in s)
+    return f"{qc}{body}{qc}"
+
+
+def _move_iface(ctx: Ctx, record: dict[str, Any], ifname: str,
+                params: dict[str, list[str]] | None = None) -> bool:
+    """vnet.interface: command.c run_command IP_VNET_INTERFACE runs
+    ``/sbin/ifconfig IF vnet JAIL`` where JAIL is the ``jid`` parameter if one was given, else
+    the ``name`` parameter (not the jid the kernel assigned)."""
     net = _net()
-    comline = f"/sbin/ifconfig {ifname} vnet {record['jid']}"
+    target = ((params or {}).get("jid") or [None])[-1] or record["name"]
+    comline = f"/sbin/ifconfig {ifname} vnet {target}"
     if ctx.verbose > 0:
         ctx.note(record["name"], f"run command: {comline}")
     if net is None:
@@ -532,8 +716,15 @@ def _attach_dataset(ctx: Ctx, record: dict[str, Any], ds: str) -> None:
 def _undo(ctx: Ctx, j: dict[str, Any], params: dict[str, list[str]], stage: str) -> bool:
     """A failed creation: remove the jail if it was created (jail.c runs the stop side)."""
     if stage == "created":
+        # next_command walks startcommands backwards (create_failed): vnet.interface runs its
+        # down side "/sbin/ifconfig IF -vnet JAIL", then IP__OP removes the jail and notes
+        # "removed" when verbose > 0 or (verbose == 0 and j->name) [SRC command.c].
+        target = (params.get("jid") or [None])[-1] or j["name"]
+        for ifname in reversed(j.get("vnet_interfaces") or []):
+            if ctx.verbose > 0:
+                ctx.note(j["name"], f"run command: /sbin/ifconfig {ifname} -vnet {target}")
         _kernel_remove(ctx, j["name"])
-        if ctx.verbose >= 0:
+        if ctx.verbose > 0 or (ctx.verbose == 0 and ctx.lbl(j["name"]) is not None):
             ctx.note(j["name"], "removed")
     return False
 
@@ -541,15 +732,25 @@ def _undo(ctx: Ctx, j: dict[str, Any], params: dict[str, list[str]], stage: str)
 def _kernel_remove(ctx: Ctx, name: str) -> dict[str, Any] | None:
     net = _net()
     with hoststate.locked() as st:
-        r = jailctx._jails(st).pop(name, None)
+        js = jailctx._jails(st)
+        r = js.pop(name, None)
         if r is None:
             return None
-        jailctx.procs_remove(st, jail=name)
-        if r.get("vnet") and net is not None:
-            try:
-                net.vnet_destroy(st, name)
-            except Exception:  # noqa: BLE001
-                pass
+        # the kernel removes a jail's descendants with it (prison_deref of its children)
+        gone = [name] + [n for n in list(js) if n.startswith(name + ".")]
+        for n in gone[1:]:
+            js.pop(n, None)
+        for n in reversed(gone):
+            jailctx.procs_remove(st, jail=n)
+            if net is not None:
+                try:
+                    net.vnet_destroy(st, n)
+                except Exception:  # noqa: BLE001 - the jail is gone whatever its vnet does
+                    pass
+        if "." in name:
+            pr = js.get(name.rsplit(".", 1)[0])
+            if pr is not None and isinstance(pr.get("params"), dict):
+                pr["params"]["children.cur"] = max(0, int(pr["params"].get("children.cur") or 1) - 1)
         rules = st.runtime.get("rctl")
         if isinstance(rules, list):
             pass  # rules survive removal (keyed by name), as in the kernel
@@ -565,17 +766,22 @@ def remove(ctx: Ctx, name: str, params: dict[str, list[str]] | None, run_hooks: 
     p = params if params is not None else {}
     j = r
     if run_hooks:
+        # jail.c main, JF_STOP: once a stop command failed (JF_FAILED with the jail still
+        # there) the loop goes straight to jail_remove_done: the jail is NOT removed, exit 1
         if not _run_list(ctx, j, p, "exec.prestop", None):
-            pass
+            return False
         if not _run_list(ctx, j, p, "exec.stop", r):
-            pass
+            return False
     _kernel_remove(ctx, r["name"])
-    if ctx.verbose >= 0:
+    # command.c IP__OP (down, JF_STOP): verbose > 0 || (verbose == 0 && note_remove)
+    if ctx.verbose > 0 or (ctx.verbose == 0 and ctx.note_remove):
         ctx.note(r["name"], "removed")
+    ok = True
     if run_hooks:
-        _run_list(ctx, j, p, "exec.poststop", None)
-        _run_list(ctx, j, p, "exec.release", None)
-    return True
+        # after IP__OP a failure still fails the run (exit 1); the rest is skipped
+        ok = _run_list(ctx, j, p, "exec.poststop", None) and \
+            _run_list(ctx, j, p, "exec.release", None)
+    return ok
 
 
 def modify(ctx: Ctx, name: str, params: dict[str, list[str]]) -> bool:
@@ -594,7 +800,7 @@ def modify(ctx: Ctx, name: str, params: dict[str, list[str]]) -> bool:
                 ctx.jwarnx(name, f"{k} cannot be changed after creation")
                 return False
         r["params"].update(kp)
-    if ctx.verbose >= 0:
+    if ctx.named_or_verbose(name):   # jail.c main, JF_SET
         ctx.note(name, "updated")
     return True
 
@@ -638,7 +844,34 @@ def _cmdline_params(args: list[str]) -> tuple[dict[str, list[str]], str | None]:
     return p, name
 
 
+def _wild(name: str) -> bool:
+    """config.c wild_jail_name: a ``*`` making up a whole dot-separated component."""
+    for i, c in enumerate(name):
+        if c == "*" and (i == 0 or name[i - 1] == ".") and (i + 1 == len(name) or name[i + 1] == "."):
+            return True
+    return False
+
+
+def _wild_match(jname: str, wname: str) -> bool:
+    """config.c wild_jail_match."""
+    jc, wc = jname.split("."), wname.split(".")
+    while len(jc) > 1 and len(wc) > 1:
+        if jc[0] != wc[0] and wc[0] != "*":
+            return False
+        jc, wc = jc[1:], wc[1:]
+    rest_j, rest_w = ".".join(jc), ".".join(wc)
+    return rest_j == rest_w or rest_w == "*"
+
+
 def jail_main(argv: list[str]) -> int:
+    """jail(8) main [SRC usr.sbin/jail/jail.c main, state.c start_state].
+
+    The four command-line styles of jail.c: old style (``path hostname ip command...``),
+    -r/-R (by name, jid or wildcard; config file used when it exists: ``docf``), one jail given
+    by parameters on the command line (``argc > 1`` or an ``=`` in the only argument: no
+    config, j->name NULL), and jails from the config file.  Inside a jail, names are relative
+    to it (children are ``parent.child`` in the runtime).
+    """
     from .tools._common import UsageError, getopt
     prog = "jail"
     try:
@@ -650,116 +883,193 @@ def jail_main(argv: list[str]) -> int:
     conf = DEFAULT_CONF
     verbose = 0
     sep = None
-    for o, a in opts:
+    iflag = False
+    docf = True
+    jidfile = None
+    extra: dict[str, list[str]] = {}
+    for o, a in opts:          # in order, as getopt's loop does (-i and -q/-v override)
         if o == "f":
             conf = a
         elif o == "q":
             verbose = -1
         elif o == "v":
             verbose = 1
+        elif o == "i":
+            iflag, verbose = True, -1
         elif o == "e":
             sep = a
-    iflag = "i" in flags
-    if iflag:
-        verbose = -1
+        elif o == "J":
+            jidfile = a
+        elif o == "n":
+            extra["name"], docf = [a], False
+        elif o == "s":
+            extra["securelevel"], docf = [a], False
+        elif o in ("u", "U"):
+            extra["exec.jail_user"], docf = [a], False
+            extra["exec.system_jail_user"] = ["true" if o == "u" else "false"]
+        elif o == "l":
+            extra["exec.clean"], docf = ["true"], False
+        elif o == "h":
+            extra["ip_hostname"], docf = ["true"], False
     op = ""
     if "c" in flags:
         op += "c"
     if "m" in flags:
         op += "m"
-    if "r" in flags:
+    if "r" in flags or "R" in flags:
         op += "r"
-    if "R" in flags:
-        op = "R"
+    rflag = "R" in flags
     if sep is not None:
         return _show_config(conf, sep)
-    if not op:
-        sys.stderr.write(USAGE)
-        return 1
     ctx = Ctx(verbose=verbose, iflag=iflag)
-    # -R: remove without running commands
-    if op == "R":
-        if not args:
+    parent = jailctx.current_jail()
+    if jidfile is not None:
+        # jail.c main: fopen(JidFile, "w") after start_state; err(1, "open %s", JidFile)
+        real = hoststate.hostpath(jidfile) if jidfile.startswith("/") else jidfile
+        try:
+            open(real, "w").close()
+        except OSError as e:
+            from .tools._common import strerror
+            ctx.warnx(f"open {jidfile}: {strerror(e.errno or 0)}")
+            return 1
+        ctx.jidfile = real
+
+    def full(n: str) -> str:
+        """A name as given inside a jail -> the runtime name of that child."""
+        if parent and not n.isdigit() and not n.startswith(parent + "."):
+            return f"{parent}.{n}"
+        return n
+
+    if not op:
+        # old style: jail [-dhilqv] ... path hostname [ip[,...]] command ...
+        if len(args) < 4 or not args[0].startswith("/"):
             sys.stderr.write(USAGE)
             return 1
+        params: dict[str, list[str]] = dict(extra)
+        params["path"] = [args[0]]
+        params["host.hostname"] = [args[1]]
+        for a in args[2].split(",") if args[2] else []:
+            params["ip6.addr" if ":" in a else "ip4.addr"] = \
+                params.get("ip6.addr" if ":" in a else "ip4.addr", []) + [a]
+        params["command"] = [" ".join(args[3:])]
+        name = full(extra["name"][-1]) if "name" in extra else str(jailctx_next_jid())
+        ctx.labels[name] = None
+        ctx.oldcl = True
+        return 0 if create(ctx, name, params, None) else 1
+
+    if op == "r" or (op == "r" and rflag):
+        # jail.c: "Jail remove, perhaps using the config file"
+        if not docf or not args:
+            sys.stderr.write(USAGE)
+            return 1
+        if not rflag and any("=" in a for a in args):
+            sys.stderr.write(USAGE)
+            return 1
+        real_conf = hoststate.hostpath(conf) if conf.startswith("/") else conf
+        docf = not rflag and (conf == "-" or os.path.exists(real_conf))
+        ctx.note_remove = docf or len(args) > 1 or _wild(args[0])
+        cfg = Config()
+        if docf:
+            try:
+                cfg = load_conf(conf)
+            except ConfError as e:
+                ctx.warnx(str(e))
+                return 1
         rc = 0
-        names = args
-        if args == ["*"]:
-            with hoststate.locked(write=False) as st:
-                names = [j["name"] for j in jailctx.running_jails(st)]
-        for a in names:
-            with hoststate.locked(write=False) as st:
-                r = jailctx.jail_info(st, a)
-            if r is None:
-                ctx.warnx(f'"{a}" not found')
-                rc = 1
-                continue
-            remove(ctx, r["name"], None, run_hooks=False)
+        for a in args:
+            rc |= _remove_target(ctx, cfg, a, rflag, full)
         return rc
-    # command-line parameters (no config file)
-    if args and any("=" in a for a in args[:1]) or (args and "=" in args[0]):
+
+    if rflag:
+        sys.stderr.write(USAGE)
+        return 1
+
+    if len(args) > 1 or (len(args) == 1 and "=" in args[0]):
+        # "Single jail specified on the command line": no config, j->name is NULL
         params, name = _cmdline_params(args)
+        for k, v in extra.items():
+            params.setdefault(k, v)
         if name is None:
-            name = str((jailctx_next_jid()))
-        return 0 if _do(ctx, op, name, params, None) else 1
-    # from the config file
-    cfg: Config | None = None
+            name = str(jailctx_next_jid())
+        name = full(name)
+        ctx.labels[name] = None
+        return 0 if _do(ctx, op, name, params, None, cmdline=True) else 1
+    for k in extra:
+        if k not in ("exec.clean",):
+            sys.stderr.write(USAGE)    # -n/-s/-u/-U/-h with a config file: usage (docf = 0)
+            return 1
+    # from the config file, perhaps with a specified jail
     try:
         cfg = load_conf(conf)
     except ConfError as e:
-        if op == "r" and not os.path.exists(hoststate.hostpath(conf) if conf.startswith("/") else conf):
-            cfg = Config()
-        else:
-            ctx.warnx(str(e))
-            return 1
-    if not args:
-        if op in ("r",):
-            sys.stderr.write(USAGE)
-            return 1
-        args = ["*"]
-    elif len(args) > 1 and op != "r":
-        sys.stderr.write(USAGE)      # create/modify take one jail (jail.c start_state(argv[0]))
+        ctx.warnx(str(e))
         return 1
-    names: list[str] = []
-    for a in args:
-        if a == "*":
-            if op == "r":
-                with hoststate.locked(write=False) as st:
-                    running = {j["name"] for j in jailctx.running_jails(st)}
-                names.extend(n for n in cfg.jails if n in running)
-            else:
-                names.extend(cfg.jails)
-        elif "*" in a:
-            import fnmatch
-            names.extend(n for n in cfg.jails if fnmatch.fnmatchcase(n, a))
-        else:
-            names.append(a)
+    target = args[0] if args else None
+    wild = target is None or target == "*" or _wild(target)
+    if target is None or target == "*":
+        names = list(cfg.jails)
+    elif _wild(target):
+        names = [n for n in cfg.jails if _wild_match(n, target)]
+    else:
+        if not cfg.has_jail(target):
+            ctx.warnx(f'"{target}" not found')
+            return 1
+        names = [target]
     rc = 0
     for n in names:
-        params = None
-        if cfg.has_jail(n):
-            try:
-                params = cfg.resolve(n)
-            except ConfError as e:
-                ctx.warnx(str(e))
-                rc = 1
-                continue
-        elif op in ("r",):
-            with hoststate.locked(write=False) as st:
-                r = jailctx.jail_info(st, n)
-            if r is None:
-                if verbose >= 0:
-                    ctx.warnx(f'"{n}" not found')
-                rc = 1
-                continue
-            n = r["name"]
-        else:
-            ctx.warnx(f'"{n}" not found')
+        try:
+            params = cfg.resolve(n)
+        except ConfError as e:
+            ctx.warnx(str(e))
             rc = 1
             continue
-        if not _do(ctx, op, n, params or {}, conf):
+        fn = full(n)
+        ctx.labels[fn] = n
+        if wild and op == "c":
+            with hoststate.locked(write=False) as st:
+                if jailctx.jail_info(st, fn) is not None:
+                    continue          # JF_WILD: a running jail is silently left alone
+        if not _do(ctx, op, fn, params, conf, wild=wild):
             rc = 1
     return rc
+
+
+def _remove_target(ctx: Ctx, cfg: Config, a: str, rflag: bool, full) -> int:
+    """One -r/-R target (state.c start_state for JF_STOP)."""
+    if _wild(a):
+        if rflag:       # -R matches wildcards against the running jails
+            with hoststate.locked(write=False) as st:
+                names = [j["name"] for j in jailctx.running_jails(st) if _wild_match(j["name"], a)]
+            todo = [(n, None) for n in names]
+        else:
+            todo = [(n, n) for n in cfg.jails if a == "*" or _wild_match(n, a)]
+        rc = 0
+        for n, cfname in todo:
+            fn = full(n)
+            with hoststate.locked(write=False) as st:
+                r = jailctx.jail_info(st, fn)
+            if r is None:
+                continue        # JF_WILD: not running is no error
+            ctx.labels[r["name"]] = n
+            params = cfg.resolve(cfname) if cfname and cfg.has_jail(cfname) and not rflag else {}
+            if not remove(ctx, r["name"], params, run_hooks=not rflag):
+                rc = 1
+        return rc
+    params: dict[str, list[str]] = {}
+    if cfg.has_jail(a) and not rflag:
+        try:
+            params = cfg.resolve(a)
+        except ConfError as e:
+            ctx.warnx(str(e))
+            return 1
+    with hoststate.locked(write=False) as st:
+        r = jailctx.jail_info(st, full(a))
+    if r is None:
+        if ctx.verbose >= 0:
+            ctx.warnx(f'"{a}" not found')
+        return 1
+    ctx.labels[r["name"]] = a       # state.c: j->name = estrdup(target)
+    return 0 if remove(ctx, r["name"], params, run_hooks=not rflag) else 1
 
 
 def jailctx_next_jid() -> int:
@@ -767,27 +1077,40 @@ def jailctx_next_jid() -> int:
         return st.runtime.get("jail_lastjid", 0) + 1
 
 
-def _do(ctx: Ctx, op: str, name: str, params: dict[str, list[str]], conf: str | None) -> bool:
+def _do(ctx: Ctx, op: str, name: str, params: dict[str, list[str]], conf: str | None,
+        cmdline: bool = False, wild: bool = False) -> bool:
+    """One jail through jail.c's main loop (JF_START / JF_SET / JF_STOP / JF_RESTART)."""
     with hoststate.locked(write=False) as st:
         exists = jailctx.jail_info(st, name) is not None
+
+    def quoted_not_found() -> None:
+        # jail.c jail_quoted_warnx(j, "not found", "no jail specified"): j->name, else the
+        # jid parameter, else the name parameter
+        pval = ctx.lbl(name) or (params.get("jid") or [None])[-1] or (params.get("name") or [None])[-1]
+        ctx.warnx(f'"{pval}" not found' if pval else "no jail specified")
+
     if op == "c":
         return create(ctx, name, params, conf)
-    if op in ("cm", "mc"):
+    if op in ("cm", "cmr"):     # JF_START_SET(_RESTART): create, or update a running jail
         return modify(ctx, name, params) if exists else create(ctx, name, params, conf)
-    if op == "m":
+    if op in ("m", "mr"):
         if not exists:
-            ctx.warnx(f'"{name}" not found')
+            quoted_not_found()
             return False
         return modify(ctx, name, params)
     if op == "r":
         if not exists:
             if ctx.verbose >= 0:
-                ctx.warnx(f'"{name}" not found')
+                quoted_not_found()
             return False
         return remove(ctx, name, params)
-    if op in ("cr", "rc"):
-        if exists:
-            remove(ctx, name, params)
+    if op == "cr":              # JF_RESTART: stop (no "removed": note_remove is 0), start
+        if not exists:
+            if ctx.verbose >= 0:
+                quoted_not_found()
+            return False
+        ctx.note_remove = False
+        remove(ctx, name, params)
         return create(ctx, name, params, conf)
     sys.stderr.write(USAGE)
     return False

@@ -188,7 +188,10 @@ def test_prestart_runs_commands_verbose(host, run, capfd):
     assert "Starting syslogd.\nStarting cron.\n" in log
     rc, out, err = run("jail", "-r", "v")
     assert (rc, out, err) == (0, "v: removed\n", "post\n")
-    assert run("jail", "-c", "a", "b")[2].startswith("usage: jail [-dhilqv]")
+    # two operands: "a single jail on the command line" (jail.c main), each an unknown
+    # parameter for import_params (config.c), reported one by one, without a jail name
+    assert run("jail", "-c", "a", "b") == (1, "", "jail: unknown parameter: a\n"
+                                                  "jail: unknown parameter: b\n")
 
 
 def test_jail_i_and_cmdline(host, run):
@@ -197,11 +200,13 @@ def test_jail_i_and_cmdline(host, run):
                        "host.hostname=c.local")
     assert (rc, out, err) == (0, "1\n", "")
     assert run("jls", "-j", "c", "host.hostname")[1] == "c.local\n"
+    # a command-line jail has no j->name: no "updated"/"removed" note (jail.c main JF_SET,
+    # command.c IP__OP with note_remove = 0 for one -R target)
     rc, out, err = run("jail", "-m", "name=c", "host.hostname=c2")
-    assert (rc, out) == (0, "c: updated\n")
+    assert (rc, out) == (0, "")
     assert run("jls", "-j", "1", "host.hostname")[1] == "c2\n"
     rc, out, err = run("jail", "-R", "c")
-    assert out == "c: removed\n"
+    assert (rc, out, err) == (0, "", "")
     rc, out, err = run("jls", "-j", "c")
     assert (rc, err) == (1, 'jls: jail "c" not found\n')
 
@@ -239,5 +244,140 @@ def test_boot_starts_enabled_jails(tutorial, run):
 def test_nonpersistent_jail_without_processes_dies(host, run):
     make_base(host, "/jails/e")
     rc, out, err = run("jail", "-c", "name=e", "path=/jails/e")
-    assert (rc, out, err) == (0, "e: created\n", "")
+    assert (rc, out, err) == (0, "", "")   # TEST jail_basic_test.sh: "-o empty" on create
     assert run("jls", "-j", "e")[0] == 1
+
+
+# ----------------------------------------------------------------------------- jail(8) fidelity
+# [SRC usr.sbin/jail/{jail.c,command.c,state.c,config.c}; TEST usr.sbin/jail/tests/jail_basic_test.sh]
+
+def test_nested_jails_children_max(host, run):
+    """jail_basic_test.sh "nested": a child needs children.max; the limit; no output on create."""
+    assert run("jail", "-c", "name=basejail", "persist", "ip4.addr=192.0.1.1",
+               "children.max=1") == (0, "", "")
+    assert run("jexec", "basejail", "jail", "-c", "name=nestedjail", "persist") == (0, "", "")
+    assert run("jexec", "basejail", "jail", "-c", "name=secondnestedjail", "persist") == \
+        (1, "", "jail: prison limit exceeded\n")
+    rc, out, _ = run("jexec", "basejail", "jls", "name", "parent")
+    assert (rc, out) == (0, "nestedjail 0\n")
+    rc, out, _ = run("jls", "name", "parent")
+    assert out == "basejail 0\nbasejail.nestedjail 1\n"
+    assert run("jls", "-j", "basejail", "children.cur")[1] == "1\n"
+    assert run("jail", "-c", "name=basejail_nochild", "persist") == (0, "", "")
+    assert run("jexec", "basejail_nochild", "jail", "-c", "name=nestedjail", "persist") == \
+        (1, "", "jail: jail_set: Operation not permitted\n")
+    # a child may not be given an allow.* its parent lacks
+    assert run("jexec", "basejail", "jail", "-r", "nestedjail") == (0, "", "")
+    assert run("jexec", "basejail", "jail", "-c", "name=n2", "persist", "allow.mount") == \
+        (1, "", "jail: jail_set: Operation not permitted\n")
+    # removing the parent removes its children
+    run("jexec", "basejail", "jail", "-c", "name=n3", "persist")
+    assert run("jail", "-r", "basejail")[0] == 0
+    assert run("jls", "name")[1] == "basejail_nochild\n"
+
+
+def test_remove_notes_follow_note_remove(host, run):
+    """command.c IP__OP: "removed" only with note_remove (config file used, several targets
+    or a wildcard) or -v; -R with one target never notes; -r by jid names the jail as typed."""
+    make_base(host, "/jails/p")
+    write(host, "/etc/jail.conf", 'p { path = "/jails/p"; persist; }\n'
+                                  'q { path = "/jails/p"; persist; }\n')
+    run("jail", "-c", "p")
+    assert run("jail", "-R", "p") == (0, "", "")
+    run("jail", "-c", "p")
+    jid = run("jls", "-j", "p", "jid")[1].strip()
+    assert run("jail", "-r", jid) == (0, f"{jid}: removed\n", "")
+    run("jail", "-c", "p")
+    assert run("jail", "-f", "/nonexistent.conf", "-r", "p") == (0, "", "")
+    run("jail", "-c", "p")
+    assert run("jail", "-v", "-R", "p") == (0, "p: removed\n", "")
+    # wildcard: config jails that are not running are skipped silently
+    run("jail", "-c", "p")
+    assert run("jail", "-r", "*") == (0, "p: removed\n", "")
+    run("jail", "-c", "p")
+    run("jail", "-c", "q")
+    assert run("jail", "-R", "p", "q") == (0, "p: removed\nq: removed\n", "")
+
+
+def test_restart_and_create_wildcard(tutorial, run):
+    rc, out, err = run("jail", "-rc", "webserver")
+    assert (rc, err) == (1, 'jail: "webserver" not found\n') and out == ""
+    assert run("jail", "-c", "webserver")[0] == 0
+    rc, out, err = run("jail", "-rc", "webserver")      # restart: no "removed" (note_remove 0)
+    assert (rc, err) == (0, "") and out.endswith("webserver: created\n")
+    assert "removed" not in out
+    rc, out, err = run("jail", "-c")        # all of jail.conf: the running one is left alone
+    assert (rc, err) == (0, "") and out.endswith("database: created\n")
+    assert "webserver" not in out
+
+
+def test_cmdline_jail_messages_have_no_name(host, run):
+    assert run("jail", "-c", "name=x", "path=/nonexistent", "persist") == \
+        (1, "", "jail: path /nonexistent: No such file or directory\n")
+    assert run("jail", "-c", "name=x", "persist", "allow.nosuch") == \
+        (1, "", "jail: unknown parameter: allow.nosuch\n")
+    assert run("jail", "-v", "-c", "name=x", "persist", "host.hostname=a b") == \
+        (0, 'jail_set(JAIL_CREATE) name=x persist host.hostname="a b"\ncreated\n', "")
+    assert run("jail", "-c", "name=x", "persist") == (1, "", 'jail: "x" already exists\n')
+    assert run("jail", "-m", "name=y", "persist") == (1, "", 'jail: "y" not found\n')
+    assert run("jail", "-r", "name=x") == (1, "", jails.USAGE)
+
+
+def test_quoted_print():
+    assert jails.quoted_print("") == '""'
+    assert jails.quoted_print("a b") == '"a b"'
+    assert jails.quoted_print("it's") == '"it\'s"'
+    assert jails.quoted_print('say "x"') == "'say \"x\"'"
+    assert jails.quoted_print("a\\b") == "a\\\\b"
+
+
+def test_vnet_interface_command_names_the_jail(tutorial, run):
+    """command.c IP_VNET_INTERFACE: "ifconfig IF vnet JAIL" with the name, not the jid."""
+    rc, out, err = run("jail", "-v", "-c", "webserver")
+    assert rc == 0, err
+    assert "webserver: run command: /sbin/ifconfig epair1b vnet webserver" in out.splitlines()
+
+
+def test_failing_stop_command_keeps_the_jail(host, run):
+    """jail.c main JF_STOP: a failed exec.prestop/exec.stop ends at jail_remove_done without
+    removing the jail (exit 1); a failed exec.poststop comes after the removal."""
+    make_base(host, "/jails/s")
+    write(host, "/etc/jail.conf",
+          's { path = "/jails/s"; persist; exec.prestop = "/usr/bin/false"; }\n'
+          't { path = "/jails/s"; persist; exec.poststop = "/usr/bin/false"; }\n')
+    run("jail", "-c", "s")
+    assert run("jail", "-r", "s") == (1, "", "jail: s: /usr/bin/false: failed\n")
+    assert run("jls", "-j", "s", "name")[1] == "s\n"
+    run("jail", "-c", "t")
+    assert run("jail", "-r", "t") == (1, "t: removed\n", "jail: t: /usr/bin/false: failed\n")
+    assert run("jls", "-j", "t")[0] == 1
+    assert run("jail", "-c", "name=u", "persist", "exec.consolelog=rel.log",
+               "command=/usr/bin/true") == \
+        (1, "", "jail: exec.consolelog: rel.log: not an absolute pathname\n")
+
+
+def test_jid_file(host, run):
+    """-J: jail.c print_jail, one line per created jail."""
+    make_base(host, "/jails/c")
+    rc, out, err = run("jail", "-J", "/tmp/jids", "-c", "name=c", "path=/jails/c", "persist",
+                       "host.hostname=c host", "ip4.addr=10.0.0.1,10.0.0.2")
+    assert (rc, out, err) == (0, "", "")
+    assert open(os.path.join(host, "tmp/jids")).read() == \
+        'jid=1 name=c path=/jails/c persist host.hostname="c host" ip4.addr=10.0.0.1,10.0.0.2\n'
+    assert run("jail", "-J", "/nonexistent/x", "-c", "name=d", "persist") == \
+        (1, "", "jail: open /nonexistent/x: No such file or directory\n")
+
+
+def test_jls_flag_order_skip_and_quoting(host, run):
+    """jls.c: flags apply in order; -s skips read-only and non-"new" jailsys children; -q
+    quotes with quoted_print."""
+    make_base(host, "/jails/c")
+    run("jail", "-c", "name=c", "path=/jails/c", "persist", "host.hostname=a b")
+    assert run("jls", "-v", "-n", "name")[1] == "name=c\n"       # -n after -v wins
+    assert run("jls", "-n", "-v", "name")[1].startswith("   JID  Hostname")
+    assert run("jls", "-q", "host.hostname")[1] == '"a b"\n'
+    out = run("jls", "-s")[1].split()
+    assert "name=c" in out and not any(w.startswith(("dying", "nodying", "parent=",
+                                                     "children.cur=", "cpuset.id=",
+                                                     "ip4.addr=")) for w in out)
+    assert "jid=1" in out

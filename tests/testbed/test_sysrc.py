@@ -119,3 +119,36 @@ def test_concurrent_appends_lose_nothing(host_root):
     out = subprocess.run([sys.executable, "-SE", "-c", code, "sysrc", "-n", "x_list"], env=env,
                          capture_output=True, text=True).stdout.split()
     assert sorted(out) == sorted(f"item{i}" for i in range(20))
+
+
+def test_A_lists_source_rc_confs_defined_sorted_like_sh_set(tool):
+    """sysrc -A prints `set`'s variables after sourcing /etc/defaults/rc.conf, whose last
+    block sets source_rc_confs_defined=yes; sh's showvars sorts "name=value" strings (strcoll,
+    C locale) so "foo0" sorts before "foo" [SRC usr.sbin/sysrc/sysrc; bin/sh/var.c]."""
+    tool("sysrc", "foo=1", "foo0=2")
+    rc, out, err = tool("sysrc", "-A")
+    lines = out.splitlines()
+    assert rc == 0 and err == "" and "source_rc_confs_defined: yes" in lines
+    assert lines.index("foo0: 2") < lines.index("foo: 1")
+    assert lines == sorted(lines, key=lambda ln: ln.split(": ", 1)[0] + "=")
+    rc, out, _ = tool("sysrc", "-a")
+    assert "source_rc_confs_defined" not in out
+
+
+def test_A_with_a_defaults_file_without_source_rc_confs(tool, host_root, monkeypatch, tmp_path):
+    """[TEST usr.sbin/sysrc/tests/sysrc_test.sh A_flag]"""
+    conf = "/tmp/sysrc_test.conf"
+    os.makedirs(os.path.join(host_root, "tmp"), exist_ok=True)
+    with open(os.path.join(host_root, "tmp/rc_defaults.conf"), "w") as f:
+        f.write(f'rc_conf_files="{conf}"\ntest_enable="NO"\n')
+    with open(os.path.join(host_root, conf.lstrip("/")), "w") as f:
+        f.write('test_enable="YES"\n')
+    monkeypatch.setenv("RC_DEFAULTS", "/tmp/rc_defaults.conf")
+    assert tool("sysrc", "-A") == (0, f"rc_conf_files: {conf}\ntest_enable: NO\n",
+                                   "/usr/sbin/sysrc: source_rc_confs: not found\n")
+
+
+def test_R_with_missing_dir_is_chroots_error(tool):
+    assert tool("sysrc", "-R", "/nonexistent", "x=1") == \
+        (1, "", "chroot: /nonexistent: No such file or directory\n")
+    assert tool("sysrc", "-R", "=", "a=") == (1, "", "chroot: =: No such file or directory\n")

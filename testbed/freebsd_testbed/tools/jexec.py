@@ -6,6 +6,10 @@ The jail context (mount namespace with the jail's /etc, /var, /usr/local, ... ov
 UTS hostname, env ``TESTBED_JAIL``) is set up by :func:`freebsd_testbed.jailctx.enter`; then the
 command is exec'd, so its exit status is jexec's.  In fast tests (TESTBED_ROOT != /) a
 simulated tool named by the command runs in a forked child instead.
+
+Inside a jail only its descendants can be entered, by names relative to it (a nested jail
+``parent.child`` is ``child`` from ``parent``); an unexpected exception in the forked child is
+reported and recorded like the dispatcher does (tools/_common.py internal_error).
 """
 from __future__ import annotations
 
@@ -49,10 +53,15 @@ def main(argv: list[str]) -> int:
         sys.stderr.write(USAGE)
         return 1
     target, cmd = args[0], args[1:]
+    inside = jailctx.current_jail()
     with hoststate.locked(write=False) as st:
-        j = jailctx.jail_info(st, target)
+        # inside a jail only its descendants are visible, by names relative to it
+        key = f"{inside}.{target}" if inside and not target.isdigit() else target
+        j = jailctx.jail_info(st, key)
         j = dict(j) if j is not None else None
-    if j is None or (jailctx.current_jail() and jailctx.current_jail() != (j or {}).get("name")):
+    if j is not None and inside and not j["name"].startswith(inside + "."):
+        j = None
+    if j is None:
         sys.stderr.write(f"jexec: {jailctx.not_found_msg(target)}\n")
         return 1
     fast = hoststate.root() != "/"
@@ -68,9 +77,11 @@ def main(argv: list[str]) -> int:
         sys.stderr = open(2, "w", closefd=False)
     try:
         rc = _run(j, cmd, clean, user, workdir, fast)
-    except BaseException as e:  # noqa: BLE001
-        sys.stderr.write(f"jexec: {e}\n")
-        rc = 1
+    except SystemExit as e:
+        rc = e.code if isinstance(e.code, int) else 1
+    except BaseException as e:  # noqa: BLE001 - no traceback, but recorded (tools/_common.py)
+        from ._common import internal_error
+        rc = internal_error("jexec", argv, e)
     if fast:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -4,6 +4,13 @@ Modes: default table, ``-N`` (names instead of jids), ``-v`` (verbose), named pa
 line per jail, ``-h`` header, ``-n`` name=value, ``-q`` quoting, ``-s`` = -nq without read-only
 and unused parameters), ``-j jail``, ``-d`` (dying jails), ``-c`` (existence check), and
 ``--libxo json|xml|text``.
+
+[SRC usr.sbin/jls/jls.c main, print_jail, quoted_print]: -h/-n/-q/-s/-v are applied in option
+order, each clearing others (-h clears -s/-v, -n clears -v, -s sets -nq and clears -h/-v, -v
+clears -h/-n/-s); -s leaves out read-only (CTLFLAG_RD) parameters and those whose jailsys parent
+(``ip4`` for ip4.addr, ``host`` for host.hostname, ...) is not ``new``; -q quotes values with
+quoted_print ('"' for blanks or ', "'" for ").  Inside a jail only its descendants are listed,
+named and pathed relative to it.
 """
 from __future__ import annotations
 
@@ -15,6 +22,9 @@ from .. import hoststate, jailctx
 from ._common import UsageError, getopt
 
 USAGE = "usage: jls [-dhNnqv] [-j jail] [param ...]\n"
+# CTLFLAG_RD jail parameters (sys/kern/kern_jail.c SYSCTL_JAIL_PARAM): what -s leaves out
+SKIP_RDONLY = {"children.cur", "cpuset.id", "dying", "parent"}
+JAILSYS = {"host", "ip4", "ip6", "vnet", "sysvmsg", "sysvsem", "sysvshm"}
 
 
 def _export(v: Any) -> str:
@@ -22,14 +32,10 @@ def _export(v: Any) -> str:
     return export("", v)
 
 
-def _needs_quote(s: str) -> bool:
-    return s == "" or any(c in s for c in " \t\n\"'\\$`")
-
-
 def _quote(s: str) -> str:
-    if not _needs_quote(s):
-        return s
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """jls.c quoted_print: "" for empty; quotes only for ' (as "), " (as ') and blanks."""
+    from ..jails import quoted_print
+    return quoted_print(s)
 
 
 def main(argv: list[str]) -> int:
@@ -60,16 +66,23 @@ def main(argv: list[str]) -> int:
         return 1
     fl = {o for o, _ in opts}
     jsel = None
+    # jls.c main: the print flags are set in option order, each clearing some others
+    header = nameval = quoted = skip = verbose = False
     for o, a in opts:
         if o == "j":
             jsel = a
-    nameval = "n" in fl or "s" in fl
-    quoted = "q" in fl or "s" in fl
-    skip = "s" in fl
-    header = "h" in fl and "s" not in fl
-    verbose = "v" in fl and "s" not in fl
+        elif o == "h":
+            header, skip, verbose = True, False, False
+        elif o == "n":
+            nameval, verbose = True, False
+        elif o == "q":
+            quoted = True
+        elif o == "s":
+            nameval, quoted, skip, header, verbose = True, True, True, False, False
+        elif o == "v":
+            verbose, header, nameval, skip = True, False, False, False
     fmt = (libxo or "text").split(",")[0].split(":")[0]
-    from ..jails import kernel_param_names, READONLY
+    from ..jails import kernel_param_names
     allnames = kernel_param_names()
     if params == ["all"] or ((header or nameval) and not params):
         params = list(allnames)
@@ -81,10 +94,18 @@ def main(argv: list[str]) -> int:
         jails = jailctx.running_jails(st, dying="d" in fl)
         inside = jailctx.current_jail()
         if inside:
-            jails = []  # children of the jail: none (children.max=0)
+            # a jail sees only its descendants, named and pathed relative to itself
+            # (kern_jail.c prison_name / prison_path; jail_get walks the caller's children)
+            me = jailctx.jail_info(st, inside) or {}
+            jails = [_relative(j, inside, me) for j in jails
+                     if j["name"].startswith(inside + ".")]
         if jsel is not None:
-            j = jailctx.jail_info(st, jsel)
-            if j is None or inside:
+            key = jsel if not inside or jsel.isdigit() else f"{inside}.{jsel}"
+            j = jailctx.jail_info(st, key)
+            if j is not None and inside:
+                j = _relative(j, inside, jailctx.jail_info(st, inside) or {}) \
+                    if j["name"].startswith(inside + ".") else None
+            if j is None:
                 if "c" in fl:
                     return 1
                 sys.stderr.write(f"jls: {jailctx.not_found_msg(jsel)}\n")
@@ -103,7 +124,11 @@ def main(argv: list[str]) -> int:
             rec: dict[str, Any] = {}
             for p in params:
                 v = full.get(p, "")
-                if skip and p in READONLY:
+                # -s skips read-only parameters (no CTLFLAG_WR/TUN) and those whose jailsys
+                # parent ("ip4" for ip4.addr, "host" for host.hostname) is not "new"
+                if skip and (p in SKIP_RDONLY or (
+                        "." in p and p.split(".", 1)[0] in JAILSYS
+                        and full.get(p.split(".", 1)[0]) != "new")):
                     continue
                 if isinstance(v, bool) and nameval:
                     vals.append(p if v else _no(p))
@@ -176,6 +201,22 @@ def main(argv: list[str]) -> int:
             out("<jail>" + "".join(f"<{k}>{_export(v)}</{k}>" for k, v in r.items()) + "</jail>")
         out("\n")
     return 0
+
+
+def _relative(j: dict[str, Any], inside: str, me: dict[str, Any]) -> dict[str, Any]:
+    """Jail ``j`` as seen from inside jail ``inside`` (record ``me``)."""
+    r = dict(j)
+    r["params"] = dict(j.get("params") or {})
+    name = j["name"][len(inside) + 1:]
+    ppath = (me.get("path") or "/").rstrip("/")
+    path = j.get("path") or "/"
+    if ppath and (path == ppath or path.startswith(ppath + "/")):
+        path = path[len(ppath):] or "/"
+    r["name"], r["path"] = name, path
+    r["params"]["name"], r["params"]["path"] = name, path
+    if r["params"].get("parent") == me.get("jid"):
+        r["params"]["parent"] = 0
+    return r
 
 
 def _no(k: str) -> str:

@@ -146,6 +146,13 @@ class Sysrc:
         t = self._read(self.rc_defaults)
         if t is not None:
             parse_assignments(t, env)
+            if "source_rc_confs_defined" not in env and (
+                    "source_rc_confs()" in t or self.rc_defaults == RC_DEFAULTS):
+                # FreeBSD's /etc/defaults/rc.conf ends with
+                #   if [ -z "${source_rc_confs_defined}" ]; then
+                #       source_rc_confs_defined=yes; source_rc_confs() { ... }; fi
+                # (the testbed's copy is a subset without that block): `sysrc -A` lists it
+                env["source_rc_confs_defined"] = "yes"
         return env
 
     def conf_files(self) -> list[str]:
@@ -153,10 +160,19 @@ class Sysrc:
             return list(self.rc_confs)
         return self.defaults_env().get("rc_conf_files", "/etc/rc.conf /etc/rc.conf.local").split()
 
+    def has_source_rc_confs(self) -> bool:
+        """Whether sourcing $RC_DEFAULTS defines source_rc_confs (the system file does; a
+        custom RC_DEFAULTS may not: then no rc.conf file is ever read, as in the upstream
+        A_flag test [TEST usr.sbin/sysrc/tests/sysrc_test.sh])."""
+        t = self._read(self.rc_defaults)
+        return t is not None and ("source_rc_confs()" in t or self.rc_defaults == RC_DEFAULTS)
+
     def env(self, with_defaults: bool = True) -> dict[str, str]:
         env = self.defaults_env() if with_defaults else {}
         if self._read(self.rc_defaults) is None:
             return {}
+        if not self.has_source_rc_confs():
+            return env
         files = self.conf_files()
         for f in files:
             t = self._read(f)
@@ -459,6 +475,17 @@ def main(argv: list[str]) -> int:
             return 1
         prefix = root.rstrip("/")
     elif rootdir is not None:
+        # sysrc re-executes itself through chroot(8) [SRC usr.sbin/sysrc/sysrc "-R dir"]:
+        # a missing dir is chroot's error (chroot.c: err(1, "%s", argv[0]) on chdir failure).
+        given = rootdir
+        if not rootdir.startswith("/"):
+            rootdir = os.path.join(os.getcwd() if hoststate.root() == "/" else "/", rootdir)
+            rootdir = os.path.normpath(rootdir)
+        if not os.path.isdir(hoststate.hostpath(rootdir)):
+            err = "Not a directory" if os.path.lexists(hoststate.hostpath(rootdir)) \
+                else "No such file or directory"
+            _err(f"chroot: {given}: {err}\n")
+            return 1
         prefix = rootdir.rstrip("/")
 
     for a in args:
@@ -486,12 +513,18 @@ def _run(pgm, rc: Sysrc, args, out, *, show_all, check, describe, equals, show_f
          quiet, verbose, delete, show_name, show_value, sep) -> int:
     eq_close = '"' if equals else ""
     if show_all:
+        # [SRC usr.sbin/sysrc/sysrc, "Process `-a' or `-A'"]: in a subshell, f_clean_env, source
+        # $RC_DEFAULTS (for -a the environment is cleaned again, keeping rc_conf_files), then
+        # source_rc_confs, and list `set`'s variables: sh's showvars sorts "name=value"
+        # strings with strcoll (C locale: bytes), hence the "name=" sort key ("foo0" < "foo").
         env = rc.env(with_defaults=True)
+        if rc._read(rc.rc_defaults) is not None and not rc.has_source_rc_confs():
+            _flush_err(out, "/usr/sbin/sysrc: source_rc_confs: not found\n")
         if show_all == 1:
             nondef = rc.env(with_defaults=False) if rc._read(rc.rc_defaults) is not None else {}
-            names = sorted(nondef)
+            names = sorted(nondef, key=lambda n: (n + "=").encode("utf-8", "surrogateescape"))
         else:
-            names = sorted(env)
+            names = sorted(env, key=lambda n: (n + "=").encode("utf-8", "surrogateescape"))
         for name in names:
             if describe:
                 out.append(f"{name}: {rc.describe(name)}\n")
