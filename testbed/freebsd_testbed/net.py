@@ -253,13 +253,26 @@ def status(st: Any, i: dict[str, Any], cidr: bool = False) -> str:
             line += " scopeid 0x%x" % i["index"]
         out.append(line + "\n")
     if i["kind"] == "bridge":
-        out.append("\tid 00:00:00:00:00:00 priority 32768 hellotime 2 fwddelay 15\n")
-        out.append("\tmaxage 20 holdcnt 6 proto rstp maxaddr 2000 timeout 1200\n")
-        out.append("\troot id 00:00:00:00:00:00 priority 32768 ifcost 0 port 0\n")
+        # sbin/ifconfig/ifbridge.c bridge_status (15.0): with no STP port the bridge and root
+        # ids are priority<<48 with a zero MAC (sys/net/bridgestp.c bstp_reinit)
+        bp = bridge_params(i)
+        out.append(f"\tid 00:00:00:00:00:00 priority {bp['priority']} hellotime {bp['hellotime']} "
+                   f"fwddelay {bp['fwddelay']}\n")
+        out.append(f"\tmaxage {bp['maxage']} holdcnt {bp['holdcnt']} proto {bp['proto']} "
+                   f"maxaddr {bp['maxaddr']} timeout {bp['timeout']}\n")
+        out.append(f"\troot id 00:00:00:00:00:00 priority {bp['priority']} ifcost 0 port 0\n")
         out.append("\tbridge flags=0<>\n")
         for m in i["members"]:
+            # "\tmember: IF flags=...", then "\t        [ifmaxaddr N ]port P priority Q path
+            # cost C" and, for an STP port, " proto P" and a "role R state S" line
             out.append(f"\tmember: {m['ifname']} flags={bits(m['flags'], IFBIF_BITS)}\n")
-            out.append(f"\t        port {m['port']} priority {m['priority']} path cost {m['cost']}\n")
+            line = "\t        "
+            if m.get("maxaddr"):
+                line += f"ifmaxaddr {m['maxaddr']} "
+            line += f"port {m['port']} priority {m['priority']} path cost {m['cost']}"
+            if m["flags"] & 0x4:
+                line += f" proto {bp['proto']}\n\t        role designated state forwarding"
+            out.append(line + "\n")
     groups = [g for g in i["groups"] if g != "all"]
     if groups:
         out.append("\tgroups: " + " ".join(groups) + "\n")
@@ -537,6 +550,16 @@ def add_inet6(st: Any, i: dict[str, Any], addr: str, plen: int) -> None:
     i["up"] = True
 
 
+BRIDGE_DEFAULTS = {"priority": 32768, "hellotime": 2, "fwddelay": 15, "maxage": 20, "holdcnt": 6,
+                   "proto": "rstp", "maxaddr": 2000, "timeout": 1200}
+
+
+def bridge_params(br: dict[str, Any]) -> dict[str, Any]:
+    """The bridge's STP and address-cache parameters (defaults: sys/net/bridgestp.h BSTP_DEFAULT_*,
+    if_bridge.c BRIDGE_RTABLE_MAX 2000 and BRIDGE_RTABLE_TIMEOUT 20 * 60)."""
+    return {**BRIDGE_DEFAULTS, **(br.get("bparams") or {})}
+
+
 def bridge_add(st: Any, vnet_name: str, br: dict[str, Any], member: str) -> None:
     """BRDGADD, with FreeBSD 15's rule: no layer-3 addresses on members (EINVAL)."""
     m = find(st, member, vnet_name)
@@ -549,7 +572,11 @@ def bridge_add(st: Any, vnet_name: str, br: dict[str, Any], member: str) -> None
     if (m["inet"] or m["inet6"]) and not member_ifaddrs(st):
         raise NetError(errno.EINVAL)
     if m["mtu"] != br["mtu"] and br["members"]:
-        raise NetError(errno.EINVAL)
+        # if_bridge.c bridge_ioctl_add: the first member's MTU becomes the bridge's; later
+        # members are set to the bridge's MTU (SIOCSIFMTU), EINVAL only if that fails
+        if not 72 <= br["mtu"] <= (16384 if m["kind"] == "loop" else 9000):
+            raise NetError(errno.EINVAL)
+        m["mtu"] = br["mtu"]
     if not br["members"]:
         br["mtu"] = m["mtu"]
     port = m["index"]

@@ -176,3 +176,49 @@ def test_parallel_epair_create(host_root):
     procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE) for _ in range(6)]
     names = [p.communicate()[0].decode().strip() for p in procs]
     assert sorted(names) == [f"epair{i}a" for i in range(6)]
+
+
+def test_bridge_parameters_and_member_lines(run):
+    """ifbridge.c bridge_status / setbridge_*: settable bridge parameters, the member's
+    "[ifmaxaddr N ]port P priority Q path cost C" line, STP members' proto/role/state line,
+    and the errors: "invalid value: V" (ifconfig's range check), "BRDG... V: Invalid argument"
+    (the kernel's, sys/net/bridgestp.c), "unknown stp protocol"."""
+    run("ifconfig", "bridge0", "create")
+    run("ifconfig", "epair0", "create")
+    assert run("ifconfig", "bridge0", "addm", "epair0a", "up") == (0, "", "")
+    assert run("ifconfig", "bridge0", "priority", "4097", "maxaddr", "100", "timeout", "60",
+               "ifmaxaddr", "epair0a", "10", "ifpriority", "epair0a", "100") == (0, "", "")
+    rc, out, _ = run("ifconfig", "bridge0")
+    _subseq([r"id 00:00:00:00:00:00 priority 4096 hellotime 2 fwddelay 15",
+             r"maxage 20 holdcnt 6 proto rstp maxaddr 100 timeout 60",
+             r"root id 00:00:00:00:00:00 priority 4096 ifcost 0 port 0",
+             r"member: epair0a flags=143<LEARNING,DISCOVER,AUTOEDGE,AUTOPTP>",
+             r"ifmaxaddr 10 port \d+ priority 96 path cost 2000"], out)
+    assert run("ifconfig", "bridge0", "stp", "epair0a")[0] == 0
+    rc, out, _ = run("ifconfig", "bridge0")
+    _subseq([r"member: epair0a flags=147<LEARNING,DISCOVER,STP,AUTOEDGE,AUTOPTP>",
+             r"ifmaxaddr 10 port \d+ priority 96 path cost 2000 proto rstp",
+             r"role designated state forwarding"], out)
+    assert run("ifconfig", "bridge0", "hellotime", "9") == \
+        (1, "", "ifconfig: BRDGSHT 9: Invalid argument\n")
+    assert run("ifconfig", "bridge0", "maxage", "x") == (1, "", "ifconfig: invalid value: x\n")
+    assert run("ifconfig", "bridge0", "ifpriority", "epair0a", "300") == \
+        (1, "", "ifconfig: invalid value: 300\n")
+    assert run("ifconfig", "bridge0", "proto", "x") == (1, "", "ifconfig: unknown stp protocol\n")
+    assert run("ifconfig", "bridge0", "deletem", "epair9a") == \
+        (1, "", "ifconfig: BRDGDEL epair9a: No such file or directory\n")
+    assert run("ifconfig", "bridge0", "addm", "nosuch0") == \
+        (1, "", "ifconfig: BRDGADD nosuch0: No such file or directory\n")
+    assert run("ifconfig", "bridge0", "addm", "epair0a") == \
+        (1, "", "ifconfig: BRDGADD epair0a: File exists\n")
+    assert run("ifconfig", "-g", "bridge") == (0, "bridge0\n", "")
+
+
+def test_bridge_member_takes_the_bridge_mtu(run):
+    """if_bridge.c bridge_ioctl_add: later members are set to the bridge's MTU."""
+    run("ifconfig", "bridge0", "create")
+    run("ifconfig", "epair0", "create")
+    run("ifconfig", "epair1", "create")
+    run("ifconfig", "epair1a", "mtu", "9000")
+    assert run("ifconfig", "bridge0", "addm", "epair0a", "addm", "epair1a") == (0, "", "")
+    assert "mtu 1500" in run("ifconfig", "epair1a")[1].splitlines()[0]

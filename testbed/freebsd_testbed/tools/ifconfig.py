@@ -224,12 +224,34 @@ def _apply(st: Any, vn: str, ifname: str, args: list[str], out: list[str]) -> No
                 raise Fail("unable to get bridge flags")
             bit = MEMBER_FLAG[w.lstrip("-")]
             mm["flags"] = mm["flags"] & ~bit if w.startswith("-") else mm["flags"] | bit
-        elif w in ("ifpriority", "ifpathcost"):
+        elif w in ("ifpriority", "ifpathcost", "ifmaxaddr"):
+            # ifbridge.c setbridge_ifpriority/ifpathcost/ifmaxaddr: get_val (strtoul base 0)
+            # and a range check -> "invalid value: V"; the ioctl's errno -> "BRDGSIF... V"
             m, v = arg(), arg()
+            val = _get_val(v)
+            limit = {"ifpriority": 0xff, "ifpathcost": 0xffffffff, "ifmaxaddr": 0xffffffff}[w]
+            if val is None or val > limit:
+                raise Fail(f"invalid value: {v}")
+            op = {"ifpriority": "BRDGSIFPRIO", "ifpathcost": "BRDGSIFCOST",
+                  "ifmaxaddr": "BRDGSIFAMAX"}[w]
             mm = next((x for x in i.get("members", []) if x["ifname"] == m), None)
-            if mm is None or not v.isdigit():
-                raise Fail(f"BRDGSIF{'PRIO' if w == 'ifpriority' else 'COST'} {v}: Invalid argument")
-            mm["priority" if w == "ifpriority" else "cost"] = int(v)
+            if i["kind"] != "bridge":
+                raise Fail(f"{op} {v}: Invalid argument")
+            if mm is None:
+                raise Fail(f"{op} {v}: No such file or directory")
+            if w == "ifpriority":
+                if val > 240:                  # bstp_set_port_priority: BSTP_MAX_PORT_PRIORITY
+                    raise Fail(f"{op} {v}: Invalid argument")
+                mm["priority"] = val - val % 16   # ... in steps of 16
+            elif w == "ifpathcost":
+                if val > 200000000:            # bstp_set_path_cost: BSTP_MAX_PATH_COST
+                    raise Fail(f"{op} {v}: Invalid argument")
+                mm["cost"] = val if val else 2000
+            else:
+                mm["maxaddr"] = val
+        elif w in ("priority", "hellotime", "fwddelay", "maxage", "holdcnt", "maxaddr", "timeout",
+                   "proto") and i["kind"] == "bridge":
+            _bridge_param(i, w, arg())
         elif w in ("group", "-group"):
             g = arg()
             if w == "group" and g not in i["groups"]:
@@ -292,6 +314,50 @@ def _apply(st: Any, vn: str, ifname: str, args: list[str], out: list[str]) -> No
             net.del_inet(rt, i, None)
         except net.NetError as e:
             raise Fail(f"ioctl (SIOCDIFADDR): {strerror(e.errno)}") from None
+
+
+def _get_val(v: str) -> int | None:
+    """ifbridge.c get_val: strtoul(cp, &end, 0) with the whole string used."""
+    try:
+        if v.lower().startswith("0x"):
+            return int(v[2:], 16) if v[2:] else None
+        if len(v) > 1 and v.startswith("0"):
+            return int(v, 8)
+        return int(v, 10) if v.isdigit() else None
+    except ValueError:
+        return None
+
+
+# bridge parameter -> (ifconfig's range mask, ioctl name, kernel's valid range or None)
+# [SRC sbin/ifconfig/ifbridge.c setbridge_*; sys/net/bridgestp.c bstp_set_*]
+_BRIDGE_PARAMS = {
+    "priority": (0xffff, "BRDGSPRI", (0, 61440)),
+    "hellotime": (0xff, "BRDGSHT", (1, 2)),
+    "fwddelay": (0xff, "BRDGSFD", (4, 30)),
+    "maxage": (0xff, "BRDGSMA", (6, 40)),
+    "holdcnt": (0xff, "BRDGSTXHC", (1, 10)),
+    "maxaddr": (0xffffffff, "BRDGSCACHE", None),
+    "timeout": (0xffffffff, "BRDGSTO", None),
+}
+
+
+def _bridge_param(i: dict[str, Any], w: str, v: str) -> None:
+    bp = i.setdefault("bparams", {})
+    if w == "proto":
+        p = v.lower()
+        if p not in ("stp", "rstp"):
+            raise Fail("unknown stp protocol")
+        bp["proto"] = p
+        return
+    mask, op, rng = _BRIDGE_PARAMS[w]
+    val = _get_val(v)
+    if val is None or val & ~mask:
+        raise Fail(f"invalid value: {v}")
+    if rng is not None and not rng[0] <= val <= rng[1]:
+        raise Fail(f"{op} {v}: Invalid argument")
+    if w == "priority":
+        val -= val % 4096           # bstp_set_priority: "Limit to steps of 4096"
+    bp[w] = val
 
 
 def _jail_vnet(rt: dict[str, Any], jail: str) -> str | None:
