@@ -37,6 +37,7 @@ pfil_local_phys=1.  See :func:`bridge_filter_points`.
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import os
 import time
 from typing import Any, Callable, Optional
@@ -201,9 +202,28 @@ TIMEOUTS = ["tcp.first", "tcp.opening", "tcp.established", "tcp.closing", "tcp.f
             "sctp.closing", "sctp.closed", "udp.first", "udp.single", "udp.multiple",
             "icmp.first", "icmp.error", "other.first", "other.single", "other.multiple",
             "frag", "interval", "adaptive.start", "adaptive.end", "src.track"]
-LIMITS = ["states", "src-nodes", "frags", "tables", "table-entries", "anchors", "eth-anchors"]
+# pfctl.c pf_limits[] (pfctl_apply_limit: strcasecmp)
+LIMITS = ["states", "src-nodes", "frags", "table-entries"]
 
 NAT_PROXY_LOW, NAT_PROXY_HIGH = 50001, 65535
+
+# pfctl.c pf_hints[] (set optimization)
+_HINT_NORMAL = {"tcp.first": 120, "tcp.opening": 30, "tcp.established": 86400,
+                "tcp.closing": 900, "tcp.finwait": 45, "tcp.closed": 90, "tcp.tsdiff": 30}
+_HINT_SATELLITE = {"tcp.first": 180, "tcp.opening": 35, "tcp.established": 86400,
+                   "tcp.closing": 905, "tcp.finwait": 50, "tcp.closed": 95, "tcp.tsdiff": 60}
+OPTIMIZATION_HINTS = {
+    "normal": _HINT_NORMAL, "satellite": _HINT_SATELLITE, "high-latency": _HINT_SATELLITE,
+    "conservative": {"tcp.first": 3600, "tcp.opening": 900, "tcp.established": 432000,
+                     "tcp.closing": 3600, "tcp.finwait": 600, "tcp.closed": 180, "tcp.tsdiff": 60},
+    "aggressive": {"tcp.first": 30, "tcp.opening": 5, "tcp.established": 18000,
+                   "tcp.closing": 60, "tcp.finwait": 30, "tcp.closed": 30, "tcp.tsdiff": 10},
+}
+
+# parse.y PFCTL_STATE_* (check_rulestate)
+RS_NONE, RS_OPTION, RS_ETHER, RS_SCRUB, RS_QUEUE, RS_NAT, RS_FILTER = range(7)
+RULE_ORDER_MSG = ("Rules must be in order: options, ethernet, normalization, queueing, "
+                  "translation, filtering")
 
 
 class PfError(Exception):
@@ -382,6 +402,20 @@ def _ip_node(text: str, bits: Optional[int] = None) -> Optional[dict[str, Any]]:
     return _host_node("addr", af=af, addr=str(net.network_address), bits=bits)
 
 
+def _lookup_id(kind: str, name: str) -> Optional[int]:
+    """getpwnam(3)/getgrnam(3) against the host's /etc/passwd or /etc/group."""
+    path = "/etc/passwd" if kind == "user" else "/etc/group"
+    try:
+        with open(hoststate.hostpath(path), encoding="utf-8", errors="replace") as f:
+            for line in f:
+                parts = line.rstrip("\n").split(":")
+                if len(parts) >= 3 and parts[0] == name and parts[2].isdigit():
+                    return int(parts[2])
+    except OSError:
+        pass
+    return {"root": 0, "wheel": 0, "nobody": 65534}.get(name)
+
+
 def _etc_hosts(name: str) -> list[str]:
     out = []
     try:
@@ -495,7 +529,11 @@ class Parser:
                 continue
             line = self.tok.line
             try:
+                self.cfg.order_error = False
                 self.statement()
+                if self.cfg.order_error:
+                    self.cfg.order_error = False
+                    raise ParseError(RULE_ORDER_MSG)
                 if not self.at_eol():
                     if not (self.tok.kind == "p" and self.tok.val == "}" and len(self.anchor_stack) > 1):
                         self.err()
@@ -559,7 +597,10 @@ class Parser:
         if t.kind == "w" and v in ("nat", "rdr", "binat", "no"):
             self.nat_rule()
             return
-        if t.kind == "w" and v in ("antispoof", "altq", "queue", "ether"):
+        if t.kind == "w" and v == "antispoof":
+            self.antispoof_rule()
+            return
+        if t.kind == "w" and v in ("altq", "queue", "ether"):
             self.err()
         # macro definition
         self.advance()
@@ -582,74 +623,171 @@ class Parser:
 
     # -- options
     def option(self) -> None:
+        """parse.y ``option`` with pfctl.c pfctl_set_optimization(), pfctl_apply_limit(),
+        pfctl_apply_timeout(), pfctl_set_logif(), pfctl_set_hostid(), pfctl_do_set_debug(),
+        pfctl_set_reassembly(), pfctl_cfg_syncookies() and parse.y expand_skip_interface():
+        under -v each prints the line pfctl prints (cfg.out)."""
         cfg = self.cfg
         verbose = cfg.verbose
+
+        def out(line: str) -> None:
+            if verbose:
+                cfg.out.append(line)
         w = self.string()
         o = cfg.options
+        self.check_rulestate(RS_OPTION)
         if w == "skip":
             self.expect("on")
-            ifs = self.iflist(allow_not=False)
-            names = [i for i, _ in ifs]
+            ifs = self.iflist()
+            if len(ifs) == 1 and ifs[0] == ("none", False):
+                out("set skip on none")
+                o["skip"] = []
+                return
             o.setdefault("skip", [])
-            for n in names:
+            for n, neg in ifs:
+                if neg:
+                    self.err("skip on ! <interface> is not supported")
                 if n not in o["skip"]:
                     o["skip"].append(n)
-            if verbose:
-                cfg.out.append("set skip on {" + "".join(" " + n for n in names) + " }")
-        elif w == "block-policy":
-            o["block_policy"] = self.expect("drop", "return")
+            out("set skip on {" + "".join(" " + n for n, _ in ifs) + " }")
+        elif w in ("block-policy", "fail-policy"):
+            v = self.expect("drop", "return")
+            o[w.replace("-", "_")] = v
+            out(f"set {w} {v}")
         elif w == "state-policy":
-            o["state_policy"] = self.expect("if-bound", "floating")
+            v = self.expect("if-bound", "floating")
+            o["state_policy"] = v
+            out(f"set state-policy {v}")
         elif w == "optimization":
             v = self.string()
-            if v not in ("normal", "high-latency", "satellite", "aggressive", "conservative", "default"):
+            hint = OPTIMIZATION_HINTS.get(v.lower())
+            if hint is None:
+                cfg.stderr("pfctl: invalid state timeouts optimization")
                 self.err(f"unknown optimization {v}")
             o["optimization"] = v
-            if verbose:
-                cfg.out.append(f"set optimization {v}")
+            o.setdefault("timeout", {}).update(hint)  # quietly (pfctl_apply_timeout quiet=1)
+            out(f"set optimization {v}")
         elif w == "ruleset-optimization":
             v = self.string()
+            out(f"set ruleset-optimization {v}")
             if v not in ("none", "basic", "profile"):
                 self.err(f"unknown ruleset-optimization {v}")
             o["ruleset_optimization"] = v
         elif w == "loginterface":
             v = self.string()
             o["loginterface"] = None if v == "none" else v
-            if verbose:
-                cfg.out.append(f"set loginterface {v}")
+            out(f"set loginterface {v}")
         elif w in ("limit", "timeout"):
             table = LIMITS if w == "limit" else TIMEOUTS
             items = []
             if self.accept("{"):
                 while True:
+                    self.skip_nl()
                     self.accept(",")
+                    self.skip_nl()
                     if self.accept("}"):
                         break
                     items.append((self.string(), self.number()))
             else:
                 items.append((self.string(), self.number()))
             for k, n in items:
-                if k not in table:
-                    self.err(f"unknown {w} {k}")
-                o.setdefault(w, {})[k] = n
-                if verbose:
-                    cfg.out.append(f"set {w} {k} {n}")
+                if k.lower() not in table:
+                    if w == "limit":
+                        cfg.stderr("pfctl: Bad pool name.")
+                        self.err(f"unable to set limit {k} {n}")
+                    cfg.stderr("pfctl: Bad timeout name.")
+                    self.err(f"unknown timeout {k}")
+                o.setdefault(w, {})[k.lower()] = n
+                out(f"set {w} {k} {n}")
         elif w == "debug":
             v = self.string()
             levels = {"none": "None", "urgent": "Urgent", "misc": "Misc", "loud": "Loud"}
             if v not in levels:
-                self.err(f"unknown debug level {v}")
+                cfg.stderr(f'pfctl: unknown debug level "{v}"')
+                self.err(f"error setting debuglevel {v}")
             o["debug"] = levels[v]
-            if verbose:
-                cfg.out.append(f"set debug {v}")
+            out(f"set debug {v}")
         elif w == "hostid":
-            o["hostid"] = self.number()
-        elif w in ("fingerprints", "reassemble", "keepcounters", "syncookies", "require-order",
-                   "state-defaults", "timeout"):
-            while not self.at_eol():
-                self.advance()
+            n = self.number()
+            if n <= 0 or n > 0xFFFFFFFF:
+                self.err("invalid host id")
+            o["hostid"] = n
+            out("set hostid 0x%08x" % n)
+        elif w == "reassemble":
+            on = self.yesno()
+            nodf = bool(self.accept("no-df"))
+            o["reassemble"] = [on, nodf]
+            out(f"set reassemble {'yes' if on else 'no'} {'no-df' if nodf else ''}")
+        elif w == "syncookies":
+            v = self.string()
+            if v not in ("never", "always", "adaptive"):
+                self.err("illegal value for syncookies")
+            wm = None
+            if self.accept("("):
+                wm = {}
+                while not self.accept(")"):
+                    if self.at_eol():
+                        self.err()
+                    self.accept(",")
+                    k = self.expect("start", "end")
+                    num = self.string()
+                    if self.accept("%"):
+                        pass
+                    num = num.rstrip("%")
+                    if not num.isdigit() or not 0 < int(num) <= 100:
+                        self.err("illegal percentage value")
+                    wm["hi" if k == "start" else "lo"] = int(num)
+            if v != "adaptive" and wm is not None:
+                cfg.stderr("pfctl: syncookies start/end only apply to adaptive")
+                self.err("error setting syncookies")
+            if v == "adaptive" and wm is not None:
+                hi = wm.get("hi") or 25
+                lo = wm.get("lo") or hi // 2
+                if lo >= hi:
+                    cfg.stderr("pfctl: start must be higher than end")
+                    self.err("error setting syncookies")
+                out(f"set syncookies adaptive (start {hi}%, end {lo}%)")
+            else:
+                out(f"set syncookies {v}")
+            o["syncookies"] = {"mode": v}
+        elif w == "keepcounters":
+            o["keepcounters"] = True
+        elif w == "require-order":
+            cfg.require_order = self.yesno()
+        elif w == "fingerprints":
+            o["fingerprints"] = self.string()
+        elif w == "state-defaults":
+            self.state_opts_bare()
         else:
             self.err()
+
+    def yesno(self) -> bool:
+        """parse.y yesno: NO | STRING "yes"."""
+        if self.accept("no"):
+            return False
+        v = self.string()
+        if v != "yes":
+            self.err(f"invalid value '{v}', expected 'yes' or 'no'")
+        return True
+
+    def skip_nl(self) -> None:
+        while self.tok.kind == "nl":
+            self.advance()
+
+    def state_opts_bare(self) -> None:
+        """set state-defaults state_opt_list (no parentheses)."""
+        while not self.at_eol():
+            self.advance()
+
+    def check_rulestate(self, desired: int) -> None:
+        """parse.y check_rulestate(): with require-order (the default) statements must come in
+        the order options, ethernet, normalization, queueing, translation, filtering."""
+        cfg = self.cfg
+        if cfg.require_order and cfg.rulestate > desired:
+            cfg.order_error = True
+            cfg.rulestate_line = self.tok.line
+        else:
+            cfg.rulestate = desired
 
     def number(self) -> int:
         t = self.tok
@@ -1002,9 +1140,46 @@ class Parser:
                     to = self.host_list()
                 r["af_to"] = {"af": naf, "from": frm, "to": to}
             elif self.accept("user", "group"):
-                self.string()
+                # parse.y uids/gids: one rule per list element (expand_rule LOOP_THROUGH)
+                kind = self.lex_prev
+                spec[kind] = self.ugid_list(kind)
             elif self.accept("tos"):
-                r["tos"] = self.string()
+                r["tos"] = self.tos_value()
+            elif self.accept("prio"):
+                r["prio"] = self.prio_value()
+            elif self.peek_word("set") and not r.get("set_done"):
+                # parse.y filter_opt: SET '(' filter_sets ')' | SET filter_set
+                self.advance()
+                r["set_done"] = True
+                items = []
+                paren = bool(self.accept("("))
+                while True:
+                    if paren:
+                        self.accept(",")
+                        if self.accept(")"):
+                            break
+                    kw = self.expect("prio", "tos", "queue")
+                    if kw == "prio":
+                        if self.accept("("):
+                            a = self.prio_value()
+                            self.accept(",")
+                            b = self.prio_value()
+                            self.expect(")")
+                            items.append(("prio", a if a == b else f"({a}, {b})"))
+                        else:
+                            items.append(("prio", self.prio_value()))
+                    elif kw == "tos":
+                        items.append(("tos", self.tos_value()))
+                    else:
+                        r["queue"] = self.string()
+                    if not paren:
+                        break
+                r["set_opts"] = items
+            elif self.accept("divert-to"):
+                # FreeBSD parse.y: DIVERTTO portplain -> " divert-to %u"
+                r["divert"] = self.port_value(self.string())
+            elif self.accept("divert-reply"):
+                r["divert"] = 1
             elif self.accept("rtable"):
                 r["rtable"] = self.number()
             elif self.accept("probability"):
@@ -1031,6 +1206,72 @@ class Parser:
             else:
                 self.err()
         spec["marker"] = marker
+
+    def ugid_list(self, kind: str) -> list[tuple[str, int, int]]:
+        """parse.y uid_item/gid_item: NAME|NUMBER, unaryop NUMBER, NUMBER <>|>< NUMBER;
+        names resolve through the host's /etc/passwd, /etc/group ("unknown user %s")."""
+        def one_id() -> int:
+            v = self.string()
+            if v.isdigit():
+                n = int(v)
+                if n > 0xFFFFFFFE:
+                    self.err(f"illegal {'uid' if kind == 'user' else 'gid'} value {n}")
+                return n
+            if v == "unknown":
+                return 0xFFFFFFFF
+            n = _lookup_id(kind, v)
+            if n is None:
+                self.err(f"unknown {kind} {v}")
+            return n  # type: ignore[return-value]
+
+        def one() -> tuple[str, int, int]:
+            t = self.tok
+            if t.kind == "p" and t.val in ("=", "!=", "<", "<=", ">", ">="):
+                self.advance()
+                return (t.val, one_id(), 0)
+            a = one_id()
+            if self.tok.kind == "p" and self.tok.val in ("<>", "><"):
+                op = self.advance().val
+                return (op, a, one_id())
+            return ("=", a, 0)
+        out = []
+        if self.accept("{"):
+            while True:
+                self.accept(",")
+                if self.accept("}"):
+                    break
+                out.append(one())
+            if not out:
+                self.err()
+        else:
+            out.append(one())
+        return out
+
+    def tos_value(self) -> int:
+        """parse.y tos: lowdelay/throughput/reliability, a DSCP name, or a number < 256."""
+        v = self.string()
+        names = {"lowdelay": 0x10, "throughput": 0x08, "reliability": 0x04, "critical": 0xa0,
+                 "inetcontrol": 0xc0, "netcontrol": 0xe0, "ef": 0xb8, "va": 0xb0,
+                 "af11": 0x28, "af12": 0x30, "af13": 0x38, "af21": 0x48, "af22": 0x50,
+                 "af23": 0x58, "af31": 0x68, "af32": 0x70, "af33": 0x78, "af41": 0x88,
+                 "af42": 0x90, "af43": 0x98, "cs0": 0x00, "cs1": 0x20, "cs2": 0x40,
+                 "cs3": 0x60, "cs4": 0x80, "cs5": 0xa0, "cs6": 0xc0, "cs7": 0xe0}
+        if v in names:
+            return names[v]
+        try:
+            n = int(v, 0)
+        except ValueError:
+            n = -1
+        if not 0 <= n <= 255:
+            self.err(f"illegal tos value {v}")
+        return n
+
+    def prio_value(self) -> int:
+        """parse.y prio: "prio must be 0 - 7" (PF_PRIO_MAX)."""
+        v = self.string()
+        if not v.isdigit() or int(v) > 7:
+            self.err("prio must be 0 - 7")
+        return int(v)
 
     def state_opts(self) -> list[str]:
         """parse.y state_opt_list (after "keep state ("); returns the options in the order
@@ -1190,6 +1431,7 @@ class Parser:
         r = _new_rule()
         action = self.advance().val
         r["action"] = action
+        self.check_rulestate(RS_SCRUB if action == "scrub" else RS_FILTER)
         spec: dict[str, Any] = {}
         if action == "block":
             rv = self.accept("drop", "return", "return-rst", "return-icmp", "return-icmp6")
@@ -1208,12 +1450,80 @@ class Parser:
             self.err()
         self.expand(r, spec, "scrub" if action == "scrub" else "filter")
 
+    def antispoof_rule(self) -> None:
+        """parse.y antispoof_rule: per interface "block drop in on ! IF from <its networks>"
+        and, unless IFF_LOOPBACK, "block drop in from <its addresses>" (ifa_lookup with
+        PFI_AFLAG_NETWORK skips scoped link-local addresses); ``(IF)`` uses the dynamic forms
+        ``(IF:network)`` and ``(IF)``."""
+        self.advance()
+        r = _new_rule()
+        r.update(action="block", ret="drop", direction="in")
+        if self.accept("log"):
+            r["log"] = []
+        if self.accept("quick"):
+            r["quick"] = True
+        self.expect("for")
+        ifs: list[tuple[str, bool]] = []
+
+        def one() -> None:
+            if self.accept("("):
+                ifs.append((self.string(), True))
+                self.expect(")")
+            else:
+                ifs.append((self.string(), False))
+        if self.accept("{"):
+            while True:
+                self.skip_nl()
+                self.accept(",")
+                if self.accept("}"):
+                    break
+                one()
+        else:
+            one()
+        af = self.accept("inet", "inet6")
+        if af:
+            r["af"] = 4 if af == "inet" else 6
+        while not self.at_eol():
+            if self.accept("label"):
+                r["label"].append(self.string())
+            elif self.accept("rtable"):
+                r["rtable"] = self.number()
+            else:
+                self.err()
+        self.check_rulestate(RS_FILTER)
+        for name, dyn in ifs:
+            info = self.cfg.ifaces.get(name) or {}
+            if dyn:
+                nets = [_host_node("dyn", name=name, mods=["network"])]
+                own = [_host_node("dyn", name=name, mods=[])]
+            else:
+                nets, own = [], []
+                for fam in ("inet", "inet6"):
+                    for addr, plen in info.get(fam, []):
+                        a = str(addr).split("%")[0]
+                        node = _ip_node(a)
+                        if node is None:
+                            continue
+                        own.append(node)
+                        if "%" not in str(addr) and not a.lower().startswith("fe80:"):
+                            net = ipaddress.ip_network(f"{a}/{plen}", strict=False)
+                            nets.append(_ip_node(str(net.network_address), int(plen)))
+            if r["af"]:
+                nets = [h for h in nets if not h["af"] or h["af"] == r["af"]]
+                own = [h for h in own if not h["af"] or h["af"] == r["af"]]
+            if nets:
+                self.expand(dict(r, label=list(r["label"])), {"ifs": [(name, True)], "src": nets},
+                            "filter")
+            if own and not info.get("loop") and not name.startswith("lo"):
+                self.expand(dict(r, label=list(r["label"])), {"src": own}, "filter")
+
     def anchor_rule(self) -> None:
         kind = self.advance().val
         r = _new_rule()
         r["action"] = {"anchor": "pass", "nat-anchor": "nat", "rdr-anchor": "rdr",
                        "binat-anchor": "binat"}[kind]
         r["anchor_kind"] = kind
+        self.check_rulestate(RS_FILTER if kind == "anchor" else RS_NAT)
         name = None
         if self.tok.kind in ("w", "str") and not (self.tok.kind == "w" and self.tok.val in (
                 "in", "out", "on", "inet", "inet6", "proto", "from", "to", "all", "quick", "log")):
@@ -1261,6 +1571,7 @@ class Parser:
             r["no"] = True
         kind = self.expect("nat", "rdr", "binat")
         r["action"] = kind
+        self.check_rulestate(RS_NAT)
         spec: dict[str, Any] = {}
         if self.accept("pass"):
             r["natpass"] = True
@@ -1310,31 +1621,31 @@ class Parser:
         dports = spec.get("dport") or [None]
         marker = spec.get("marker", set())
         icmps = spec.get("icmp") or [None]
+        users = spec.get("user") or [None]
+        groups = spec.get("group") or [None]
         produced = []
-        for ifname, ifnot in ifs:
-          for icmp in icmps:  # noqa: E111 - expand_rule() LOOP_THROUGH(icmp_type)
-            for proto in protos:
-                for sh in srcs:
-                    for sp in sports:
-                        for dh in dsts:
-                            for dp in dports:
-                                saf = sh["af"] if sh else 0
-                                daf = dh["af"] if dh else 0
-                                if saf and daf and saf != daf:
-                                    continue
-                                if r["af"] and ((saf and saf != r["af"]) or (daf and daf != r["af"])):
-                                    continue
-                                x = dict(r)
-                                x["label"] = list(r["label"])
-                                x["ifname"], x["ifnot"] = ifname, ifnot
-                                x["proto"] = proto
-                                x["src"] = sh or _any_node()
-                                x["dst"] = dh or _any_node()
-                                x["sport"], x["dport"] = sp, dp
-                                x["af"] = r["af"] or saf or daf
-                                if icmp is not None:
-                                    x["icmp_type"] = icmp
-                                produced.append(x)
+        # expand_rule(): LOOP_THROUGH interfaces, icmp types, protocols, sources, source
+        # ports, destinations, destination ports, uids, gids (innermost last)
+        for (ifname, ifnot), icmp, proto, sh, sp, dh, dp, uid, gid in itertools.product(
+                ifs, icmps, protos, srcs, sports, dsts, dports, users, groups):
+            saf = sh["af"] if sh else 0
+            daf = dh["af"] if dh else 0
+            if saf and daf and saf != daf:
+                continue
+            if r["af"] and ((saf and saf != r["af"]) or (daf and daf != r["af"])):
+                continue
+            x = dict(r)
+            x["label"] = list(r["label"])
+            x["ifname"], x["ifnot"] = ifname, ifnot
+            x["proto"] = proto
+            x["src"] = sh or _any_node()
+            x["dst"] = dh or _any_node()
+            x["sport"], x["dport"] = sp, dp
+            x["af"] = r["af"] or saf or daf
+            if icmp is not None:
+                x["icmp_type"] = icmp
+            x["user"], x["group"] = uid, gid
+            produced.append(x)
         for x in produced:
             self.finish(x, marker, ruleset)
 
@@ -1556,6 +1867,13 @@ def rule_text(x: dict[str, Any], numeric: bool = False) -> str:
     out += _fromto(x)
     if x.get("rcv_if"):
         out += " received-on " + x["rcv_if"]
+    for key in ("user", "group"):
+        ug = x.get(key)
+        if ug:
+            # print_ugid(): UID_MAX prints as "unknown"
+            op, a, b = ug
+            a_s = "unknown" if a == 0xFFFFFFFF and op in ("=", "!=") else str(a)
+            out += f" {key} {a} {op} {b}" if op in ("<>", "><") else f" {key} {op} {a_s}"
     if x["flags"]:
         out += f" flags {x['flags'][0]}/{x['flags'][1]}"
     elif act == "pass" and x["proto"] in (None, 6) and not x["fragment"] and not x.get("anchor") \
@@ -1564,7 +1882,18 @@ def rule_text(x: dict[str, Any], numeric: bool = False) -> str:
     if x["icmp_type"]:
         out += (" icmp6-type " if x["af"] == 6 else " icmp-type ") + x["icmp_type"]
     if x["tos"]:
-        out += " tos " + x["tos"]
+        out += " tos 0x%2.2x" % x["tos"]
+    if x["prio"] is not None:
+        out += f" prio {x['prio']}"
+    if x.get("set_opts"):
+        # print_rule: " set (" [" prio N" | " prio(a, b)"] [", tos 0x.."] " )"
+        parts = []
+        for k, v in x["set_opts"]:
+            if k == "prio":
+                parts.append(f" prio{v}" if isinstance(v, str) else f" prio {v}")
+            else:
+                parts.append(" tos 0x%2.2x" % v)
+        out += " set (" + ",".join(parts) + " )"
     if x.get("max_pkt_rate"):
         out += f" max-pkt-rate {x['max_pkt_rate']}"
     if x.get("max_pkt_size"):
@@ -1601,6 +1930,8 @@ def rule_text(x: dict[str, Any], numeric: bool = False) -> str:
         out += (" !" if x["tagged_not"] else "") + f" tagged {x['tagged']}"
     if x["rtable"] is not None:
         out += f" rtable {x['rtable']}"
+    if x.get("divert"):
+        out += f" divert-to {x['divert']}"
     if x["once"]:
         out += " once"
     for key, word in (("nat_to", "nat-to"), ("rdr_to", "rdr-to")):
@@ -1831,8 +2162,14 @@ def optimize(rules: list) -> list:
 
 class Config:
     def __init__(self, anchor: str = "", verbose: bool = False, optimize: Optional[bool] = None,
-                 macros: Optional[dict[str, str]] = None, cwd: str = "/"):
+                 macros: Optional[dict[str, str]] = None, cwd: str = "/",
+                 ifaces: Optional[dict[str, dict[str, Any]]] = None):
         self.anchor = anchor
+        # interface name -> {"inet": [[addr, plen]], "inet6": [...], "loop": bool}
+        # (getifaddrs(3) as pfctl_parser.c ifa_load() sees it); lo0 if nothing is known
+        self.ifaces = ifaces if ifaces is not None else {
+            "lo0": {"inet": [["127.0.0.1", 8]], "inet6": [["::1", 128], ["fe80::1%lo0", 64]],
+                    "loop": True}}
         self.verbose = verbose
         self.macros: dict[str, str] = dict(macros or {})
         self.cmdline_macros = set(self.macros)
@@ -1846,6 +2183,10 @@ class Config:
         self.out: list[str] = []        # verbose stdout lines (options, tables)
         self.anon = 0
         self.include_depth = 0
+        self.require_order = True   # parse.y require_order
+        self.rulestate = RS_NONE
+        self.order_error = False
+        self.rulestate_line = 0
         self.ensure_anchor(anchor)
 
     def ensure_anchor(self, path: str) -> dict[str, list]:
@@ -1969,28 +2310,71 @@ def vnet_state(runtime: dict[str, Any], vnet: str = "host") -> dict[str, Any]:
     return s
 
 
-def load_config(s: dict[str, Any], cfg: Config, anchor: str = "") -> None:
-    """Replace the ruleset of ``anchor`` (and the anchors defined inside it) with cfg's."""
+def load_config(s: dict[str, Any], cfg: Config, anchor: str = "", tables_only: bool = False,
+                pid: int = 0) -> None:
+    """Replace the ruleset of ``anchor`` (and the anchors defined inside it) with cfg's.
+
+    pfctl.c pfctl_rules(): one transaction for scrub/filter/nat/rdr/binat and tables of the
+    anchor; pfctl_load_options() (main ruleset only) sets every limit and timeout to the file's
+    value or pfctl's default (pfctl_init_options), and with ``set limit states`` but no adaptive
+    timeouts, adaptive.start/end to 60%/120% of it.  ``-T load`` (tables_only) loads the tables.
+    """
     anchors = s.setdefault("anchors", {})
-    for path in list(anchors):
-        if path == anchor or (anchor and path.startswith(anchor + "/")) or (not anchor and path):
-            if not anchor and path and path not in cfg.anchors:
-                # loading the main ruleset keeps anchors loaded separately
-                continue
-            if path in cfg.anchors or path == anchor:
-                del anchors[path]
-    for path, rs in cfg.anchors.items():
-        anchors[path] = rs
+    if not tables_only:
+        for path in list(anchors):
+            if path == anchor or (anchor and path.startswith(anchor + "/")) or (not anchor and path):
+                if not anchor and path and path not in cfg.anchors:
+                    # loading the main ruleset keeps anchors loaded separately
+                    continue
+                if path in cfg.anchors or path == anchor:
+                    del anchors[path]
+        called = []
+        for path, rs in cfg.anchors.items():
+            for key in rs:
+                for x in rs[key]:
+                    x["cpid"] = pid
+                    if x.get("anchor_path"):
+                        called.append(x["anchor_path"])
+            anchors[path] = rs
+        for path in called:
+            # pf_kanchor_setup(): an anchor call creates its (maybe empty) ruleset
+            anchors.setdefault(path, {"scrub": [], "filter": [], "nat": [], "rdr": [],
+                                      "binat": []})
     tables = s.setdefault("tables", {})
     tset = tables.setdefault(anchor, {})
     for name, t in cfg.tables.items():
-        if name in tset and "const" not in t["flags"]:
-            t = {"flags": t["flags"], "addrs": t["addrs"]}
-        tset[name] = {"flags": t["flags"], "addrs": list(t["addrs"])}
-    if not anchor:
+        tset[name] = {"flags": t["flags"], "addrs": list(t["addrs"]), "tzero": int(time.time())}
+    if not anchor and not tables_only:
         s["options"] = cfg.options
         if "debug" in cfg.options:
             s["debug"] = cfg.options["debug"]
+        lim = dict(cfg.options.get("limit", {}))
+        to = dict(cfg.options.get("timeout", {}))
+        if "states" in lim and "adaptive.start" not in to and "adaptive.end" not in to:
+            to["adaptive.start"] = (lim["states"] // 10) * 6
+            to["adaptive.end"] = (lim["states"] // 10) * 12
+        s["limits"], s["timeouts"] = lim, to
+        if "hostid" in cfg.options:
+            s["hostid"] = cfg.options["hostid"]
+
+
+def hostid(s: dict[str, Any]) -> int:
+    """pf_status.hostid: random at pf attach (arc4random), or ``set hostid``."""
+    h = s.get("hostid")
+    if not h:
+        h = s["hostid"] = int.from_bytes(os.urandom(4), "big") or 1
+    return h
+
+
+def checksum(s: dict[str, Any]) -> str:
+    """pf_status.pf_chksum: MD5 over the loaded main ruleset (pf_setup_pfsync_matching)."""
+    import hashlib
+    rs = s.get("anchors", {}).get("", {})
+    if not any(rs.get(k) for k in ("filter", "nat", "rdr", "binat", "scrub")):
+        return "0" * 32
+    text = "\n".join(x["text"] for k in ("scrub", "filter", "nat", "rdr", "binat")
+                     for x in rs.get(k, []))
+    return hashlib.md5(text.encode()).hexdigest()
 
 
 def referenced_tables(s: dict[str, Any], anchor: str = "") -> set[str]:
@@ -2103,8 +2487,9 @@ def _addr_match(st: Any, vnet: str, s: dict[str, Any], h: dict[str, Any], ip: st
     return res != h["neg"]
 
 
-def _table_match(s: dict[str, Any], name: str, a: Any) -> bool:
-    for anchor_tables in s.get("tables", {}).values():
+def _table_match(s: dict[str, Any], name: str, a: Any, anchor: Optional[str] = None) -> bool:
+    tabsets = s.get("tables", {})
+    for anchor_tables in ([tabsets.get(anchor, {})] if anchor is not None else tabsets.values()):
         t = anchor_tables.get(name)
         if t is None:
             continue

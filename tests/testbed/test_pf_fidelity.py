@@ -153,3 +153,188 @@ def test_fuzz_files_never_traceback(root, run):
 def test_fuzz_args_never_traceback(root, run, args):
     rc, out, err = run(*args)
     assert "Traceback" not in err and rc in (0, 1)
+
+
+# ------------------------------------------------------------------ command line (pfctl.c main)
+
+def _loaded(root, run):
+    from freebsd_testbed import hoststate
+    from freebsd_testbed.tools import kld
+    with hoststate.locked() as st:
+        kld.reset(st.runtime)
+        kld._load_file(st.runtime, "pf", "/boot/kernel/pf.ko", False)
+
+
+def test_cli_usage_and_option_errors(root, run):
+    _loaded(root, run)
+    rc, out, err = run()
+    assert rc == 1 and err.startswith("usage: pfctl [-AdeghMmNnOPqRSrvz] [-a anchor]")
+    assert run("-h")[0] == 1
+    rc, _, err = run("-s", "bogus")
+    assert rc == 1 and err.startswith("pfctl: Unknown show modifier 'bogus'\nusage: pfctl")
+    assert run("-F", "x")[2].startswith("pfctl: Unknown flush modifier 'x'\n")
+    assert run("-t", "t", "-T", "x")[2].startswith("pfctl: Unknown table command 'x'\n")
+    assert run("-x", "x")[2].startswith("pfctl: Unknown debug level 'x'\n")
+    assert run("-o", "x")[2].startswith("pfctl: Unknown optimization 'x'\n")
+    rc, _, err = run("-sr", "extra")
+    assert rc == 1 and err.startswith("pfctl: unknown command line argument: extra ...\n")
+    assert run("-a", "", "-sr") == (1, "", "pfctl: anchor name must not be empty\n")
+    assert run("-a", "x")[2].startswith("pfctl: anchors apply to -f, -F, -s, and -T only\n")
+    assert run("-a", "_1", "-F", "rules") == (
+        1, "", "pfctl: anchor names beginning with '_' cannot be modified from the command line\n")
+    assert run("-S", "-r", "-sr") == (1, "", "pfctl: -N and -r are mutually exclusive\n")
+    # -D without '=' is only a warning (pfctl_cmdline_symset)
+    assert run("-D", "novalue", "-s", "Running") == (
+        1, "Disabled\n", "pfctl: could not parse macro definition novalue\n")
+
+
+def test_cli_show_formats(root, run):
+    _loaded(root, run)
+    (root / "etc" / "pf.conf").write_text(
+        "set limit states 20000\nset timeout tcp.first 60\ntable <t> persist { 10.0.0.1 }\n"
+        "pass in proto tcp to port 22 label \"ssh\"\n")
+    assert run("-f", "/etc/pf.conf") == (0, "", "")
+    rc, out, _ = run("-s", "timeouts")
+    lines = out.splitlines()
+    assert lines[0] == "tcp.first                    60s"          # "%-20s %10d" + "s"
+    assert "adaptive.start            12000 states" in lines     # 60% of the states limit
+    assert lines[7] == "sctp.first                  120s"
+    rc, out, _ = run("-s", "memory")
+    assert out == ("states        hard limit    20000\nsrc-nodes     hard limit   100000\n"
+                   "frags         hard limit     5000\ntable-entries hard limit   400000\n")
+    assert run("-s", "Tables") == (0, "t\n", "")
+    assert run("-vs", "Tables")[1] == "-pa----\tt\n"
+    assert run("-s", "labels")[1] == "ssh 0 0 0 0 0 0 0 0\n"
+    rc, out, err = run("-v", "-s", "rules")
+    assert err == "No ALTQ support in kernel\nALTQ related functions disabled\n"
+    assert out.splitlines()[1:3] == [
+        "  [ Evaluations: 0         Packets: 0         Bytes: 0           States: 0     ]",
+        "  [ Source Nodes: 0      Limit: 0      NAT/RDR: 0      Route: 0      ]"]
+    rc, out, _ = run("-s", "info")
+    lines = out.splitlines()
+    assert lines[0] == "Status: Disabled" + " " * 28 + "  Debug: Urgent"
+    assert lines[2] == "State Table                          Total             Rate"
+    assert lines[7] == "Counters" and lines[8].startswith("  match") and lines[8].endswith("/s")
+    rc, out, _ = run("-vsi")
+    assert out.splitlines()[2].startswith("Hostid:   0x")
+    assert "Syncookies" in out and "Reassemble" in out
+    rc, out, _ = run("-s", "all")
+    assert out.startswith("FILTER RULES:\npass in proto tcp")
+    assert "\n\nINFO:\nStatus:" in out and "\n\nTIMEOUTS:\n" in out and "\n\nLIMITS:\n" in out
+    assert out.endswith("\n\nTABLES:\nt\n")
+
+
+def test_cli_order_show_runs_before_load(root, run):
+    """pfctl.c main(): -d, -s, -F, -k, -T, -f, -e: -s shows the rules from before -f."""
+    _loaded(root, run)
+    (root / "etc" / "pf.conf").write_text("pass all\n")
+    assert run("-f", "/etc/pf.conf", "-s", "rules") == (0, "", "")
+    assert run("-s", "rules")[1] == "pass all flags S/SA keep state\n"
+    assert run("-e", "-s", "Running") == (1, "Disabled\n", "pf enabled\n")
+    assert run("-q", "-d") == (0, "", "")
+
+
+def test_cli_flush_messages(root, run):
+    _loaded(root, run)
+    rc, out, err = run("-F", "all")
+    assert (rc, out) == (0, "")
+    assert err.splitlines() == ["Ethernet rules cleared", "rules cleared", "nat cleared",
+                                "0 tables deleted.", "rules cleared", "0 states cleared",
+                                "source tracking entries cleared", "pf: statistics cleared",
+                                "pf: interface flags reset"]
+    assert run("-F", "osfp") == (0, "", "")
+    assert run("-F", "Tables") == (0, "", "0 tables deleted.\n")
+    assert run("-Fs") == (0, "", "0 states cleared\n")
+    assert run("-F", "info") == (0, "", "pf: statistics cleared\n")
+
+
+def test_cli_tables(root, run):
+    _loaded(root, run)
+    assert run("-t", "t", "-T", "add", "10.0.0.1", "10.1.0.0/16") == (
+        0, "", "1 table created.\n2/2 addresses added.\n")
+    assert run("-v", "-t", "t", "-T", "add", "10.0.0.1", "10.0.0.2")[1] == "A  10.0.0.2\n"
+    assert run("-t", "t", "-T", "test", "10.1.2.3", "192.0.2.1") == (
+        2, "", "1/2 addresses match.\n")
+    assert run("-t", "t", "-T", "replace", "10.0.0.1") == (
+        0, "", "2 addresses deleted.\n")
+    assert run("-t", "t", "-T", "replace", "10.0.0.1") == (0, "", "no changes.\n")
+    assert run("-n", "-t", "t", "-T", "flush") == (0, "", "1 addresses deleted (dummy).\n")
+    assert run("-t", "t", "-T", "kill") == (0, "", "1 table deleted.\n")
+    assert run("-t", "t", "-T", "kill") == (0, "", "0 table deleted.\n")
+    assert run("-t", "t", "-T", "flush") == (255, "", "pfctl: Table does not exist.\n")
+    assert run("-t", "t", "-T", "add", "nohost.invalid") == (
+        255, "", "no IP address found for nohost.invalid\n")
+    assert run("-t", "t", "-T", "show", "1.2.3.4")[2].startswith("usage: pfctl")
+
+
+def test_cli_anchors_and_kill(root, run):
+    _loaded(root, run)
+    (root / "etc" / "pf.conf").write_text('anchor "a"\nanchor "b" {\n pass out\n}\n')
+    assert run("-f", "/etc/pf.conf")[0] == 0
+    assert run("-s", "Anchors")[1] == "  a\n  b\n"
+    assert run("-a", "zz", "-s", "Anchors") == (0, "", "Anchor 'zz' not found.\n")
+    assert run("-a", "zz", "-s", "rules") == (0, "", "pfctl: Anchor does not exist\n")
+    assert run("-a", "b", "-s", "rules")[1] == "pass out all flags S/SA keep state\n"
+    assert run("-a", "*", "-s", "rules")[1] == (
+        'anchor "a" all {\n}\nanchor "b" all {\n  pass out all flags S/SA keep state\n}\n')
+    assert run("-k", "192.0.2.1") == (0, "", "killed 0 states from 1 sources and 0 destinations\n")
+    assert run("-k", "label") == (1, "", "pfctl: no label specified\n" + pfctl.USAGE)
+    assert run("-x", "loud") == (0, "", "debug level set to 'loud'\n")
+
+
+@pytest.mark.parametrize("src,want", [
+    ("set block-policy return\nset state-policy if-bound\nset optimization aggressive\n"
+     "set ruleset-optimization none\nset loginterface em0\nset hostid 1\nset debug misc\n"
+     "set limit { states 1000, frags 10 }\nset timeout interval 5\nset reassemble yes no-df\n"
+     "set syncookies adaptive (start 30%, end 10%)\nset skip on { lo0 em1 }\n",
+     "set block-policy return\nset state-policy if-bound\nset optimization aggressive\n"
+     "set ruleset-optimization none\nset loginterface em0\nset hostid 0x00000001\n"
+     "set debug misc\nset limit states 1000\nset limit frags 10\nset timeout interval 5\n"
+     "set reassemble yes no-df\nset syncookies adaptive (start 30%, end 10%)\n"
+     "set skip on { lo0 em1 }\n"),
+    ("pass in proto tcp user { root, 1000 } tos 0x10 prio 3 set prio (1, 2)\n",
+     "pass in proto tcp all user = 0 flags S/SA tos 0x10 prio 3 set ( prio(1, 2) ) keep state\n"
+     "pass in proto tcp all user = 1000 flags S/SA tos 0x10 prio 3 set ( prio(1, 2) ) keep state\n"),
+    ("pass in proto tcp to port 80 divert-to 8080\n",
+     "pass in proto tcp from any to any port = http flags S/SA keep state divert-to 8080\n"),
+    ("antispoof for lo0\n",
+     "block drop in on ! lo0 inet from 127.0.0.0/8 to any\n"
+     "block drop in on ! lo0 inet6 from ::1 to any\n"),
+    ("antispoof quick for (em0) inet\n",
+     "block drop in quick on ! em0 inet from (em0:network) to any\n"
+     "block drop in quick inet from (em0) to any\n"),
+])
+def test_nv_options_and_grammar(root, run, src, want):
+    rc, out, err = nv(root, run, src)
+    assert (rc, err) == (0, "") and out == want
+
+
+@pytest.mark.parametrize("src,msgs", [
+    ("set limit bogus 5\n", ["pfctl: Bad pool name.", "t.conf:1: unable to set limit bogus 5"]),
+    ("set timeout bogus 5\n", ["pfctl: Bad timeout name.", "t.conf:1: unknown timeout bogus"]),
+    ("set optimization bogus\n", ["pfctl: invalid state timeouts optimization",
+                                  "t.conf:1: unknown optimization bogus"]),
+    ("set debug bogus\n", ['pfctl: unknown debug level "bogus"',
+                           "t.conf:1: error setting debuglevel bogus"]),
+    ("pass all\nnat on em0 from any to any -> 192.0.2.1\n",
+     ["t.conf:2: Rules must be in order: options, ethernet, normalization, queueing, "
+      "translation, filtering"]),
+    ("pass prio 9\n", ["t.conf:1: prio must be 0 - 7"]),
+    ("pass proto tcp user nosuchuser\n", ["t.conf:1: unknown user nosuchuser"]),
+])
+def test_nv_option_errors(root, run, src, msgs):
+    rc, out, err = nv(root, run, src)
+    assert rc == 1
+    assert [x.split("/etc/")[-1] if "/etc/" in x else x for x in err.splitlines()] == msgs
+
+
+def test_fuzz_cli_never_traceback(root, run):
+    _loaded(root, run)
+    words = ["-s", "-F", "-t", "-T", "-a", "-k", "-K", "-f", "-n", "-v", "-q", "-e", "-d", "-x",
+             "rules", "all", "Tables", "add", "show", "test", "x", "*", "_x", "1.2.3.4", "/33",
+             "label", "id", "0", "-", "/etc/none", "info", "memory", "Interfaces", "-vv", "-z"]
+    rnd = random.Random(99)
+    for _ in range(300):
+        args = [rnd.choice(words) for _ in range(rnd.randint(1, 6))]
+        rc, out, err = run(*args)
+        assert "Traceback" not in err and 0 <= rc <= 255, (args, rc, err)
