@@ -13,7 +13,9 @@ import time
 from typing import Any
 
 from .. import hoststate
+from . import zfs_engine as eng_mod
 from . import zfs_model as zm
+from .zfs_engine import fmt_time, nicenum  # noqa: F401 (re-exported)
 from .zfs_props import PROPS
 from .zfs_usage import COMMANDS, FULL_USAGE, USAGE
 
@@ -77,71 +79,79 @@ def usage() -> None:
     raise Exit(2)
 
 
-def getopt(args: list[str], spec: str, longs: dict[str, str] | None = None):
-    """POSIX getopt (stops at the first operand). Yields (opt, arg); returns operands."""
+def getopt(args: list[str], spec: str, longs: dict[str, str] | None = None,
+           colon_case: bool | str = True):
+    """getopt(3) / getopt_long(3) of FreeBSD libc as zfs_main.c's option loops see them.
+
+    Returns (opts, operands). Without ``longs`` it is lib/libc/stdlib/getopt.c: stops at the first
+    operand and, unless ``spec`` starts with ':', prints "zfs: illegal option -- c" / "zfs: option
+    requires an argument -- c" itself. With ``longs`` it is getopt_long.c (GNU_COMPATIBLE,
+    FLAG_PERMUTE): options may follow operands, its own messages are "invalid option -- c" and
+    "unrecognized option `--x'". The zfs_main.c switch then prints "invalid option 'c'" for '?'
+    and, where it has a ``case ':'`` (``colon_case``), "missing argument for 'c' option"; both
+    go to usage(B_FALSE). A ':' with no such case is ignored by the loop.
+    """
+    quiet = spec.startswith(":")
+    body = spec[1:] if quiet else spec
     opts: list[tuple[str, str | None]] = []
+    operands: list[str] = []
     i = 0
+
+    def bad(c: str) -> None:
+        if not quiet:
+            err("zfs: %s -- %s" % ("invalid option" if longs is not None else "illegal option", c))
+        err("invalid option '%s'" % c)
+        usage()
+
     while i < len(args):
         a = args[i]
         if a == "--":
+            operands += args[i + 1:]
+            return opts, operands
+        if not a.startswith("-") or a == "-":
+            if longs is None:
+                return opts, args[i:]
+            operands.append(a)       # getopt_long permutes operands to the end
             i += 1
-            break
+            continue
         if a.startswith("--") and longs is not None:
             if a[2:] in longs:
                 opts.append((longs[a[2:]], None))
                 i += 1
                 continue
-            err("invalid option '%s'" % a[2:])  # approximation of getopt_long's '?'
+            if not quiet:
+                err("zfs: unrecognized option `%s'" % a)
+            err("invalid option '\0'")  # optopt = 0 for an unknown long option
             usage()
-        if not a.startswith("-") or a == "-":
-            break
         j = 1
         while j < len(a):
             c = a[j]
-            k = spec.find(c)
-            if k < 0 or c == ":":
-                err("invalid option '%s'" % c)
-                usage()
-            if k + 1 < len(spec) and spec[k + 1] == ":":
+            k = body.find(c)
+            if k < 0 or c == ":" or (c == "-" and longs is not None):
+                bad(c)
+            if k + 1 < len(body) and body[k + 1] == ":":
                 if j + 1 < len(a):
                     opts.append((c, a[j + 1:]))
                 elif i + 1 < len(args):
                     i += 1
                     opts.append((c, args[i]))
+                elif quiet:
+                    if colon_case:
+                        err(colon_case if isinstance(colon_case, str) else
+                            "missing argument for '%s' option" % c)
+                        usage()
                 else:
-                    err("missing argument for '%s' option" % c)
+                    err("zfs: option requires an argument -- %s" % c)
+                    err("invalid option '%s'" % c)
                     usage()
                 break
             opts.append((c, None))
             j += 1
         i += 1
-    return opts, args[i:]
+    return opts, operands
 
 
-# --------------------------------------------------------------------------- formatting
-
-def nicenum(num: int, unit_bytes: bool = True) -> str:
-    units = ["B" if unit_bytes else "", "K", "M", "G", "T", "P", "E"]
-    n, idx = num, 0
-    while n >= 1024 and idx < 6:
-        n //= 1024
-        idx += 1
-    u = units[idx]
-    if idx == 0 or num % (1024 ** idx) == 0:
-        return "%d%s" % (n, u)
-    for prec in (2, 1, 0):
-        s = "%.*f%s" % (prec, num / (1024 ** idx), u)
-        if len(s) <= 5:
-            return s
-    return s
-
-
-def fmt_time(t: int, seconds: bool = False) -> str:
-    lt = time.localtime(t)
-    s = time.strftime("%a %b ", lt) + "%2d " % lt.tm_mday + "%2d" % lt.tm_hour
-    s += time.strftime(":%M", lt) + (time.strftime(":%S", lt) if seconds else "")
-    return s + time.strftime(" %Y", lt)
-
+# --------------------------------------------------------------------------- names
 
 NAME_ERRS = {
     "toolong": "name is too long", "leadslash": "leading slash in name",
@@ -254,7 +264,7 @@ def check_prop(prop: str, value: str, dstype: str, creating: bool) -> tuple[str,
         return "this property can not be modified for snapshots"
     if prop.startswith(("userused@", "groupused@", "projectused@", "written@", "written#")):
         return "'%s' is readonly" % prop
-    name = zm.resolve_name(prop)
+    name = eng_mod.name_to_prop(prop)
     if name is None:
         return "invalid property '%s'" % prop
     p = PROPS[name]
@@ -296,153 +306,8 @@ def check_prop(prop: str, value: str, dstype: str, creating: bool) -> tuple[str,
     return name, value
 
 
-class View:
-    """Read-side helpers over the pool for get/list."""
-
-    def __init__(self, z: dict[str, Any], literal: bool):
-        self.z = z
-        self.sz = zm.Sizer(z)
-        self.literal = literal
-
-    def dstype(self, name: str) -> str:
-        return self.z["datasets"][name]["type"]
-
-    def get(self, name: str, prop: str) -> tuple[str, str, str] | None:
-        """(value, source-type, source-name) or None when zfs_prop_get() fails."""
-        z, d, lit = self.z, self.z["datasets"][name], self.literal
-        p = PROPS[prop]
-        t = zm.TYPE_BITS[d["type"]]
-        if not p["types"] & t or not p["visible"] and prop != "name":
-            return None
-        snap = d["type"] == "snapshot"
-
-        def num(v: int, bytes_: bool = True) -> str:
-            return str(v) if lit else nicenum(v, bytes_)
-
-        if prop == "name":
-            return name, "none", ""
-        if prop == "type":
-            return d["type"], "none", ""
-        if prop == "creation":
-            return (str(d["creation"]) if lit else fmt_time(d["creation"])), "none", ""
-        if prop == "snapshots_changed":
-            v = d.get("snapchanged")
-            if not v:
-                return None
-            return (str(v) if lit else fmt_time(v, True)), "none", ""
-        if prop in ("used", "available", "referenced", "usedbysnapshots", "usedbydataset",
-                    "usedbychildren", "usedbyrefreservation"):
-            f = {"used": self.sz.used, "available": self.sz.avail, "referenced": self.sz.refer,
-                 "usedbysnapshots": self.sz.used_snap, "usedbydataset": self.sz.used_ds,
-                 "usedbychildren": self.sz.used_child,
-                 "usedbyrefreservation": self.sz.used_refreserv}[prop]
-            return num(f(name)), "none", ""
-        if prop in ("logicalused", "logicalreferenced", "written"):
-            if prop == "logicalreferenced":
-                v = self.sz.lrefer(name)
-            elif prop == "logicalused":
-                v = self.sz.lrefer(name) + sum(self.sz.lrefer(c) for c in zm.descendants(z, name))
-                if d.get("origin"):
-                    v = max(0, v - self.sz.lrefer(d["origin"])) + 42 * zm.K if False else max(0, self.sz.used(name) // 2)
-            else:
-                if snap:
-                    prev = zm.snapshots(z, name.split("@")[0])
-                    i = prev.index(name)
-                    v = self.sz.refer(name) if i == 0 else max(0, self.sz.refer(name) - self.sz.refer(prev[i - 1]))
-                    if d.get("origin") is None and i == 0 and z["datasets"][name.split("@")[0]].get("origin"):
-                        v = 0
-                else:
-                    sn = zm.snapshots(z, name)
-                    v = max(0, self.sz.refer(name) - self.sz.refer(sn[-1])) if sn else self.sz.used_ds(name)
-            return num(v, False), "none", ""
-        if prop in ("compressratio", "refcompressratio"):
-            return ("1.00" if lit else "1.00x"), "none", ""
-        if prop == "mounted":
-            return ("yes" if d.get("mounted") else "no"), "none", ""
-        if prop == "origin":
-            return (d["origin"], "none", "") if d.get("origin") else None
-        if prop == "clones":
-            return ",".join(zm.clones_of(z, name)), "none", ""
-        if prop in ("guid", "createtxg", "objsetid"):
-            return str(d[prop]), "none", ""
-        if prop == "version":
-            return "5", "none", ""
-        if prop in ("utf8only", "normalization", "casesensitivity"):
-            return d["props"].get(prop, zm.default_value(prop)), "none", ""
-        if prop in ("defer_destroy",):
-            return "off", "none", ""
-        if prop == "userrefs":
-            return "0", "none", ""
-        if prop == "keystatus":
-            return None
-        if prop in ("filesystem_count", "snapshot_count"):
-            return "none", "default", ""
-        if prop in ("receive_resume_token", "encryptionroot", "redact_snaps"):
-            return None
-        if snap and p["attr"] == "inherit":
-            fs = name.split("@")[0]
-            v, s, frm = zm.prop_source(z, fs, prop)
-            if s == "local":
-                s = "inherited" if False else "default" if False else "inherited"
-                frm = fs
-            if prop in d["props"]:
-                v, s, frm = d["props"][prop], "local", name
-            return v, s, frm
-        if prop == "mountpoint":
-            v, s, frm = zm.prop_source(z, name, prop)
-            return zm.mountpoint(z, name), s, frm
-        v, s, frm = zm.prop_source(z, name, prop)
-        if p["ptype"] == "number":
-            n = int(v)
-            if prop in ("quota", "refquota", "reservation", "refreservation"):
-                v = ("0" if lit else "none") if n == 0 else num(n)
-            elif prop in ("filesystem_limit", "snapshot_limit"):
-                v = "none" if n == zm.UINT64_MAX else num(n, False)
-            elif prop == "pbkdf2iters":
-                v = str(n)
-            else:
-                v = num(n, False)
-        return v, s, frm
-
-    def user(self, name: str, prop: str) -> tuple[str, str, str] | None:
-        z = self.z
-        if self.dstype(name) == "snapshot":
-            d = z["datasets"][name]
-            if prop in d["props"]:
-                return d["props"][prop], "local", name
-            v, s, frm = zm.prop_source(z, name.split("@")[0], prop)
-            if s == "none":
-                return None
-            return v, "inherited", frm
-        v, s, frm = zm.prop_source(z, name, prop)
-        return None if s == "none" else (v, s, frm)
-
-    def user_props(self, name: str) -> list[str]:
-        names: set[str] = set()
-        cur: str | None = name
-        while cur is not None:
-            d = self.z["datasets"].get(cur)
-            if d:
-                names.update(k for k in d["props"] if zm.is_user_prop(k))
-            cur = zm.parent_of(cur)
-        return sorted(names)
-
-
-def source_text(s: str, frm: str) -> str:
-    return {"local": "local", "default": "default", "none": "-", "temporary": "temporary",
-            "received": "received"}.get(s, "inherited from %s" % frm)
-
-
-JSON_SRC = {"local": "LOCAL", "default": "DEFAULT", "none": "NONE", "inherited": "INHERITED",
-            "temporary": "TEMPORARY", "received": "RECEIVED"}
-
-
-def json_prop(value: str, s: str, frm: str, as_int: bool) -> dict[str, Any]:
-    v: Any = int(value) if as_int and value.isdigit() else value
-    return {"value": v, "source": {"type": JSON_SRC[s], "data": frm if s == "inherited" else "-"}}
-
-
 def json_info(z: dict[str, Any], name: str, as_int: bool) -> dict[str, Any]:
+    """zfs_main.c fill_dataset_info()."""
     d = z["datasets"][name]
     info: dict[str, Any] = {"name": name, "type": d["type"].upper(), "pool": zm.pool_of(name),
                             "createtxg": d["createtxg"] if as_int else str(d["createtxg"])}
@@ -451,53 +316,65 @@ def json_info(z: dict[str, Any], name: str, as_int: bool) -> dict[str, Any]:
     return info
 
 
+def print_json_doc(cmd: str, body: dict[str, Any]) -> None:
+    """zfs_json_schema() + zcmd_print_json(): one compact line."""
+    doc = {"output_version": {"command": "zfs " + cmd, "vers_major": 0, "vers_minor": 1}}
+    doc.update(body)
+    out(json.dumps(doc, separators=(",", ":"), ensure_ascii=False))
+
+
 def print_json(cmd: str, datasets: dict[str, Any]) -> None:
-    doc = {"output_version": {"command": "zfs " + cmd, "vers_major": 0, "vers_minor": 1},
-           "datasets": datasets}
-    out(json.dumps(doc, separators=(",", ":")))
+    print_json_doc(cmd, {"datasets": datasets})
 
 
 # --------------------------------------------------------------------------- iteration
 
 def sort_key(z: dict[str, Any], name: str):
+    """zfs_iter.c zfs_compare(): by name, a dataset before its snapshots, those by createtxg."""
     fs, _, snap = name.partition("@")
     return (fs.encode(), 1 if snap else 0, z["datasets"][name]["createtxg"] if snap else 0)
 
 
 def collect(z: dict[str, Any], args: list[str], types: int, recurse: bool, depth: int | None,
-            op: str = "open") -> tuple[list[str], int]:
-    """zfs_for_each(): the matching dataset names (sorted) and an error flag."""
+            listsnaps: bool = False) -> tuple[list[str], int]:
+    """zfs_iter.c zfs_for_each() + zfs_callback(): the matching dataset names (sorted) and an
+    error flag. No operands means every pool's root, recursively (zfs_iter_root).
+    ``listsnaps`` is ZFS_ITER_PROP_LISTSNAPS (zfs list without -t): snapshots are included when
+    the pool's listsnapshots property is on (zfs_include_snapshots())."""
     rc = 0
     found: set[str] = set()
 
+    def include_snaps(name: str) -> bool:
+        if listsnaps:
+            rec = zm.pool_rec(z, name) or {}
+            return rec.get("props", {}).get("listsnapshots", "off") == "on"
+        return bool(types & zm.T_SNAP)
+
     def walk(name: str, level: int) -> None:
         d = z["datasets"][name]
-        if zm.TYPE_BITS[d["type"]] & types:
+        if zm.TYPE_BITS[d["type"]] & types or (d["type"] == "snapshot" and include_snaps(name)):
             found.add(name)
         if d["type"] == "snapshot":
             return
+        if not (recurse or depth is not None):
+            return
         if depth is not None and level >= depth:
             return
-        if recurse or depth is not None:
+        for c in zm.children(z, name):
+            walk(c, level + 1)
+        if include_snaps(name):
             for s in zm.snapshots(z, name):
-                if types & zm.T_SNAP:
-                    found.add(s)
-            for c in zm.children(z, name):
-                walk(c, level + 1)
+                found.add(s)
 
     if not args:
-        if recurse or depth is not None:
-            # zfs_for_each() without operands: every imported pool's root (zfs_iter_root)
-            for pool in sorted(z.get("pools", {z["pool"]: None})):
-                if pool in z["datasets"]:
-                    walk(pool, 0)
-        if not (recurse or depth is not None):
-            for n in z["datasets"]:
-                if zm.TYPE_BITS[z["datasets"][n]["type"]] & types:
-                    found.add(n)
+        recurse = True
+        for pool in sorted(z.get("pools", {z["pool"]: None})):
+            if pool in z["datasets"]:
+                walk(pool, 0)
     for a in args:
         name = a
         if a.startswith("/") or a.startswith("./"):
+            # ZFS_ITER_ARGS_CAN_BE_PATHS: the filesystem mounted at/above the path
             path = os.path.normpath(os.path.join("/", a))
             best = None
             for n in z["datasets"]:
@@ -523,11 +400,15 @@ def collect(z: dict[str, Any], args: list[str], types: int, recurse: bool, depth
     return sorted(found, key=lambda n: sort_key(z, n)), rc
 
 
+TYPE_WORDS = {"filesystem": 1, "fs": 1, "volume": 4, "vol": 4, "snapshot": 2, "snap": 2,
+              "bookmark": 16, "all": 23}
+
+
 def parse_types(arg: str) -> int:
+    """The -t loops of zfs_do_list() / zfs_do_get(): 'invalid type' then usage."""
     t = 0
     for tok in arg.split(","):
-        m = {"filesystem": 1, "fs": 1, "volume": 4, "vol": 4, "snapshot": 2, "snap": 2,
-             "bookmark": 16, "all": 23}.get(tok)
+        m = TYPE_WORDS.get(tok)
         if m is None:
             err("invalid type '%s'" % tok)
             usage()
@@ -536,6 +417,7 @@ def parse_types(arg: str) -> int:
 
 
 def parse_depth(arg: str) -> int:
+    """zfs_main.c parse_depth()."""
     try:
         n = int(arg)
     except ValueError:
@@ -547,32 +429,21 @@ def parse_depth(arg: str) -> int:
     return n
 
 
-def parse_proplist(fields: str, allow_all: bool = True) -> list[str] | None:
-    """zprop_get_list(): canonical names / user props; None for 'all'."""
-    res = []
-    for tok in fields.split(","):
-        if tok == "all" and allow_all:
-            if len(fields.split(",")) > 1:
-                err("bad property list: 'all' conflicts with other properties" if False else
-                    "bad property list: invalid property 'all'")
-                usage()
-            return None
-        name = zm.resolve_name(tok)
-        if name is not None and (PROPS[name]["visible"] or name == "name"):
-            res.append(name)
-        elif zm.is_user_prop(tok) or tok.startswith(("written@", "userused@", "userquota@",
-                                                      "groupused@", "groupquota@")):
-            res.append(tok)
-        else:
-            err("bad property list: invalid property '%s'" % tok)
-            usage()
-    return res
+def proplist(fields: str) -> list[eng_mod.Entry] | None:
+    """zprop_get_list() failing: 'bad property list: <why>' then usage (exit 2)."""
+    try:
+        return eng_mod.get_list(fields)
+    except eng_mod.PropListError as e:
+        err("bad property list: %s" % e)
+        usage()
+    return None
 
 
 # --------------------------------------------------------------------------- commands
 
 def cmd_list(z: dict[str, Any], args: list[str]) -> int:
-    opts, args = getopt(args, ":jHS:d:o:prs:t:", {"json": "j", "json-int": "J"})
+    """zfs_main.c zfs_do_list() / print_header() / collect_dataset()."""
+    opts, args = getopt(args, "jHS:d:o:prs:t:", {"json": "j", "json-int": "J"})
     fields, types, tspec, recurse, depth = "name,used,available,referenced,mountpoint", 7, False, False, None
     literal = scripted = js = as_int = False
     sorts: list[tuple[str, bool]] = []
@@ -592,7 +463,8 @@ def cmd_list(z: dict[str, Any], args: list[str]) -> int:
         elif o == "H":
             scripted = True
         elif o in "sS":
-            n = zm.resolve_name(a)
+            # zfs_iter.c zfs_add_sort_column(): any table name (hidden too) or a user property
+            n = eng_mod.name_to_prop(a)
             if n is None and not zm.is_user_prop(a):
                 err("invalid property '%s'" % a)
                 usage()
@@ -602,130 +474,73 @@ def cmd_list(z: dict[str, Any], args: list[str]) -> int:
     if as_int and not js:
         err("'--json-int' only works with '-j' option")
         usage()
-    if not tspec:
-        types = zm.T_FS | zm.T_VOL  # listsnapshots=off
     if fields == "space" and not tspec:
         types &= ~zm.T_SNAP
-    if fields == "space":
-        fields = "name,avail,used,usedsnap,usedds,usedrefreserv,usedchild"
     if types in (zm.T_SNAP, 16) and args and not recurse and depth is None:
         depth = 1
-    plist = parse_proplist(fields)
-    if plist is None:
-        plist = ["name"] + [p["name"] for p in sorted(PROPS.values(), key=lambda p: p["num"])
-                            if p["visible"]]
-    names, rc = collect(z, args, types, recurse, depth)
-    v = View(z, literal)
-    rows: list[list[tuple[str, bool]]] = []
-    jsd: dict[str, Any] = {}
+    entries = proplist(fields)
+    if entries is None:
+        entries = eng_mod.expand_all()
+    names, rc = collect(z, args, types, recurse, depth, listsnaps=not tspec)
+    eng = eng_mod.Engine(z)
     if sorts:
-        def keyf(n: str):
-            keys = []
-            for prop, desc in sorts:
-                if prop == "name":
-                    k: Any = n
-                elif prop in PROPS:
-                    g = View(z, True).get(n, prop)
-                    k = g[0] if g else ""
-                    if PROPS[prop]["ptype"] == "number":
-                        try:
-                            k = int(k)
-                        except ValueError:
-                            k = -1
-                else:
-                    g = v.user(n, prop)
-                    k = g[0] if g else ""
-                keys.append((k, desc))
-            return keys
-        import functools
-
-        def cmp(a: str, b: str) -> int:
-            for (ka, desc), (kb, _) in zip(keyf(a), keyf(b)):
-                if ka != kb:
-                    try:
-                        r = -1 if ka < kb else 1
-                    except TypeError:
-                        r = -1 if str(ka) < str(kb) else 1
-                    return -r if desc else r
-            return 0
-        names = sorted(names, key=functools.cmp_to_key(cmp))
+        names = eng.sort(names, sorts)
+    # widths over every row first (zfs_callback() expands while collecting); only -p passes
+    # ZFS_ITER_LITERAL_PROPS, so the fixed numeric columns widen only then
     for n in names:
-        row = []
-        props: dict[str, Any] = {}
-        for prop in plist:
-            if prop in PROPS:
-                g = v.get(n, prop) if prop != "name" else (n, "none", "")
-                val, s, frm = g if g else ("-", "none", "")
-                right = PROPS[prop]["ptype"] == "number" and prop not in ("creation", "snapshots_changed")
+        eng.expand(entries, n, literal)
+    jsd: dict[str, Any] = {}
+    lines: list[str] = []
+    if names and not scripted and not js:
+        parts = []
+        for i, e in enumerate(entries):
+            last = i == len(entries) - 1
+            if last and not e.right:
+                parts.append(e.header)
             else:
-                g = v.user(n, prop)
-                val, s, frm = g if g else ("-", "none", "")
-                right = False
-            row.append((val, right))
-            if js and prop != "name":
-                props[prop] = json_prop(val, s, frm, as_int)
-        rows.append(row)
+                parts.append(e.header.rjust(e.width) if e.right else e.header.ljust(e.width))
+        lines.append("  ".join(parts))
+    for n in names:
+        parts = []
+        props: dict[str, Any] = {}
+        s, frm = "none", ""
+        for i, e in enumerate(entries):
+            g = eng.lookup(n, e.prop, literal, e.native)
+            # collect_dataset(): a failed lookup leaves sourcetype as the previous column set it
+            val, s, frm = g if g is not None else ("-", s, frm)
+            if js:
+                if e.prop != "name":
+                    props[e.prop] = eng_mod.json_prop(val, s, frm, as_int)
+                continue
+            last = i == len(entries) - 1
+            if scripted or (last and not e.right):
+                parts.append(val)
+            else:
+                parts.append(val.rjust(e.width) if e.right else val.ljust(e.width))
         if js:
             info = json_info(z, n, as_int)
             info["properties"] = props
             jsd[n] = info
-    if js:
-        if rc == 0:
-            print_json("list", jsd)
-    elif rows or not scripted:
-        widths = []
-        for i, prop in enumerate(plist):
-            if prop in PROPS:
-                hdr = PROPS[prop]["colname"]
-                w = len(hdr)
-                fixed = PROPS[prop]["ptype"] == "number" and prop in (
-                    "used", "available", "referenced", "compressratio", "refcompressratio",
-                    "quota", "reservation", "refquota", "refreservation", "volsize",
-                    "volblocksize", "recordsize", "usedbysnapshots", "usedbydataset",
-                    "usedbychildren", "usedbyrefreservation", "userrefs", "written",
-                    "logicalused", "logicalreferenced", "filesystem_count", "snapshot_count",
-                    "filesystem_limit", "snapshot_limit", "special_small_blocks")
-                if fixed and not literal:
-                    w = max(w, 5)
-                elif rows:
-                    w = max([w] + [len(r[i][0]) for r in rows if r[i][0] != "-"])
-            else:
-                hdr = prop.upper()
-                w = max([len(hdr)] + [len(r[i][0]) for r in rows if r[i][0] != "-"])
-            widths.append((hdr, w))
-        lines = []
-        if rows and not scripted:
-            parts = []
-            for i, (hdr, w) in enumerate(widths):
-                right = rows[0][i][1]
-                if i == len(widths) - 1 and not right:
-                    parts.append(hdr)
-                else:
-                    parts.append(hdr.rjust(w) if right else hdr.ljust(w))
-            lines.append("  ".join(parts))
-        for r in rows:
-            if scripted:
-                lines.append("\t".join(c for c, _ in r))
-                continue
-            parts = []
-            for i, (c, right) in enumerate(r):
-                w = widths[i][1]
-                if i == len(r) - 1 and not right:
-                    parts.append(c)
-                else:
-                    parts.append(c.rjust(w) if right else c.ljust(w))
-            lines.append("  ".join(parts))
-        for ln in lines:
-            out(ln)
-    if rc == 0 and not rows and not scripted:
+        else:
+            lines.append(("\t" if scripted else "  ").join(parts))
+    for ln in lines:
+        out(ln)
+    if js and rc == 0:
+        print_json("list", jsd)
+    if rc == 0 and not names and not scripted:
         err("no datasets available")
     return rc
 
 
+GET_COLS = ("name", "property", "value", "received", "source")
+
+
 def cmd_get(z: dict[str, Any], args: list[str]) -> int:
-    opts, args = getopt(args, ":d:o:s:rt:Hpj", {"json": "j", "json-int": "J"})
+    """zfs_main.c zfs_do_get() / get_callback(); libzfs_util.c zprop_print_headers(),
+    zprop_print_one_property() (the -s filter, the columns) and zprop_nvlist_one_property()."""
+    opts, args = getopt(args, ":d:o:s:jrt:Hp", {"json": "j", "json-int": "J"})
     cols = ["name", "property", "value", "source"]
-    sources = None
+    sources = set(eng_mod.SOURCES)
     types, recurse, depth = 23, False, None
     literal = scripted = js = as_int = False
     for o, a in opts:
@@ -743,31 +558,31 @@ def cmd_get(z: dict[str, Any], args: list[str]) -> int:
             as_int = literal = True
         elif o == "o":
             cols = []
+            n = 0
             for tok in a.split(","):
-                if tok == "all":
-                    if cols:
-                        err("\"all\" conflicts with specific fields given to -o option")
-                        usage()
-                    cols = ["name", "property", "value", "received", "source"]
-                    continue
-                if tok not in ("name", "property", "value", "received", "source"):
-                    err("invalid column name '%s'" % tok)
-                    usage()
-                if len(cols) >= 5:
+                if n == 5:
                     err("too many fields given to -o option")
                     usage()
-                cols.append(tok)
+                if tok not in GET_COLS + ("all",):
+                    err("invalid column name '%s'" % tok)
+                    usage()
+                if tok == "all":
+                    if n > 0:
+                        err("\"all\" conflicts with specific fields given to -o option")
+                        usage()
+                    cols, n = list(GET_COLS), 5
+                else:
+                    cols.append(tok)
+                    n += 1
         elif o == "s":
             sources = set()
             for tok in a.split(","):
-                if tok not in ("local", "default", "inherited", "received", "temporary", "none"):
+                if tok not in eng_mod.SOURCES:
                     err("invalid source '%s'" % tok)
                     usage()
                 sources.add(tok)
         elif o == "t":
             types = parse_types(a)
-            if types & 16 and types != 23:
-                pass
     if not args:
         err("missing property argument")
         usage()
@@ -777,40 +592,33 @@ def cmd_get(z: dict[str, Any], args: list[str]) -> int:
     fields = args[0]
     if types in (zm.T_SNAP, 16) and len(args) > 1 and not recurse and depth is None:
         depth = 1
-    plist = parse_proplist(fields)
-    is_all = plist is None
+    given = proplist(fields)
+    # the fake 'name' entry zfs_do_get() puts first (its width sizes NAME and SOURCE)
+    entries = eng_mod.expand_all() if given is None else [eng_mod.Entry("name", True, 4)] + given
     names, rc = collect(z, args[1:], types, recurse, depth)
-    v = View(z, literal)
+    eng = eng_mod.Engine(z)
+    received = "received" in cols
+    for n in names:
+        eng.expand(entries, n, False, received)
     rows: list[list[str]] = []
     jsd: dict[str, Any] = {}
-    native_all = [p["name"] for p in sorted(PROPS.values(), key=lambda p: p["num"]) if p["visible"]]
     for n in names:
-        props_here = (native_all + v.user_props(n)) if is_all else plist
         jprops: dict[str, Any] = {}
-        for prop in props_here:
-            if prop in PROPS:
-                g = v.get(n, prop) if prop != "name" else (n, "none", "")
-                if g is None:
-                    if is_all:
-                        continue
-                    g = ("-", "none", "")
-            else:
-                g = v.user(n, prop)
-                if g is None:
-                    if is_all:
-                        continue
-                    g = ("-", "none", "")
+        for e in entries[1:]:
+            g = eng.lookup(n, e.prop, literal, e.native)
+            if g is None:
+                if e.all:
+                    continue
+                g = ("-", "none", "")
             val, s, frm = g
-            if sources is not None and s not in sources:
+            if s not in sources:
                 continue
             if js:
-                jprops[prop] = json_prop(val, s, frm, as_int)
+                jprops[e.prop] = eng_mod.json_prop(val, s, frm, as_int)
                 continue
-            row = []
-            for c in cols:
-                row.append({"name": n, "property": prop, "value": val, "received": "-",
-                            "source": source_text(s, frm)}[c])
-            rows.append(row)
+            cells = {"name": n, "property": e.prop, "value": val, "received": "-",
+                     "source": eng_mod.source_text(s, frm)}
+            rows.append([cells[c] for c in cols])
         if js and jprops:
             info = json_info(z, n, as_int)
             info["properties"] = jprops
@@ -819,60 +627,28 @@ def cmd_get(z: dict[str, Any], args: list[str]) -> int:
         if rc == 0:
             print_json("get", jsd)
         return rc
-    if scripted:
-        for r in rows:
-            out("\t".join(r))
-        return rc
-    if not rows:
-        return rc
-    # column widths as zprop_print_headers(): NAME/PROPERTY/VALUE from the property list
-    namew = max([4] + [len(n) for n in names])
-    plist_all = (native_all + sorted({p for n in names for p in v.user_props(n)})) if is_all else plist
-    propw = max([8] + [len(p) for p in plist_all])
-    valw = 5
-    for p in plist_all:
-        if p in PROPS:
-            w = len(PROPS[p]["colname"])
-            if PROPS[p]["ptype"] == "number" and p in ("used", "available", "referenced",
-                                                       "usedbysnapshots", "usedbydataset",
-                                                       "usedbychildren", "usedbyrefreservation",
-                                                       "quota", "reservation", "refquota",
-                                                       "refreservation", "recordsize", "written",
-                                                       "logicalused", "logicalreferenced",
-                                                       "compressratio", "refcompressratio",
-                                                       "volsize", "volblocksize", "userrefs",
-                                                       "special_small_blocks", "filesystem_limit",
-                                                       "snapshot_limit", "filesystem_count",
-                                                       "snapshot_count") and not literal:
-                w = max(w, 5)
-            else:
-                for n in names:
-                    g = v.get(n, p) if p != "name" else (n, "", "")
-                    if g:
-                        w = max(w, len(g[0]))
-        else:
-            w = len(p)
-            for n in names:
-                g = v.user(n, p)
-                if g:
-                    w = max(w, len(g[0]))
-        valw = max(valw, w)
-    widths = {"name": namew, "property": propw, "value": valw, "received": 8,
-              "source": namew + len("inherited from")}
-    titles = {"name": "NAME", "property": "PROPERTY", "value": "VALUE", "received": "RECEIVED",
-              "source": "SOURCE"}
-
-    def fmt(cells: list[str]) -> str:
-        s = ""
-        for i, c in enumerate(cells):
-            if i == len(cells) - 1:
-                s += c
-            else:
-                s += c.ljust(widths[cols[i]]) + "  "
-        return s
-    out(fmt([titles[c] for c in cols]))
+    if rows and not scripted:
+        widths = {"name": len("NAME"), "property": len("PROPERTY"), "value": len("VALUE"),
+                  "received": len("RECEIVED"), "source": len("SOURCE")}
+        for i, e in enumerate(entries):
+            widths["property"] = max(widths["property"], len(e.prop))
+            if i > 0:
+                widths["value"] = max(widths["value"], e.width)
+                widths["received"] = max(widths["received"], e.recvd_width)
+            if e.prop == "name" and e.native and e.width > widths["name"]:
+                widths["name"] = e.width
+                widths["source"] = e.width + len("inherited from")
+        rows.insert(0, [c.upper() for c in cols])
     for r in rows:
-        out(fmt(r))
+        line = ""
+        for i, c in enumerate(r):
+            if i == len(r) - 1:
+                line += c
+            elif scripted:
+                line += c + "\t"
+            else:
+                line += c.ljust(widths[cols[i]]) + "  "
+        out(line)
     return rc
 
 
@@ -935,7 +711,7 @@ def parent_check(z: dict[str, Any], name: str, parents: bool, op: str, mount: bo
 
 
 def cmd_create(z: dict[str, Any], args: list[str]) -> int:
-    opts, args = getopt(args, ":PV:b:nso:puv")
+    opts, args = getopt(args, ":PV:b:nso:puv", colon_case="missing size argument")
     parents = mount = True
     parents = False
     raw: dict[str, str] = {}
@@ -1226,7 +1002,7 @@ def cmd_snapshot(z: dict[str, Any], args: list[str]) -> int:
 
 
 def cmd_clone(z: dict[str, Any], args: list[str]) -> int:
-    opts, args = getopt(args, "o:pu")
+    opts, args = getopt(args, "o:p")
     parents, mount = False, True
     raw: dict[str, str] = {}
     for o, a in opts:
@@ -1382,7 +1158,7 @@ def cmd_inherit(z: dict[str, Any], args: list[str]) -> int:
         err("missing dataset argument")
         usage()
     prop, targets = args[0], args[1:]
-    name = zm.resolve_name(prop)
+    name = eng_mod.name_to_prop(prop)
     if name is not None:
         p = PROPS[name]
         if p["attr"] == "readonly":
@@ -1637,19 +1413,40 @@ def cmd_rollback(z: dict[str, Any], args: list[str]) -> int:
 
 
 def cmd_mount(z: dict[str, Any], args: list[str]) -> int:
-    opts, args = getopt(args, "ajlvo:OfR", {"json": "j"})
+    opts, args = getopt(args, ":ajRlvo:Of", {"json": "j"})
     flags = {o for o, _ in opts}
+    for o, a in opts:
+        if o == "o" and a == "":
+            err("empty mount options (-o) specified")
+            usage()
+    if "j" in flags and args:
+        err("too many arguments")
+        usage()
+    if "a" in flags and args:
+        err("too many arguments")
+        usage()
+    if "R" in flags and not args:
+        err("no dataset provided")
+        usage()
+    if not args and "a" not in flags and any(o == "o" for o, _ in opts):
+        err("missing filesystem argument (specify -a for all)")
+        usage()
+    if len(args) > 1 and "R" not in flags:
+        err("too many arguments")
+        usage()
     if not args and "a" not in flags:
         mounted = [n for n in sorted(z["datasets"]) if zm.mount_path(z, n)]
+        # zfs_main.c share_mount(), argc == 0: the mnttab, "%-30s  %s"; -j prints nothing
+        # when no ZFS filesystem is mounted
         if "j" in flags:
             d = {n: {"filesystem": n, "mountpoint": zm.mount_path(z, n)} for n in mounted}
-            out(json.dumps({"output_version": {"command": "zfs mount", "vers_major": 0,
-                                               "vers_minor": 1}, "datasets": d},
-                           separators=(",", ":")))
+            if d:
+                out(json.dumps({"output_version": {"command": "zfs mount", "vers_major": 0,
+                                                   "vers_minor": 1}, "datasets": d},
+                               separators=(",", ":")))
             return 0
-        w = max(len(n) for n in mounted)
         for n in mounted:
-            out("%-*s  %s" % (w, n, zm.mount_path(z, n)))
+            out("%-30s  %s" % (n, zm.mount_path(z, n)))
         return 0
     if "a" in flags:
         for n in sorted(z["datasets"]):
@@ -1716,6 +1513,21 @@ def cmd_unmount(z: dict[str, Any], args: list[str]) -> int:
     return 0
 
 
+def cmd_version(args: list[str]) -> int:
+    """zfs_main.c zfs_do_version(); libzfs_util.c zfs_version_print() / zfs_version_nvlist()."""
+    from .zpool import VERSION   # one version string for zfs(8) and zpool(8)
+    opts, args = getopt(args, "j", {"json": "j"})
+    if args:
+        err("too many arguments")
+        usage()
+    if opts:
+        print_json_doc("version", {"zfs_version": {"userland": VERSION[0], "kernel": VERSION[1]}})
+        return 0
+    out(VERSION[0])
+    out(VERSION[1])
+    return 0
+
+
 HANDLERS = {
     "create": cmd_create, "destroy": cmd_destroy, "snapshot": cmd_snapshot, "snap": cmd_snapshot,
     "clone": cmd_clone, "promote": cmd_promote, "rename": cmd_rename, "set": cmd_set,
@@ -1751,10 +1563,15 @@ def _main(argv: list[str]) -> int:
         if cmd in ("-?", "--help", "-h", "help"):
             sys.stdout.write(FULL_USAGE)
             return 0
-        if cmd in ("-V", "--version", "version"):
-            out("zfs-2.4.0-FreeBSD_g1d2e8c1b0")
-            out("zfs-kmod-2.4.0-FreeBSD_g1d2e8c1b0")
+        if cmd in ("-V", "--version"):
+            # zfs_main.c main(): zfs_version_print()
+            from .zpool import VERSION   # one version string for zfs(8) and zpool(8)
+            out(VERSION[0])
+            out(VERSION[1])
             return 0
+        if cmd == "version":
+            CMD[0] = "version"
+            return cmd_version(args[1:])
         canon = ALIASES.get(cmd, cmd)
         if canon not in COMMANDS or canon in ("zone", "unzone"):
             err("unrecognized command '%s'" % cmd)

@@ -172,17 +172,6 @@ def pdef(prop: str) -> dict[str, Any] | None:
     return PROPS.get(prop)
 
 
-def resolve_name(name: str) -> str | None:
-    """Property name or column alias (e.g. 'avail', 'refer') -> canonical name."""
-    if name in PROPS:
-        return name
-    low = name.lower()
-    for p in PROPS.values():
-        if p["colname"] and p["colname"].lower() == low and " " not in p["colname"]:
-            return p["name"]
-    return None
-
-
 def is_user_prop(name: str) -> bool:
     if ":" not in name:
         return False
