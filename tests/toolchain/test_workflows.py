@@ -137,7 +137,6 @@ def test_preview_uses_pulumi_action() -> None:
         assert str(w[flag]).lower() == "true", flag
     assert "github-token" in w
     env = previews[0].get("env") or {}
-    assert str(env.get("PULUMI_FREEBSD_SHOW_COMMANDS")) == "1"
     assert "secrets.PULUMI_CONFIG_PASSPHRASE" in str(env.get("PULUMI_CONFIG_PASSPHRASE"))
     assert "secrets.PULUMI_STATE_URL" in str(env.get("PULUMI_BACKEND_URL"))
 
