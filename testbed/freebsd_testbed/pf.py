@@ -797,21 +797,28 @@ class Parser:
         self.err()
         return 0
 
-    def iflist(self, allow_not: bool = True) -> list[tuple[str, bool]]:
-        out = []
+    def braced_list(self, one: Callable[[], list]) -> list:
+        """parse.y's ``'{' optnl xxx_list optnl '}' | xxx_item``: one element, or elements in
+        braces separated by optional commas (an empty ``{ }`` is a syntax error).  ``one()``
+        parses one element and returns the items it stands for."""
+        out: list = []
         if self.accept("{"):
             while True:
                 self.accept(",")
                 if self.accept("}"):
                     break
-                neg = bool(self.accept("!")) if allow_not else False
-                out.append((self.string(), neg))
+                out.extend(one())
             if not out:
                 self.err()
         else:
-            neg = bool(self.accept("!")) if allow_not else False
-            out.append((self.string(), neg))
+            out.extend(one())
         return out
+
+    def iflist(self, allow_not: bool = True) -> list[tuple[str, bool]]:
+        def one() -> list[tuple[str, bool]]:
+            neg = bool(self.accept("!")) if allow_not else False
+            return [(self.string(), neg)]
+        return self.braced_list(one)
 
     # -- tables
     def tabledef(self) -> None:
@@ -909,24 +916,13 @@ class Parser:
         return out
 
     def host_list(self) -> list[dict[str, Any]]:
-        out = []
-        if self.accept("{"):
-            while True:
-                self.accept(",")
-                if self.accept("}"):
-                    break
-                neg = bool(self.accept("!"))
-                for h in self.host_single():
-                    h["neg"] = neg
-                    out.append(h)
-            if not out:
-                self.err()
-        else:
+        def one() -> list[dict[str, Any]]:
             neg = bool(self.accept("!"))
-            for h in self.host_single():
+            hs = self.host_single()
+            for h in hs:
                 h["neg"] = neg
-                out.append(h)
-        return out
+            return hs
+        return self.braced_list(one)
 
     def port_item(self, proto_hint: str = "tcp") -> tuple[str, int, int]:
         ops = ("=", "!=", "<", "<=", ">", ">=")
@@ -967,18 +963,7 @@ class Parser:
         return p  # type: ignore[return-value]
 
     def port_list(self) -> list[tuple[str, int, int]]:
-        out = []
-        if self.accept("{"):
-            while True:
-                self.accept(",")
-                if self.accept("}"):
-                    break
-                out.append(self.port_item())
-            if not out:
-                self.err()
-        else:
-            out.append(self.port_item())
-        return out
+        return self.braced_list(lambda: [self.port_item()])
 
     def ipportspec(self) -> tuple[list, list]:
         hosts: list = [None]
@@ -1000,18 +985,7 @@ class Parser:
             if s not in PROTOCOLS:
                 self.err(f"unknown protocol {s}")
             return PROTOCOLS[s]
-        out = []
-        if self.accept("{"):
-            while True:
-                self.accept(",")
-                if self.accept("}"):
-                    break
-                out.append(one())
-            if not out:
-                self.err()
-        else:
-            out.append(one())
-        return out
+        return self.braced_list(lambda: [one()])
 
     # -- rule heads
     def rule_common_head(self, r: dict[str, Any], spec: dict[str, Any], allow_dir: bool = True) -> None:
@@ -1042,6 +1016,10 @@ class Parser:
             spec["ifs"] = self.iflist()
         if self.accept("route-to", "reply-to", "dup-to"):
             self.route_spec(r)
+        self.af_proto_fromto(r, spec)
+
+    def af_proto_fromto(self, r: dict[str, Any], spec: dict[str, Any]) -> None:
+        """The ``af proto fromto`` tail shared by filter and nat/rdr/binat rule heads."""
         af = self.accept("inet", "inet6")
         if af:
             r["af"] = 4 if af == "inet" else 6
@@ -1234,18 +1212,7 @@ class Parser:
                 op = self.advance().val
                 return (op, a, one_id())
             return ("=", a, 0)
-        out = []
-        if self.accept("{"):
-            while True:
-                self.accept(",")
-                if self.accept("}"):
-                    break
-                out.append(one())
-            if not out:
-                self.err()
-        else:
-            out.append(one())
-        return out
+        return self.braced_list(lambda: [one()])
 
     def tos_value(self) -> int:
         """parse.y tos: lowdelay/throughput/reliability, a DSCP name, or a number < 256."""
@@ -1339,45 +1306,23 @@ class Parser:
             if self.accept("code"):
                 name += " code " + self.string()
             return name
-        out = []
-        if self.accept("{"):
-            while True:
-                self.accept(",")
-                if self.accept("}"):
-                    break
-                out.append(one())
-            if not out:
-                self.err()
-        else:
-            out.append(one())
-        return out
+        return self.braced_list(lambda: [one()])
 
     def route_spec(self, r: dict[str, Any]) -> None:
         """parse.y route: ROUTETO/REPLYTO/DUPTO routespec pool_opts."""
         kind = self.lex_prev
-        hosts: list[tuple[str, Optional[dict[str, Any]]]] = []
 
-        def one() -> None:
+        def one() -> list[tuple[str, Optional[dict[str, Any]]]]:
             if self.accept("("):
                 ifname = self.string()
                 if self.accept(")"):
-                    hosts.append((ifname, None))
-                    return
-                for h in self.host_single():
-                    hosts.append((ifname, h))
+                    return [(ifname, None)]
+                got: list[tuple[str, Optional[dict[str, Any]]]] = [
+                    (ifname, h) for h in self.host_single()]
                 self.expect(")")
-            else:
-                hosts.append((self.string(), None))
-        if self.accept("{"):
-            while True:
-                self.accept(",")
-                if self.accept("}"):
-                    break
-                one()
-            if not hosts:
-                self.err()
-        else:
-            one()
+                return got
+            return [(self.string(), None)]
+        hosts: list[tuple[str, Optional[dict[str, Any]]]] = self.braced_list(one)
         opts = self.pool_opts()
         r["route"] = {"kind": kind, "hosts": hosts, "opts": opts}
 
@@ -1579,12 +1524,7 @@ class Parser:
                 r["log"] = []
         if self.accept("on"):
             spec["ifs"] = self.iflist()
-        af = self.accept("inet", "inet6")
-        if af:
-            r["af"] = 4 if af == "inet" else 6
-        if self.accept("proto"):
-            spec["protos"] = self.proto_list()
-        self.fromto(spec)
+        self.af_proto_fromto(r, spec)
         while self.accept("tag", "tagged"):
             if self.lex_prev == "tag":
                 r["tag"] = self.string()

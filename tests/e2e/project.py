@@ -4,12 +4,29 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import textwrap
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 PULUMI = str(REPO / "scripts" / "pulumi")
+
+
+def snapshot(tb):
+    """What the tutorial may change on the host (compared before/after destroy): jails,
+    interfaces, datasets, conf files, rc/loader words, the address, modules, PF rules."""
+    return {
+        "jls": tb.exec("jls", "-N").stdout,
+        "ifaces": tb.exec("ifconfig", "-l").stdout.split(),
+        "datasets": tb.exec("zfs", "list", "-H", "-o", "name").stdout.split(),
+        "confs": tb.exec("sh", "-c", "ls /etc/jail.conf.d 2>/dev/null; ls /etc/pf.conf 2>/dev/null; true").stdout.split(),
+        "rc": tb.exec("sysrc", "-a").stdout.splitlines(),
+        "loader": tb.exec("sysrc", "-f", "/boot/loader.conf", "-a").stdout.splitlines(),
+        "addr": tb.exec("ifconfig", "vtnet0").stdout.count("inet 192.168.1.10 "),
+        "kld": sorted(re.findall(r"\S+\.ko", tb.exec("kldstat").stdout)),
+        "pf": tb.exec("pfctl", "-s", "rules", check=False).stdout,
+    }
 
 
 class Project:

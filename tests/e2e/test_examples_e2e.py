@@ -21,27 +21,12 @@ import tempfile
 import pytest
 import yaml
 
-from project import REPO, Project
+from project import REPO, Project, snapshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.testbed]
 
 DB_PASSWORD = "e2e-pass-31337"
 SDK_TGZ = "pulumi-freebsd-freebsd-0.2.0.tgz"
-
-
-def snapshot(tb):
-    """What the tutorial may change (as test_tutorial_e2e.py compares before/after destroy)."""
-    return {
-        "jls": tb.exec("jls", "-N").stdout,
-        "ifaces": tb.exec("ifconfig", "-l").stdout.split(),
-        "datasets": tb.exec("zfs", "list", "-H", "-o", "name").stdout.split(),
-        "confs": tb.exec("sh", "-c", "ls /etc/jail.conf.d 2>/dev/null; ls /etc/pf.conf 2>/dev/null; true").stdout.split(),
-        "rc": tb.exec("sysrc", "-a").stdout.splitlines(),
-        "loader": tb.exec("sysrc", "-f", "/boot/loader.conf", "-a").stdout.splitlines(),
-        "addr": tb.exec("ifconfig", "vtnet0").stdout.count("inet 192.168.1.10 "),
-        "kld": sorted(re.findall(r"\S+\.ko", tb.exec("kldstat").stdout)),
-        "pf": tb.exec("pfctl", "-s", "rules", check=False).stdout,
-    }
 
 
 def copy_example(example: str, dest) -> str:

@@ -16,7 +16,7 @@ import tempfile
 import pytest
 import yaml
 
-from project import REPO, Project
+from project import REPO, Project, snapshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.testbed]
 
@@ -44,21 +44,6 @@ def host():
     yield tb
     tb.down()
     shutil.rmtree(state, ignore_errors=True)
-
-
-def snapshot(tb):
-    """What the tutorial may change: jails, interfaces, datasets, conf files, rc/loader words."""
-    return {
-        "jls": tb.exec("jls", "-N").stdout,
-        "ifaces": tb.exec("ifconfig", "-l").stdout.split(),
-        "datasets": tb.exec("zfs", "list", "-H", "-o", "name").stdout.split(),
-        "confs": tb.exec("sh", "-c", "ls /etc/jail.conf.d 2>/dev/null; ls /etc/pf.conf 2>/dev/null; true").stdout.split(),
-        "rc": tb.exec("sysrc", "-a").stdout.splitlines(),
-        "loader": tb.exec("sysrc", "-f", "/boot/loader.conf", "-a").stdout.splitlines(),
-        "addr": tb.exec("ifconfig", "vtnet0").stdout.count("inet 192.168.1.10 "),
-        "kld": sorted(re.findall(r"\S+\.ko", tb.exec("kldstat").stdout)),
-        "pf": tb.exec("pfctl", "-s", "rules", check=False).stdout,
-    }
 
 
 def test_tutorial_stack(tmp_path, host, backend):

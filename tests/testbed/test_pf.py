@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings, strategies as hs
 
 from freebsd_testbed import hoststate, pf
-from freebsd_testbed.tools import kld, pfctl
+from freebsd_testbed.tools import kld
+from pf_helpers import root, run  # noqa: F401 (fixtures)
 
 FIX = os.path.join(os.path.dirname(__file__), "fixtures", "pf")
 
@@ -20,25 +21,6 @@ pass in on bridge0 inet proto tcp from 192.168.1.201 to 192.168.1.202 port = pos
 pass out all flags S/SA keep state
 pass inet proto icmp all keep state
 """
-
-
-@pytest.fixture
-def root(tmp_path, monkeypatch):
-    r = tmp_path / "host"
-    (r / "etc").mkdir(parents=True)
-    monkeypatch.setenv("TESTBED_ROOT", str(r))
-    monkeypatch.delenv("TESTBED_VNET", raising=False)
-    return r
-
-
-@pytest.fixture
-def run(root, capsys):
-    def _run(*args: str):
-        capsys.readouterr()
-        rc = pfctl.main(["/sbin/pfctl", *args])
-        out, err = capsys.readouterr()
-        return rc, out, err
-    return _run
 
 
 def load_pf_module():

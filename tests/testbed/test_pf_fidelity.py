@@ -11,25 +11,7 @@ import random
 import pytest
 
 from freebsd_testbed.tools import pfctl
-
-
-@pytest.fixture
-def root(tmp_path, monkeypatch):
-    r = tmp_path / "host"
-    (r / "etc").mkdir(parents=True)
-    monkeypatch.setenv("TESTBED_ROOT", str(r))
-    monkeypatch.delenv("TESTBED_VNET", raising=False)
-    return r
-
-
-@pytest.fixture
-def run(root, capsys):
-    def _run(*args: str):
-        capsys.readouterr()
-        rc = pfctl.main(["/sbin/pfctl", *args])
-        out, err = capsys.readouterr()
-        return rc, out, err
-    return _run
+from pf_helpers import root, run  # noqa: F401 (fixtures)
 
 
 def nv(root, run, text: str, *extra: str):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import errno
 import os
 import sys
+from typing import Any, Callable
 
 
 class UsageError(Exception):
@@ -35,13 +36,20 @@ def warn(prog: str, msg: str, errnum: int) -> None:
     sys.stderr.write(f"{prog}: {msg}: {strerror(errnum)}\n")
 
 
-def getopt(prog: str, args: list[str], optstring: str) -> tuple[list[tuple[str, str]], list[str]]:
-    """POSIX getopt(3) as in FreeBSD libc: stops at the first operand or ``--``.
+def scan_options(args: list[str], optstring: str, illegal: Callable[[str], None],
+                 missing: Callable[[str], None], longopt: Callable[[str], str] | None = None,
+                 permute: bool = False, flag: Any = ""):
+    """The option walk of getopt(3) / getopt_long(3) that every simulated tool's parser shares.
 
-    Bad options print ``prog: illegal option -- x`` / ``prog: option requires an argument -- x``
-    to stderr (exactly like libc) and raise :class:`UsageError`.
+    Returns (opts, operands); an option without an argument is ``(c, flag)``.  ``illegal(c)`` is
+    called for a letter not in ``optstring`` (it prints and raises); ``missing(c)`` for an option
+    whose argument is missing (it prints and raises, or returns to drop the option).  With
+    ``longopt`` a ``--name`` word is passed to it (it returns the option letter, or raises).
+    Without ``permute`` the walk stops at the first operand; with it operands are collected
+    and the walk goes on (getopt_long's FLAG_PERMUTE).  ``--`` ends the options.
     """
-    opts: list[tuple[str, str]] = []
+    opts: list[tuple[str, Any]] = []
+    operands: list[str] = []
     i = 0
     while i < len(args):
         a = args[i]
@@ -49,14 +57,21 @@ def getopt(prog: str, args: list[str], optstring: str) -> tuple[list[tuple[str, 
             i += 1
             break
         if not a.startswith("-") or a == "-":
-            break
+            if not permute:
+                break
+            operands.append(a)
+            i += 1
+            continue
+        if longopt is not None and a.startswith("--"):
+            opts.append((longopt(a), flag))
+            i += 1
+            continue
         j = 1
         while j < len(a):
             c = a[j]
             k = optstring.find(c)
             if c == ":" or k < 0:
-                warnx(prog, f"illegal option -- {c}")
-                raise UsageError(c)
+                illegal(c)
             if k + 1 < len(optstring) and optstring[k + 1] == ":":
                 if j + 1 < len(a):
                     opts.append((c, a[j + 1:]))
@@ -64,13 +79,28 @@ def getopt(prog: str, args: list[str], optstring: str) -> tuple[list[tuple[str, 
                     i += 1
                     opts.append((c, args[i]))
                 else:
-                    warnx(prog, f"option requires an argument -- {c}")
-                    raise UsageError(c)
+                    missing(c)
                 break
-            opts.append((c, ""))
+            opts.append((c, flag))
             j += 1
         i += 1
-    return opts, args[i:]
+    return opts, operands + args[i:]
+
+
+def getopt(prog: str, args: list[str], optstring: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """POSIX getopt(3) as in FreeBSD libc: stops at the first operand or ``--``.
+
+    Bad options print ``prog: illegal option -- x`` / ``prog: option requires an argument -- x``
+    to stderr (exactly like libc) and raise :class:`UsageError`.
+    """
+    def illegal(c: str) -> None:
+        warnx(prog, f"illegal option -- {c}")
+        raise UsageError(c)
+
+    def missing(c: str) -> None:
+        warnx(prog, f"option requires an argument -- {c}")
+        raise UsageError(c)
+    return scan_options(args, optstring, illegal, missing)
 
 
 # ----------------------------------------------------------------------------- crash records

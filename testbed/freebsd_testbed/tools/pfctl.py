@@ -363,6 +363,14 @@ def _rules(c: Ctx, s: dict, fn: str, anchor: str, optimize, macros: dict, tables
     verbose = bool(c.opts & O_VERBOSE)
     noaction = bool(c.opts & O_NOACTION)
     kw = dict(anchor=anchor, verbose=verbose, optimize=optimize, macros=macros, ifaces=c.ifaces)
+
+    def not_loaded() -> int:
+        """pfctl_rules() ERRX unless -n; a nested anchor file only fails its load (1)."""
+        if not noaction:
+            c.warnx("Syntax error in config file: pf rules not loaded")
+        if nested:
+            return 1
+        raise Exit(1)
     try:
         if fn == "-":
             cfg = pf.parse_text(sys.stdin.read(), "-", **kw)
@@ -375,11 +383,7 @@ def _rules(c: Ctx, s: dict, fn: str, anchor: str, optimize, macros: dict, tables
         msg = strerror(e.errno or 2)
         c.warnx(f"{fn}: {msg}")
         c.warnx(f"cannot open the main config file!: {msg}")
-        if not noaction:
-            c.warnx("Syntax error in config file: pf rules not loaded")
-        if nested:
-            return 1
-        raise Exit(1)
+        return not_loaded()
     for line in cfg.messages:
         sys.stderr.write(line + "\n")
     if cfg.errors:
@@ -388,11 +392,7 @@ def _rules(c: Ctx, s: dict, fn: str, anchor: str, optimize, macros: dict, tables
             # parse_config() fails
             for line in cfg.out:
                 sys.stdout.write(line + "\n")
-        if not noaction:
-            c.warnx("Syntax error in config file: pf rules not loaded")
-        if nested:
-            return 1
-        raise Exit(1)
+        return not_loaded()
     if verbose:
         out = list(cfg.out) + ([] if tables_only else cfg.verbose_lines())
         for line in out:
@@ -712,6 +712,18 @@ def _table(c: Ctx, s: dict, anchor: str, name: str, cmd: str, args: list[str], f
     def fb(ch: str, e: tuple[bool, str]) -> None:
         sys.stdout.write(f"{ch} {'!' if e[0] else ' '}{e[1]}\n")
 
+    def report(ents: list[tuple[bool, str]], done: list[tuple[bool, str]], verb: str,
+               ch: str) -> int:
+        """"n/m addresses added|deleted"; under -v each address, marked if it changed."""
+        c.xprintf(f"{len(done)}/{len(ents)} addresses {verb}")
+        if c.opts & O_VERBOSE:
+            for e in ents:
+                if e in done:
+                    fb(ch, e)
+                elif c.opts & O_VERBOSE2:
+                    fb(" ", e)
+        return 0
+
     if cmd in ("kill", "flush", "show", "zero", "reset") and (args or file is not None) and \
             cmd != "zero":
         c.usage()
@@ -799,26 +811,12 @@ def _table(c: Ctx, s: dict, anchor: str, name: str, cmd: str, args: list[str], f
                 added.append(e)
         if not noaction:
             t["addrs"].extend(text(e) for e in added)
-        c.xprintf(f"{len(added)}/{len(ents)} addresses added")
-        if c.opts & O_VERBOSE:
-            for e in ents:
-                if e in added:
-                    fb("A", e)
-                elif c.opts & O_VERBOSE2:
-                    fb(" ", e)
-        return 0
+        return report(ents, added, "added", "A")
     if cmd == "delete":
         gone = [e for e in ents if text(e) in t["addrs"]]
         if not noaction:
             t["addrs"] = [a for a in t["addrs"] if a not in {text(e) for e in gone}]
-        c.xprintf(f"{len(gone)}/{len(ents)} addresses deleted")
-        if c.opts & O_VERBOSE:
-            for e in ents:
-                if e in gone:
-                    fb("D", e)
-                elif c.opts & O_VERBOSE2:
-                    fb(" ", e)
-        return 0
+        return report(ents, gone, "deleted", "D")
     if cmd == "replace":
         new = []
         for e in ents:

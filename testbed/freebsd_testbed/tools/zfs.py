@@ -15,22 +15,11 @@ from typing import Any
 from .. import hoststate
 from . import zfs_engine as eng_mod
 from . import zfs_model as zm
+from ._common import scan_options
+from .zfs_common import VERSION, Exit, echo_bytes, err, out, print_version, run_guarded
 from .zfs_engine import fmt_time, nicenum  # noqa: F401 (re-exported)
 from .zfs_props import PROPS
 from .zfs_usage import COMMANDS, FULL_USAGE, USAGE
-
-
-class Exit(Exception):
-    def __init__(self, code: int):
-        self.code = code
-
-
-def err(msg: str) -> None:
-    sys.stderr.write(msg + "\n")
-
-
-def out(msg: str) -> None:
-    sys.stdout.write(msg + "\n")
 
 
 CMD: list[str | None] = [None]
@@ -93,62 +82,36 @@ def getopt(args: list[str], spec: str, longs: dict[str, str] | None = None,
     """
     quiet = spec.startswith(":")
     body = spec[1:] if quiet else spec
-    opts: list[tuple[str, str | None]] = []
-    operands: list[str] = []
-    i = 0
 
-    def bad(c: str) -> None:
+    def illegal(c: str) -> None:
         if not quiet:
             err("zfs: %s -- %s" % ("invalid option" if longs is not None else "illegal option", c))
         err("invalid option '%s'" % c)
         usage()
 
-    while i < len(args):
-        a = args[i]
-        if a == "--":
-            operands += args[i + 1:]
-            return opts, operands
-        if not a.startswith("-") or a == "-":
-            if longs is None:
-                return opts, args[i:]
-            operands.append(a)       # getopt_long permutes operands to the end
-            i += 1
-            continue
-        if a.startswith("--") and longs is not None:
-            if a[2:] in longs:
-                opts.append((longs[a[2:]], None))
-                i += 1
-                continue
-            if not quiet:
-                err("zfs: unrecognized option `%s'" % a)
-            err("invalid option '\0'")  # optopt = 0 for an unknown long option
+    def missing(c: str) -> None:
+        if not quiet:
+            err("zfs: option requires an argument -- %s" % c)
+            err("invalid option '%s'" % c)
             usage()
-        j = 1
-        while j < len(a):
-            c = a[j]
-            k = body.find(c)
-            if k < 0 or c == ":" or (c == "-" and longs is not None):
-                bad(c)
-            if k + 1 < len(body) and body[k + 1] == ":":
-                if j + 1 < len(a):
-                    opts.append((c, a[j + 1:]))
-                elif i + 1 < len(args):
-                    i += 1
-                    opts.append((c, args[i]))
-                elif quiet:
-                    if colon_case:
-                        err(colon_case if isinstance(colon_case, str) else
-                            "missing argument for '%s' option" % c)
-                        usage()
-                else:
-                    err("zfs: option requires an argument -- %s" % c)
-                    err("invalid option '%s'" % c)
-                    usage()
-                break
-            opts.append((c, None))
-            j += 1
-        i += 1
-    return opts, operands
+        elif colon_case:
+            err(colon_case if isinstance(colon_case, str) else
+                "missing argument for '%s' option" % c)
+            usage()
+        # a ':' with no case ':' in the switch: the option is dropped
+
+    def longopt(a: str) -> str:
+        assert longs is not None
+        if a[2:] in longs:
+            return longs[a[2:]]
+        if not quiet:
+            err("zfs: unrecognized option `%s'" % a)
+        err("invalid option '\0'")  # optopt = 0 for an unknown long option
+        usage()
+        return ""
+    permute = longs is not None      # getopt_long permutes operands to the end
+    return scan_options(args, body, illegal, missing, longopt if permute else None,
+                        permute, flag=None)
 
 
 # --------------------------------------------------------------------------- names
@@ -1515,7 +1478,6 @@ def cmd_unmount(z: dict[str, Any], args: list[str]) -> int:
 
 def cmd_version(args: list[str]) -> int:
     """zfs_main.c zfs_do_version(); libzfs_util.c zfs_version_print() / zfs_version_nvlist()."""
-    from .zpool import VERSION   # one version string for zfs(8) and zpool(8)
     opts, args = getopt(args, "j", {"json": "j"})
     if args:
         err("too many arguments")
@@ -1523,8 +1485,7 @@ def cmd_version(args: list[str]) -> int:
     if opts:
         print_json_doc("version", {"zfs_version": {"userland": VERSION[0], "kernel": VERSION[1]}})
         return 0
-    out(VERSION[0])
-    out(VERSION[1])
+    print_version()
     return 0
 
 
@@ -1540,20 +1501,12 @@ ALIASES = {"snap": "snapshot", "umount": "unmount", "recv": "receive"}
 
 def main(argv: list[str]) -> int:
     """zfs_main.c:main(); never lets a Python exception escape as a traceback."""
-    try:
-        return _main(argv)
-    except Exception as e:  # noqa: BLE001 - a real zfs(8) never prints a traceback
-        sys.stderr.write("internal error: %s\n" % type(e).__name__)
-        return 1
+    return run_guarded(_main, argv)
 
 
 def _main(argv: list[str]) -> int:
     CMD[0] = None
-    for stream in (sys.stdout, sys.stderr):   # odd bytes in argv are echoed back as bytes
-        try:
-            stream.reconfigure(errors="surrogateescape")  # type: ignore[attr-defined]
-        except (AttributeError, ValueError):
-            pass
+    echo_bytes()
     args = list(argv[1:])
     try:
         if not args:
@@ -1564,10 +1517,7 @@ def _main(argv: list[str]) -> int:
             sys.stdout.write(FULL_USAGE)
             return 0
         if cmd in ("-V", "--version"):
-            # zfs_main.c main(): zfs_version_print()
-            from .zpool import VERSION   # one version string for zfs(8) and zpool(8)
-            out(VERSION[0])
-            out(VERSION[1])
+            print_version()          # zfs_main.c main(): zfs_version_print()
             return 0
         if cmd == "version":
             CMD[0] = "version"

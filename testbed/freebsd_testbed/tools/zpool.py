@@ -15,7 +15,10 @@ from typing import Any
 from .. import hoststate
 from . import zfs_model as zm
 from . import zpool_model as pm
+from ._common import scan_options
 from .zfs import nicenum, validate_name  # shared formatting / dataset-name rules
+from .zfs_common import VERSION  # noqa: F401 (re-exported)
+from .zfs_common import Exit, echo_bytes, err, out, print_version, run_guarded
 
 # ----------------------------------------------------------------------------- usage
 # zpool_main.c:get_usage()
@@ -76,23 +79,7 @@ TABLE: list[str | None] = [
     "resilver", "scrub", "trim", None, "import", "export", "upgrade", "reguid", None,
     "history", "events", None, "get", "set", "sync", None, "wait", None, "ddtprune"]
 
-VERSION = ("zfs-2.4.0-FreeBSD_g1d2e8c1b0", "zfs-kmod-2.4.0-FreeBSD_g1d2e8c1b0")
-
-
-class Exit(Exception):
-    def __init__(self, code: int):
-        self.code = code
-
-
 CUR: dict[str, Any] = {"cmd": None, "props": False}
-
-
-def err(msg: str) -> None:
-    sys.stderr.write(msg + "\n")
-
-
-def out(msg: str) -> None:
-    sys.stdout.write(msg + "\n")
 
 
 def usage(requested: bool = False) -> None:
@@ -125,44 +112,31 @@ def usage(requested: bool = False) -> None:
 def getopt(args: list[str], spec: str, longs: dict[str, str] | None = None
            ) -> tuple[list[tuple[str, str | None]], list[str]]:
     """getopt(3)/getopt_long(3) with opterr=0 and a leading ':' as zpool_main.c uses it."""
-    opts: list[tuple[str, str | None]] = []
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if a == "--":
-            i += 1
-            break
-        if a.startswith("--"):
-            name = a[2:].split("=", 1)[0]
-            if longs is not None and name in longs:
-                opts.append((longs[name], None))
-                i += 1
-                continue
-            err("invalid option '%s'" % "?")
-            usage()
-        if not a.startswith("-") or a == "-":
-            break
-        j = 1
-        while j < len(a):
-            c = a[j]
-            k = spec.find(c)
-            if k < 0 or c == ":":
-                err("invalid option '%s'" % c)
-                usage()
-            if k + 1 < len(spec) and spec[k + 1] == ":":
-                if j + 1 < len(a):
-                    opts.append((c, a[j + 1:]))
-                elif i + 1 < len(args):
-                    i += 1
-                    opts.append((c, args[i]))
-                else:
-                    err("missing argument for '%s' option" % c)
-                    usage()
-                break
-            opts.append((c, None))
-            j += 1
-        i += 1
-    return opts, args[i:]
+    def illegal(c: str) -> None:
+        err("invalid option '%s'" % c)
+        usage()
+
+    def missing(c: str) -> None:
+        err("missing argument for '%s' option" % c)
+        usage()
+
+    def longopt(a: str) -> str:
+        name = a[2:].split("=", 1)[0]
+        if longs is not None and name in longs:
+            return longs[name]
+        illegal("?")
+        return ""
+    return scan_options(args, spec, illegal, missing, longopt, flag=None)
+
+
+def check_json_opts(js: bool, as_int: bool, keyguid: bool) -> None:
+    """zpool_main.c: --json-int and --json-pool-key-guid only go with -j."""
+    if as_int and not js:
+        err("'--json-int' only works with '-j' option")
+        usage()
+    if keyguid and not js:
+        err("'json-pool-key-guid' only works with '-j' option")
+        usage()
 
 
 # ----------------------------------------------------------------------------- names
@@ -826,12 +800,7 @@ def cmd_list(z: dict[str, Any], args: list[str]) -> int:
         elif o == "T":
             if a not in ("d", "u"):
                 usage()
-    if as_int and not js:
-        err("'--json-int' only works with '-j' option")
-        usage()
-    if keyguid and not js:
-        err("'json-pool-key-guid' only works with '-j' option")
-        usage()
+    check_json_opts(js, as_int, keyguid)
     # get_interval_count(): a trailing number is an interval
     if args and args[-1].replace(".", "", 1).isdigit() and args[-1] not in z["pools"]:
         err("zpool list: intervals are not supported by the testbed")
@@ -1047,12 +1016,7 @@ def cmd_get(z: dict[str, Any], args: list[str]) -> int:
                     cols = ["name", "property", "value", "source"]
                 else:
                     cols.append(tok)
-    if as_int and not js:
-        err("'--json-int' only works with '-j' option")
-        usage()
-    if keyguid and not js:
-        err("'json-pool-key-guid' only works with '-j' option")
-        usage()
+    check_json_opts(js, as_int, keyguid)
     if not args:
         err("missing property argument")
         usage()
@@ -1180,8 +1144,7 @@ def cmd_set(z: dict[str, Any], args: list[str]) -> int:
 
 def cmd_version(z: dict[str, Any], args: list[str]) -> int:
     opts, args = getopt(args, "j", {"json": "j"})
-    out(VERSION[0])
-    out(VERSION[1])
+    print_version()
     return 0
 
 
@@ -1193,46 +1156,41 @@ HANDLERS = {"create": cmd_create, "destroy": cmd_destroy, "list": cmd_list,
 def main(argv: list[str]) -> int:
     """zpool_main.c:main()."""
     CUR["cmd"], CUR["props"] = None, False
-    for stream in (sys.stdout, sys.stderr):   # odd bytes in argv are echoed back as bytes
-        try:
-            stream.reconfigure(errors="surrogateescape")  # type: ignore[attr-defined]
-        except (AttributeError, ValueError):
-            pass
+    echo_bytes()
+    return run_guarded(_main, argv)
+
+
+def _main(argv: list[str]) -> int:
     args = list(argv[1:])
     try:
-        try:
-            if not args:
-                err("missing command")
-                usage()
-            cmd = args[0]
-            if cmd in ("-?", "--help"):
-                usage(True)
-            if cmd in ("-V", "--version"):
-                out(VERSION[0])
-                out(VERSION[1])
-                return 0
-            if cmd == "help":
-                topic = args[1] if len(args) > 1 else "zpool"
-                err("couldn't run man program: No such file or directory")
-                return 255 if topic else 255
-            if cmd in USAGE:
-                CUR["cmd"] = cmd
-                rest = args[1:]
-            elif "=" in cmd:
-                CUR["cmd"] = cmd = "set"
-                rest = args
-            else:
-                err("unrecognized command '%s'" % cmd)
-                usage()
-            handler = HANDLERS.get(cmd)
-            if handler is None:
-                err("zpool %s: not supported by the testbed" % cmd)
-                return 1
-            with hoststate.locked(write=True) as st:
-                z = zm.ensure(st)
-                return handler(z, rest)
-        except Exit as e:
-            return e.code
-    except Exception as e:  # never a traceback: report like an internal libzfs failure
-        sys.stderr.write("internal error: %s\n" % (type(e).__name__,))
-        return 1
+        if not args:
+            err("missing command")
+            usage()
+        cmd = args[0]
+        if cmd in ("-?", "--help"):
+            usage(True)
+        if cmd in ("-V", "--version"):
+            print_version()
+            return 0
+        if cmd == "help":
+            topic = args[1] if len(args) > 1 else "zpool"
+            err("couldn't run man program: No such file or directory")
+            return 255 if topic else 255
+        if cmd in USAGE:
+            CUR["cmd"] = cmd
+            rest = args[1:]
+        elif "=" in cmd:
+            CUR["cmd"] = cmd = "set"
+            rest = args
+        else:
+            err("unrecognized command '%s'" % cmd)
+            usage()
+        handler = HANDLERS.get(cmd)
+        if handler is None:
+            err("zpool %s: not supported by the testbed" % cmd)
+            return 1
+        with hoststate.locked(write=True) as st:
+            z = zm.ensure(st)
+            return handler(z, rest)
+    except Exit as e:
+        return e.code
