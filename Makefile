@@ -15,10 +15,11 @@ setup: venv pulumi-cli sshd bytecode
 
 venv: $(VENV)/.installed
 
-# The same venv `pulumi install` makes for the main stack (requirements.txt).
-$(VENV)/.installed: requirements.txt provider/requirements.txt provider/pyproject.toml testbed/pyproject.toml sdk/python/pyproject.toml
+# The same venv `pulumi install` makes for the main stack: pip, in the program's directory, with
+# its requirements.txt.
+$(VENV)/.installed: examples/tutorial/requirements.txt provider/requirements.txt provider/pyproject.toml testbed/pyproject.toml sdk/python/pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	cd examples/tutorial && ../../$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	touch $@
 
 # The Pulumi CLI and the official language hosts (python, nodejs, go, yaml), built and cached.
