@@ -139,7 +139,7 @@ def validate_name(path: str, types: int, modifying: bool = True) -> str | None:
         return "bookmark delimiter '#' is not expected here"
     if modifying and "%" in path:
         return "invalid character % in name"
-    if len(path.encode()) >= 256:
+    if len(path.encode(errors="surrogateescape")) >= 256:  # argv bytes that are not UTF-8 count as bytes
         return NAME_ERRS["toolong"]
     if path.startswith("/"):
         return NAME_ERRS["leadslash"]
