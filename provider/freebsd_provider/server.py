@@ -394,13 +394,7 @@ async def serve(engine_address: Optional[str], ready=None) -> None:
     else:
         sys.stdout.write(f"{port}\n")
         sys.stdout.flush()
-    try:
-        await server.wait_for_termination()
-    finally:
-        # The engine stops a plugin with SIGINT: asyncio.run then cancels this task. Stopping
-        # the server here, while the loop still runs, keeps grpc's Server.__del__ from trying
-        # to schedule its shutdown on a closed loop (a traceback on every stop).
-        await asyncio.shield(server.stop(None))
+    await server.wait_for_termination()
 
 
 def parse_args(argv: list[str]) -> Optional[str]:
