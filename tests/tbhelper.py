@@ -42,6 +42,14 @@ class Testbed:
                            capture_output=True, text=True, timeout=60)
         assert r.returncode == 0, r.stderr
 
+    def probe(self, addr: str, port: int | None = None, src: str = "lan", proto: str = "tcp") -> str:
+        """``freebsd-testbed probe``: open, closed, filtered or unreachable (the verdict word)."""
+        argv = [TESTBED, "probe", self.name, "--state-dir", self.state_dir, "--from", src,
+                "--proto", proto, addr] + ([str(port)] if port is not None else [])
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        assert r.returncode in (0, 1), r.stderr
+        return r.stdout.split(": ", 1)[1].split()[0]
+
     def down(self) -> None:
         subprocess.run([TESTBED, "down", self.name, "--state-dir", self.state_dir, "--purge"],
                        capture_output=True, text=True, timeout=120)

@@ -96,22 +96,32 @@ def step_kld_list(rt: dict[str, Any]) -> None:
 
 
 def step_sysctl_conf(rt: dict[str, Any]) -> None:
-    """rc.d/sysctl: apply /etc/sysctl.conf (name=value lines) to the OIDs that exist now."""
-    for line in _read("/etc/sysctl.conf").splitlines():
-        mm = re.match(r'^\s*([A-Za-z0-9_.]+\.[A-Za-z0-9_.%]+)\s*=\s*"?([^"#]*)"?', line)
-        if not mm or mm.group(1) not in sysctl.OIDS:
-            continue
-        name = mm.group(1)
-        if not sysctl._exists(rt, name):
-            continue  # its module is not loaded yet: the real rc.d/sysctl fails the same way
-        typ = sysctl.OIDS[name][0]
-        v: Any = mm.group(2).strip()
-        if typ != "S":
-            try:
-                v = int(v, 0)
-            except ValueError:
+    """rc.d/sysctl (libexec/rc/rc.d/sysctl, ``sysctl -i -f``): apply /etc/sysctl.conf and then
+    /etc/sysctl.conf.local (name=value lines) to the OIDs that exist now; the others (a module
+    not loaded yet, e.g. if_bridge's net.link.bridge.*) are skipped silently (-i)."""
+    for path in ("/etc/sysctl.conf", "/etc/sysctl.conf.local"):
+        for line in _read(path).split("\n"):
+            mm = re.match(r'^\s*([A-Za-z0-9_.]+\.[A-Za-z0-9_.%]+)\s*=\s*"?([^"#]*)"?', line)
+            if not mm or mm.group(1) not in sysctl.OIDS:
                 continue
-        rt.setdefault("sysctl", {})[name] = v
+            name = mm.group(1)
+            if not sysctl._exists(rt, name):
+                continue
+            typ = sysctl.OIDS[name][0]
+            v: Any = mm.group(2).strip()
+            if typ != "S":
+                try:
+                    v = int(v, 0)
+                except ValueError:
+                    continue
+            rt.setdefault("sysctl", {})[name] = v
+
+
+def step_sysctl_lastload(rt: dict[str, Any]) -> None:
+    """rc.d/sysctl_lastload (REQUIRE: LOGIN, BEFORE: jail; "Last chance to set sysctl
+    variables that failed the first time"): ``/etc/rc.d/sysctl lastload`` applies both files
+    again, now that netif has loaded if_bridge/if_epair for the cloned interfaces."""
+    step_sysctl_conf(rt)
 
 
 def step_net(rt: dict[str, Any]) -> None:
@@ -136,7 +146,7 @@ def step_jails(rt: dict[str, Any]) -> None:
 
 STEPS: list[Callable[[dict[str, Any]], None]] = [
     step_reset_runtime, step_kernel, step_loader, step_hostname, step_autoload, step_kld_list,
-    step_sysctl_conf, step_net, step_pf,
+    step_sysctl_conf, step_net, step_pf, step_sysctl_lastload,
 ]
 STEPS.append(step_jails)
 

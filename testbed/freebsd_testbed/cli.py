@@ -8,6 +8,12 @@
     freebsd-testbed log NAME [--state-dir DIR]
     freebsd-testbed fault NAME [--state-dir DIR] [--latency-ms N] [--drop-connections]
                                [--fail-next PATTERN [--times N]] [--clear]
+    freebsd-testbed probe NAME [--state-dir DIR] [--from lan|host|JAIL] [--proto tcp|udp|icmp]
+                               ADDR [PORT]
+
+``probe`` says what a connection from outside (``lan``: a machine on the uplink's LAN), from the
+host or from a jail to ADDR[:PORT] meets: open, closed, filtered (by PF) or unreachable (exit 0
+only for open).
 
 Errors (unknown testbed, bad flags, not running) exit with status 2 and change nothing.
 """
@@ -55,12 +61,47 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--times", type=int, default=1, metavar="N",
                     help="with --fail-next: fail the next N matching commands (default 1)")
     sp.add_argument("--clear", action="store_true", help="remove every fault")
+    sp = add("probe", "what a connection to ADDR[:PORT] meets (open/closed/filtered/unreachable)")
+    sp.add_argument("--from", dest="src", default="lan", metavar="SRC",
+                    help="lan (a machine on the uplink's LAN, default), host, or a VNET jail's name")
+    sp.add_argument("--proto", default="tcp", choices=["tcp", "udp", "icmp"])
+    sp.add_argument("addr", help="an IPv4 address")
+    sp.add_argument("port", nargs="?", type=int, help="TCP/UDP port (1-65535)")
     return p
 
 
 def _fail(msg: str) -> int:
     sys.stderr.write(f"freebsd-testbed: {msg}\n")
     return 2
+
+
+def _probe(tb: Testbed, args: argparse.Namespace) -> int:
+    import ipaddress
+    import os
+    from . import hoststate, probe
+    try:
+        ipaddress.IPv4Address(args.addr)
+    except ValueError:
+        return _fail(f"probe: invalid IPv4 address '{args.addr}'")
+    if args.proto != "icmp" and (args.port is None or not 1 <= args.port <= 65535):
+        return _fail("probe: a TCP/UDP probe needs a PORT between 1 and 65535")
+    if not tb.running():
+        return _fail(f"testbed '{tb.name}' is not running")
+    path = os.path.join(tb.dir, "root", "run", "testbed", "runtime.json")
+    try:
+        with open(path, encoding="utf-8") as f:
+            runtime = json.load(f)
+    except (OSError, ValueError) as e:
+        return _fail(f"probe: cannot read the host's runtime state: {e}")
+    st = hoststate.State({}, runtime)
+    try:
+        verdict, detail = probe.probe(st, args.src, args.addr, args.proto,
+                                      None if args.proto == "icmp" else args.port)
+    except KeyError:
+        return _fail(f"probe: no VNET jail named '{args.src}' (use lan, host or a running VNET jail)")
+    port = "" if args.proto == "icmp" else f" port {args.port}"
+    print(f"{args.src} -> {args.addr}{port}/{args.proto}: {verdict} ({detail})")
+    return probe.VERDICT_EXIT[verdict]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
                                            drop=args.drop_connections, fail_next=args.fail_next,
                                            times=args.times)))
             return 0
+        if args.cmd == "probe":
+            return _probe(tb, args)
         if args.cmd == "exec":
             cmd = list(args.command)
             if not cmd:

@@ -22,6 +22,8 @@ Public API for other modules (``st`` is a :class:`hoststate.State` or a runtime 
 * :func:`vnet_create`, :func:`vnet_destroy`, :func:`move_interface`, :func:`loopback_up`.
 * :func:`reachable` -- can ``src_vnet`` reach ``dst`` (``proto``/``dport``)? -> (bool, reason).
 * :func:`ping_path` -- the same with ping's details (ttl, rtt, error text).
+* :func:`from_lan` -- can a machine on the uplink's LAN reach an address (host or jail)?
+* :func:`bridge_filter_points` -- where the host's PF sees bridged frames (15.0 pfil sysctls).
 """
 from __future__ import annotations
 
@@ -768,6 +770,111 @@ def _is_internet(addr: ipaddress.IPv4Address) -> bool:
     return addr.is_global
 
 
+# if_bridge(4)'s pfil sysctls and their FreeBSD 15.0 defaults (sys/net/if_bridge.c, releng/15.0):
+# commit 22893e584032 "bridge: default to not filtering L3" (D37009, "MFC: never", so 15.0 is
+# the first release with it) set pfil_member and pfil_bridge to 0; pfil_onlyip stays 1 and
+# pfil_local_phys 0.  The values live in the per-VNET sysctl tree (CTLFLAG_VNET); only the host
+# vnet holds bridges here.
+BRIDGE_PFIL_DEFAULTS = {"net.link.bridge.pfil_onlyip": 1, "net.link.bridge.pfil_member": 0,
+                        "net.link.bridge.pfil_bridge": 0, "net.link.bridge.pfil_local_phys": 0}
+
+
+def bridge_pfil(st: Any, name: str) -> int:
+    """The current value of one of if_bridge's pfil sysctls (its 15.0 default when unset)."""
+    return _sysctl(_rt(st), f"net.link.bridge.{name}", BRIDGE_PFIL_DEFAULTS[f"net.link.bridge.{name}"])
+
+
+def _l2_path(st: Any, start: tuple[str, dict[str, Any]], goal: tuple[str, dict[str, Any]]
+             ) -> list[tuple[str, dict[str, Any]]]:
+    """The interfaces a frame crosses from ``start`` to ``goal`` (both included): epair peers
+    and bridge ports, breadth first (there are no loops: STP is not modelled)."""
+    key = lambda n: (n[0], n[1]["name"])  # noqa: E731
+    prev: dict[tuple[str, str], tuple[str, dict[str, Any]] | None] = {key(start): None}
+    todo = [start]
+    while todo:
+        node = todo.pop(0)
+        if key(node) == key(goal):
+            path = [node]
+            while prev[key(path[-1])] is not None:
+                path.append(prev[key(path[-1])])  # type: ignore[arg-type]
+            return list(reversed(path))
+        vn, x = node
+        nxt: list[tuple[str, dict[str, Any]]] = []
+        if x.get("peer"):
+            loc = locate(st, x["peer"])
+            if loc is not None:
+                nxt.append(loc)
+        if x.get("member_of"):
+            br = find(st, x["member_of"], vn)
+            if br is not None:
+                nxt.append((vn, br))
+        if x["kind"] == "bridge":
+            for m in x["members"]:
+                mi = find(st, m["ifname"], vn)
+                if mi is not None:
+                    nxt.append((vn, mi))
+        for n in nxt:
+            if key(n) not in prev and n[1]["up"]:
+                prev[key(n)] = node
+                todo.append(n)
+    return []
+
+
+def bridge_filter_points(st: Any, path: list[tuple[str, dict[str, Any]]], local: bool,
+                         sent: bool = True) -> list[tuple[str, str, str]]:
+    """Where the PF of the bridge's vnet sees a frame crossing a bridge on ``path``.
+
+    Returns [(vnet, interface, direction)] in the order the kernel runs the hooks.  From
+    sys/net/if_bridge.c (15.0):
+
+    * forwarded between members (bridge_forward -> bridge_pfil): ``in`` on the ingress member
+      (pfil_member), ``in`` on the bridge (pfil_bridge), then before bridge_enqueue ``out`` on
+      the bridge (pfil_bridge) and ``out`` on the egress member (pfil_member) -- bridge_pfil's
+      order "in_if -> bridge_if -> out_if";
+    * delivered locally (GRAB_OUR_PACKETS in bridge_input: the frame is for the bridge's or,
+      with member_ifaddrs=1, a member's own MAC): ``in`` on the arrival member only with
+      pfil_local_phys (and pfil_member, which bridge_pfil checks for the member hook); the
+      IP input filter on the interface that holds the address is the caller's (ordinary L3);
+    * sent by the host itself (bridge_output: the path starts at the bridge, or at a member
+      the host sends on, ``sent``): no bridge hook; the L3 output filter already ran.
+
+    ``local`` says the frame is addressed to the path's last interface (it holds the next hop's
+    address); otherwise the last interface is an egress port (the uplink towards the LAN).
+    """
+    member = bridge_pfil(st, "pfil_member")
+    onbridge = bridge_pfil(st, "pfil_bridge")
+    local_phys = bridge_pfil(st, "pfil_local_phys")
+    pts: list[tuple[str, str, str]] = []
+    for k, (vn, x) in enumerate(path):
+        if x["kind"] != "bridge" or k == 0 or (k == 1 and sent):
+            continue
+        ingress = path[k - 1][1]["name"]
+        last = k == len(path) - 1
+        egress = None if last else path[k + 1][1]["name"]
+        if last or (local and k + 1 == len(path) - 1):
+            # for the bridge itself, or for the member holding the address (member_ifaddrs=1)
+            if local_phys and member:
+                pts.append((vn, ingress, "in"))
+            continue
+        if member:
+            pts.append((vn, ingress, "in"))
+        if onbridge:
+            pts.append((vn, x["name"], "in"))
+            pts.append((vn, x["name"], "out"))
+        if member and egress:
+            pts.append((vn, egress, "out"))
+    return pts
+
+
+def _bridge_blocks(st: Any, path: list[tuple[str, dict[str, Any]]], local: bool, proto: str,
+                   src: str, dst: str, dport: int | None, sent: bool = True) -> str | None:
+    """The first bridge filter point on ``path`` whose PF blocks the packet, as a reason."""
+    for vn, ifname, d in bridge_filter_points(st, path, local, sent):
+        if not _pf_allows(st, vn, ifname, d, proto, src, dst, dport):
+            return f"blocked by pf ({d} on {ifname} in {vn})"
+    return None
+
+
 def _pf_allows(st: Any, vn: str, iface: str, direction: str, proto: str, src: str, dst: str,
                dport: int | None) -> bool:
     try:
@@ -866,6 +973,14 @@ def ping_path(st: Any, src_vnet: str, dst: str, proto: str = "icmp",
         if target is None:
             if any(x["name"] == "vtnet0" and svn == HOST for svn, x in seg) and \
                     ipaddress.IPv4Address(nexthop) in ipaddress.ip_network(LAN_NET):
+                # out of the host through the uplink: bridged there when `out` is not vtnet0
+                vt = find(st, "vtnet0", HOST)
+                if vt is not None and not (vn == HOST and out is vt):
+                    why = _bridge_blocks(st, _l2_path(st, (vn, out), (HOST, vt)), False,
+                                         proto, src or "", dst, dport)
+                    if why:
+                        res["reason"] = why
+                        return res
                 # the physical LAN: only the gateway answers; it routes to the internet
                 srcaddr = ipaddress.IPv4Address(src) if src else None
                 if nexthop == dst and dst != LAN_GATEWAY:
@@ -889,6 +1004,12 @@ def ping_path(st: Any, src_vnet: str, dst: str, proto: str = "icmp",
             # unreachable on link
         tvn, ti = target
         rtt += 0.12
+        # the frame is addressed to the next hop's MAC: delivered locally where it lives
+        why = _bridge_blocks(st, _l2_path(st, (vn, out), target), True, proto, src or "", dst,
+                             dport)
+        if why:
+            res["reason"] = why
+            return res
         if not _pf_allows(st, tvn, ti["name"], "in", proto, src or "", dst, dport):
             res["reason"] = f"blocked by pf (in on {ti['name']} in {tvn})"
             return res
@@ -902,6 +1023,48 @@ def ping_path(st: Any, src_vnet: str, dst: str, proto: str = "icmp",
                 return res
             ttl -= 1
         vn = tvn
+
+
+LAN_CLIENT = "192.168.1.100"
+
+
+def from_lan(st: Any, dst: str, proto: str = "tcp", dport: int | None = None,
+             client: str = LAN_CLIENT) -> tuple[bool, str]:
+    """Can a machine on the uplink's LAN (``client``, default 192.168.1.100) reach ``dst``?
+
+    The frame arrives on vtnet0 from the wire.  An address of the host is delivered locally
+    (bridge_input's GRAB_OUR_PACKETS when vtnet0 is a bridge member, then IP input on the
+    interface holding the address); an address in a jail behind the bridge is forwarded by it
+    (bridge filter points, see :func:`bridge_filter_points`) and meets the jail's own PF.  The
+    client reaches only addresses on its own subnet (the gateway routes nothing back in).
+    Returns (ok, reason) like :func:`reachable`; replies are assumed to follow PF state.
+    """
+    try:
+        d = ipaddress.IPv4Address(dst)
+        c = ipaddress.IPv4Address(client)
+    except ValueError:
+        return False, f"bad address {dst}"
+    if d == c:
+        return True, "local"
+    if d not in ipaddress.ip_network(LAN_NET):
+        return False, f"{dst} is not on the LAN {LAN_NET}"
+    vt = find(st, "vtnet0", HOST)
+    if vt is None or not vt["up"]:
+        return False, "vtnet0 is down"
+    for tvn, ti in _segment(st, HOST, vt):
+        if not any(a == dst for a, _ in ti["inet"]):
+            continue
+        if not ti["up"]:
+            return False, f"{ti['name']} is down"
+        if not (tvn == HOST and ti is vt):
+            why = _bridge_blocks(st, _l2_path(st, (HOST, vt), (tvn, ti)), True, proto, client, dst,
+                                 dport, sent=False)
+            if why:
+                return False, why
+        if not _pf_allows(st, tvn, ti["name"], "in", proto, client, dst, dport):
+            return False, f"blocked by pf (in on {ti['name']} in {tvn})"
+        return True, "local" if tvn == HOST else f"bridged to {tvn}"
+    return False, f"no host {dst} on the LAN"
 
 
 def reachable(st: Any, src_vnet: str, dst_addr: str, proto: str = "tcp",

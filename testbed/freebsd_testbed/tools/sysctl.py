@@ -54,8 +54,15 @@ OIDS: dict[str, tuple[str, Any, str, str, str | None]] = {
     "net.inet.tcp.nolocaltimewait": ("I", 0, "w", "Do not create TCP TIME_WAIT state for local connections", None),
     "net.fibs": ("I", 1, "wt", "set number of fibs", None),
     "net.link.bridge.member_ifaddrs": ("I", 0, "w", "Allow layer 3 addresses on bridge members", "if_bridge"),
-    "net.link.bridge.pfil_member": ("I", 1, "w", "Packet filter on the member interface", "if_bridge"),
+    # sys/net/if_bridge.c SYSCTL_INTs; 15.0 defaults (commit 22893e584032: pfil_member and
+    # pfil_bridge 0); see net.BRIDGE_PFIL_DEFAULTS, which the network model filters by
+    "net.link.bridge.pfil_onlyip": ("I", 1, "w", "Only pass IP packets when pfil is enabled", "if_bridge"),
+    "net.link.bridge.pfil_member": ("I", 0, "w", "Packet filter on the member interface", "if_bridge"),
     "net.link.bridge.pfil_bridge": ("I", 0, "w", "Packet filter on the bridge interface", "if_bridge"),
+    "net.link.bridge.pfil_local_phys": ("I", 0, "w", "Packet filter on the physical interface for locally destined packets", "if_bridge"),
+    "net.link.bridge.ipfw_arp": ("I", 0, "w", "Filter ARP packets through IPFW layer2", "if_bridge"),
+    "net.link.bridge.log_stp": ("I", 0, "w", "Log STP state changes", "if_bridge"),
+    "net.link.bridge.inherit_mac": ("I", 0, "w", "Inherit MAC address from the first bridge member", "if_bridge"),
     "net.link.bridge.ipfw": ("I", 0, "w", "Layer2 filter with IPFW", "if_bridge"),
     "net.pf.default_to_drop": ("I", 0, "t", "Make the default rule drop all packets.", "pf"),
     "net.pf.request_maxcount": ("U", 65535, "w", "Maximum number of tables, addresses, ... in a single ioctl() call", "pf"),
