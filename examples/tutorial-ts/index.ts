@@ -131,6 +131,23 @@ const dbDatabase = new freebsd.JailCommand("db-database", {
     delete: ["dropdb", "--if-exists", dbName],
 }, { dependsOn: [role] });
 
+// -- PF on the bridge ---------------------------------------------------------------------------
+// The jails sit on the uplink's LAN behind bridge0, so their traffic is *bridged*, not routed:
+// the host's PF sees it only where if_bridge runs the packet filter. FreeBSD 15.0 runs it
+// nowhere by default (net.link.bridge.pfil_member=0 and pfil_bridge=0, sys/net/if_bridge.c), so
+// the tutorial's ruleset alone filters no jail traffic at all: every jail on the bridge and every
+// machine on the LAN reaches PostgreSQL on 5432. With pfil_member=1 (the default before 15.0)
+// it is the other way round: `block in log all` drops the web jail's own connection on its
+// member epair, where the tutorial's `pass in on $bridge_if` rule never looks.
+// So filter on the bridge interface, where that rule looks, and only there: pfil_bridge=1 and
+// pfil_member=0, now and at boot (rc.d/sysctl_lastload applies them once bridge0 exists).
+const pfilBridge = new freebsd.Sysctl("bridge-pfil-bridge", {
+    name: "net.link.bridge.pfil_bridge", value: "1", persist: true,
+}, { dependsOn: [bridge] });
+const pfilMember = new freebsd.Sysctl("bridge-pfil-member", {
+    name: "net.link.bridge.pfil_member", value: "0", persist: true,
+}, { dependsOn: [bridge] });
+
 // -- PF: the tutorial's ruleset, addresses from the jails -----------------------------------------
 function renderPf(extIf: string, bridgeIf: string, webAddrs: string[], dbAddrs: string[]): string {
     const webIp = webAddrs[0].split("/")[0];
@@ -140,25 +157,29 @@ ext_if = "${extIf}"
 bridge_if = "${bridgeIf}"
 jail_webserver = "${webIp}"
 jail_database = "${dbIp}"
+table <jails> const { $jail_webserver, $jail_database }
 
 # Options
 set skip on lo0
 
 # NAT for jails
-nat on $ext_if from { $jail_webserver, $jail_database } to any -> ($ext_if)
+nat on $ext_if from <jails> to any -> ($ext_if)
 
 # Default deny inbound
 block in log all
 pass out all keep state
 
-# Allow SSH to host
+# Allow SSH to host (its address stays on $ext_if)
 pass in on $ext_if proto tcp to any port 22
 
-# Allow HTTP/HTTPS to webserver jail only
-pass in on $ext_if proto tcp to $jail_webserver port { 80, 443 }
+# Allow HTTP/HTTPS to webserver jail only (bridged from the LAN: seen on the bridge)
+pass in on $bridge_if proto tcp to $jail_webserver port { 80, 443 }
 
 # Allow PostgreSQL only from webserver jail
 pass in on $bridge_if proto tcp from $jail_webserver to $jail_database port 5432
+
+# The jails' own traffic to the LAN and the internet (pkg, DNS), never to each other
+pass in on $bridge_if from <jails> to ! <jails>
 
 # Allow ICMP for diagnostics
 pass inet proto icmp all
@@ -169,7 +190,7 @@ const pf = new freebsd.PfRuleset("pf", {
     path: "/etc/pf.conf", enable: true,
     rules: pulumi.all([uplink, bridge.name, web.addresses, db.addresses])
         .apply(([extIf, bridgeIf, webAddrs, dbAddrs]) => renderPf(extIf, bridgeIf, webAddrs, dbAddrs)),
-}, { dependsOn: [password, dbDatabase, nginx] });
+}, { dependsOn: [password, dbDatabase, nginx, pfilBridge, pfilMember] });
 
 export const webserver = { jid: web.jid, address: web.addresses, hostEpair: web.hostEpair };
 export const database = { jid: db.jid, address: db.addresses, hostEpair: db.hostEpair };

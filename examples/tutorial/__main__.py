@@ -4,8 +4,9 @@ if_epair loaded and persisted; bridge0 over the uplink; the jails' ZFS tree; the
 system as a template with the host's resolv.conf and localtime; a snapshot of it; one thin clone
 per jail; VNET jails on epairs with their own addresses and default route; Nginx in the web jail;
 PostgreSQL 17 (with its own SysV IPC) in the database jail, listening on all addresses, with a
-role and a database for the web jail; the PostgreSQL client in the web jail; and the tutorial's
-PF ruleset, with the addresses taken from the jails rather than repeated.
+role and a database for the web jail; the PostgreSQL client in the web jail; PF run on the
+bridge (two sysctls); and the tutorial's PF ruleset, with the addresses taken from the jails
+rather than repeated and the bridged rules written for the bridge.
 
 Everything that differs between environments comes from stack config (Pulumi.<stack>.yaml).
 """
@@ -125,6 +126,22 @@ database = freebsd.JailCommand(
     opts=pulumi.ResourceOptions(depends_on=[role]))
 
 
+# -- PF on the bridge ---------------------------------------------------------------------------
+# The jails sit on the uplink's LAN behind bridge0, so their traffic is *bridged*, not routed:
+# the host's PF sees it only where if_bridge runs the packet filter. FreeBSD 15.0 runs it
+# nowhere by default (net.link.bridge.pfil_member=0 and pfil_bridge=0, sys/net/if_bridge.c), so
+# the tutorial's ruleset alone filters no jail traffic at all: every jail on the bridge and every
+# machine on the LAN reaches PostgreSQL on 5432. With pfil_member=1 (the default before 15.0)
+# it is the other way round: `block in log all` drops the web jail's own connection on its
+# member epair, where the tutorial's `pass in on $bridge_if` rule never looks.
+# So filter on the bridge interface, where that rule looks, and only there: pfil_bridge=1 and
+# pfil_member=0, now and at boot (rc.d/sysctl_lastload applies them once bridge0 exists).
+pfil_bridge = freebsd.Sysctl("bridge-pfil-bridge", name="net.link.bridge.pfil_bridge", value="1",
+                             persist=True, opts=pulumi.ResourceOptions(depends_on=[bridge]))
+pfil_member = freebsd.Sysctl("bridge-pfil-member", name="net.link.bridge.pfil_member", value="0",
+                             persist=True, opts=pulumi.ResourceOptions(depends_on=[bridge]))
+
+
 # -- PF: the tutorial's ruleset, addresses from the jails -----------------------------------------
 def render_pf(args) -> str:
     ext_if, bridge_if, web_addrs, db_addrs = args
@@ -135,25 +152,29 @@ ext_if = "{ext_if}"
 bridge_if = "{bridge_if}"
 jail_webserver = "{web_ip}"
 jail_database = "{db_ip}"
+table <jails> const {{ $jail_webserver, $jail_database }}
 
 # Options
 set skip on lo0
 
 # NAT for jails
-nat on $ext_if from {{ $jail_webserver, $jail_database }} to any -> ($ext_if)
+nat on $ext_if from <jails> to any -> ($ext_if)
 
 # Default deny inbound
 block in log all
 pass out all keep state
 
-# Allow SSH to host
+# Allow SSH to host (its address stays on $ext_if)
 pass in on $ext_if proto tcp to any port 22
 
-# Allow HTTP/HTTPS to webserver jail only
-pass in on $ext_if proto tcp to $jail_webserver port {{ 80, 443 }}
+# Allow HTTP/HTTPS to webserver jail only (bridged from the LAN: seen on the bridge)
+pass in on $bridge_if proto tcp to $jail_webserver port {{ 80, 443 }}
 
 # Allow PostgreSQL only from webserver jail
 pass in on $bridge_if proto tcp from $jail_webserver to $jail_database port 5432
+
+# The jails' own traffic to the LAN and the internet (pkg, DNS), never to each other
+pass in on $bridge_if from <jails> to ! <jails>
 
 # Allow ICMP for diagnostics
 pass inet proto icmp all
@@ -163,7 +184,7 @@ pass inet proto icmp all
 pf = freebsd.PfRuleset(
     "pf", path="/etc/pf.conf", enable=True,
     rules=pulumi.Output.all(uplink, bridge.name, web.addresses, db.addresses).apply(render_pf),
-    opts=pulumi.ResourceOptions(depends_on=[password, database, nginx]))
+    opts=pulumi.ResourceOptions(depends_on=[password, database, nginx, pfil_bridge, pfil_member]))
 
 pulumi.export("webserver", {"jid": web.jid, "address": web.addresses, "hostEpair": web.host_epair})
 pulumi.export("database", {"jid": db.jid, "address": db.addresses, "hostEpair": db.host_epair})

@@ -70,10 +70,16 @@ _GRPC_CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 400 * 1024 * 1024),
 
 
 class Ctx:
-    def __init__(self, host: Host, urn: str, preview: bool = False):
+    def __init__(self, host: Host, urn: str, preview: bool = False, log: Any = None):
         self.host = host
         self.urn = urn
         self.preview = preview
+        self._log = log
+
+    async def warn(self, message: str) -> None:
+        """A warning attached to this resource in the engine's output (preview and up)."""
+        if self._log is not None:
+            await self._log("warning", message, self.urn)
 
 
 class FreeBSDServicer(provider_pb2_grpc.ResourceProviderServicer):
@@ -139,7 +145,7 @@ class FreeBSDServicer(provider_pb2_grpc.ResourceProviderServicer):
                 raise SSHError("the provider is not configured (set freebsd:host and a host key)")
             self._conn = Connection(cfgmod.connection_config(self._config))
             self._host = Host(self._conn, lambda sev, msg: self._log(sev, msg))
-        return Ctx(self._host, urn, preview)
+        return Ctx(self._host, urn, preview, self._log)
 
     async def _fail(self, context, exc: BaseException, urn: str = "", r: Optional[Resource] = None,
                     inputs: Optional[dict[str, Any]] = None) -> None:
@@ -279,6 +285,7 @@ class FreeBSDServicer(provider_pb2_grpc.ResourceProviderServicer):
         inputs = self._decode(request.properties)
         self._remember_secrets(inputs)
         if request.preview:
+            await self._preview_warnings(r, request.urn, inputs)
             out = r.preview_outputs(wire.reveal(inputs))
             return provider_pb2.CreateResponse(id="", properties=wire.encode(self._outputs(r, inputs, out)))
         try:
@@ -287,6 +294,19 @@ class FreeBSDServicer(provider_pb2_grpc.ResourceProviderServicer):
             await self._fail(context, e, request.urn, r, inputs)
             raise
         return provider_pb2.CreateResponse(id=rid, properties=wire.encode(self._outputs(r, inputs, out)))
+
+    async def _preview_warnings(self, r: Resource, urn: str, news: dict[str, Any]) -> None:
+        """Warnings a resource can tell at preview from the host as it is (read-only commands,
+        only for resources that change). Best effort: any failure is a debug note, never a
+        failed preview."""
+        if type(r).preview_warnings is Resource.preview_warnings:
+            return
+        try:
+            ctx = self._ctx(urn, preview=True)
+            for w in await r.preview_warnings(ctx, wire.reveal(news)):
+                await ctx.warn(w)
+        except Exception as e:  # noqa: BLE001
+            await self._log("debug", f"preview checks skipped: {e}", urn)
 
     async def Read(self, request, context):
         r = self._resource(request.urn, request.type)
@@ -327,6 +347,7 @@ class FreeBSDServicer(provider_pb2_grpc.ResourceProviderServicer):
         news = self._decode(request.news)
         self._remember_secrets(news)
         if request.preview:
+            await self._preview_warnings(r, request.urn, news)
             out = {**wire.reveal(olds), **r.preview_outputs(wire.reveal(news))}
             for f in r.output_fields():
                 out[f.wire] = wire.reveal(olds).get(f.wire, wire.UNKNOWN)

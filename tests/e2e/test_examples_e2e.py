@@ -3,7 +3,7 @@ examples/tutorial-ts (TypeScript, the SDK from sdk/nodejs) with the real CLI, ea
 of its own.
 
 Each: a copy with absolute plugin/SDK paths (the TypeScript one `npm install`ed) → stack config
-as Pulumi.demo.yaml's → the first `up` converges the whole tutorial (24 resources, no retry) →
+as Pulumi.demo.yaml's → the first `up` converges the whole tutorial (26 resources, no retry) →
 `preview --expect-no-changes` → the Python main program, on that state and config, previews no
 change either (same URNs, same inputs) → on the host: both jails in jls, the web jail reaches
 PostgreSQL with the configured role, Nginx answers, PF holds the tutorial's rules with the jails'
@@ -106,7 +106,7 @@ def run_example(lang, host, tmp_path, backend):
     # -- the first up converges the whole tutorial ---------------------------------------------
     r = p.up()
     assert "error" not in r.stdout.lower(), r.stdout
-    assert "+ 24 created" in r.stdout, r.stdout
+    assert "+ 26 created" in r.stdout, r.stdout
     out = json.loads(p.pulumi("stack", "output", "--json", "--stack", stack).stdout)
     assert out["webserver"]["address"] == ["192.168.1.201/24"] and out["webserver"]["hostEpair"] == "epair1a"
     assert out["database"]["address"] == ["192.168.1.202/24"] and out["database"]["hostEpair"] == "epair2a"
@@ -129,8 +129,12 @@ def run_example(lang, host, tmp_path, backend):
     assert "Welcome to nginx!" in host.exec("sh", "-c", "jexec webserver fetch -qo - http://localhost/").stdout
     rules = host.exec("pfctl", "-s", "rules").stdout
     assert "pass in on bridge0 inet proto tcp from 192.168.1.201 to 192.168.1.202 port = postgresql" in rules, rules
-    assert "pass in on vtnet0 inet proto tcp from any to 192.168.1.201 port = http" in rules, rules
-    assert "nat on vtnet0 inet from 192.168.1.201 to any -> (vtnet0)" in host.exec("pfctl", "-s", "nat").stdout
+    assert "pass in on bridge0 inet proto tcp from any to 192.168.1.201 port = http" in rules, rules
+    assert "nat on vtnet0 from <jails> to any -> (vtnet0)" in host.exec("pfctl", "-s", "nat").stdout
+    # PF runs on the bridge (the stack's two Sysctl resources): the LAN reaches nginx, not PostgreSQL
+    assert host.probe("192.168.1.201", 80) == "open"
+    assert host.probe("192.168.1.202", 5432) == "filtered"
+    assert host.probe("192.168.1.202", 5432, src="webserver") == "open"
 
     # -- destroy: the host is as it was -----------------------------------------------------------
     p.pulumi("destroy", "--yes", "--skip-preview")

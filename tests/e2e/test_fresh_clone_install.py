@@ -45,4 +45,4 @@ def test_pulumi_install_on_a_fresh_clone_runs_the_main_stack(tmp_path, testbed):
     r = subprocess.run([pulumi, "--cwd", str(clone), "preview", "--stack", "test-clone", "--non-interactive"],
                        env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "+ 24 to create" in r.stdout, r.stdout
+    assert "+ 26 to create" in r.stdout, r.stdout

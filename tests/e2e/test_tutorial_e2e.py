@@ -68,6 +68,17 @@ def test_tutorial_stack(tmp_path, host, backend):
     assert "Welcome to nginx!" in host.exec("sh", "-c", "jexec webserver fetch -qo - http://localhost/").stdout
     rules = host.exec("pfctl", "-s", "rules").stdout
     assert "pass in on bridge0 inet proto tcp from 192.168.1.201 to 192.168.1.202 port = postgresql" in rules
+    # the tutorial's promise on a FreeBSD 15 host, which filters bridged traffic only where the
+    # stack's Sysctl resources say (pfil_bridge=1, pfil_member=0)
+    assert host.exec("sysctl", "-n", "net.link.bridge.pfil_bridge", "net.link.bridge.pfil_member"
+                     ).stdout == "1\n0\n"
+    host_ip = host.exec("sh", "-c", "ifconfig vtnet0 | awk '$1 == \"inet\" {print $2}'").stdout.strip()
+    assert host.probe("192.168.1.202", 5432, src="webserver") == "open"
+    assert host.probe("192.168.1.202", 5432) == "filtered"      # the LAN does not reach PostgreSQL
+    assert host.probe("192.168.1.201", 80) == "open"            # nginx, from the LAN
+    assert host.probe("192.168.1.201", 443) != "filtered"       # PF lets HTTPS through (no TLS vhost)
+    assert host.probe(host_ip, 22) == "open"                    # and the host's SSH
+    assert host.probe("192.168.1.201", 22, src="database") == "filtered"
 
     # -- second up and preview: no change, no mutating command ---------------------------------
     n = len(host.log())
@@ -123,6 +134,9 @@ def test_tutorial_stack(tmp_path, host, backend):
                           "  exec.poststop = \"/sbin/ifconfig bridge0 deletem epair7a\";\n"
                           "  exec.poststop += \"/sbin/ifconfig epair7a destroy\";\n}\nEOF\n"
                           "service jail onestart handjail")
+    # a third jail on the same bridge, made by hand: PostgreSQL stays closed to it
+    assert host.probe("192.168.1.202", 5432, src="handjail") == "filtered"
+    assert host.probe("192.168.1.202", 5432, src="webserver") == "open"
     p.pulumi("import", "freebsd:index:VnetJail", "handjail", "handjail", "--yes", "--generate-code=false")
     p.pulumi("import", "freebsd:index:ZfsDataset", "handjail-root", "zroot/jails/containers/handjail", "--yes",
              "--generate-code=false")

@@ -333,3 +333,48 @@ def test_failed_arm_exec_changes_nothing(client, testbed, clean_pf):
     assert "postgresql" in sh(testbed, "pfctl", "-s", "rules").stdout and pf_enabled(testbed)
     client.new_run()
     client.delete(T, "pf", rid, out, old_inputs=inputs)
+
+
+def test_rules_that_can_never_match_are_warned_about(client, testbed, clean_pf):
+    """A rule `on` a bridge while net.link.bridge.pfil_bridge=0 (FreeBSD 15's default): a
+    warning on the resource at preview (read-only commands) and after the load; none once the
+    bridge filters. A rule on a missing interface is named too."""
+    sh(testbed, "kldload", "-n", "if_bridge")
+    sh(testbed, "ifconfig", "bridge7", "create", "up")
+    before = sh(testbed, "sysctl", "-n", "net.link.bridge.pfil_bridge").stdout.strip()
+    sh(testbed, "sysctl", "net.link.bridge.pfil_bridge=0")
+    logs: list[tuple[str, str, str]] = []
+
+    async def log(severity, message, urn=""):
+        logs.append((severity, message, urn))
+    client.servicer._log = log
+    rules = ("set skip on lo0\nblock in all\npass in proto tcp to any port 22\npass out all keep state\n"
+             "pass in on bridge7 proto tcp to any port 5432\npass in on epair77a all\n")
+    try:
+        inputs, f = client.check(T, "pf", {"rules": rules})
+        assert f == []
+        client.create(T, "pf", inputs, preview=True)
+        warned = [m for s, m, u in logs if s == "warning" and u.endswith("::pf")]
+        assert len(warned) == 2, logs
+        assert warned[0].startswith("rule `pass in on bridge7 proto tcp from any to any port = postgresql "
+                                    "flags S/SA keep state` can never match on the host as it is: "
+                                    "bridge7 is a bridge without an address of the host and "
+                                    "net.link.bridge.pfil_bridge=0")
+        assert "there is no interface epair77a on the host (unless this update creates it)" in warned[1]
+        assert not pf_loaded(testbed)  # preview loaded nothing
+
+        logs.clear()
+        rid, out = client.create(T, "pf", inputs)
+        warned = [m for s, m, u in logs if s == "warning" and u.endswith("::pf")]
+        assert len(warned) == 2 and "pfil_bridge=0" in warned[0]
+        assert warned[1].endswith("there is no interface epair77a on the host")
+
+        sh(testbed, "sysctl", "net.link.bridge.pfil_bridge=1")
+        logs.clear()
+        news = {**inputs, "rules": rules.replace("pass in on epair77a all\n", "")}
+        client.update(T, "pf", rid, out, news, old_inputs=inputs, preview=True)
+        assert [m for s, m, _ in logs if s == "warning"] == []
+        client.delete(T, "pf", rid, out, old_inputs=inputs)
+    finally:
+        sh(testbed, "sysctl", f"net.link.bridge.pfil_bridge={before or 0}", check=False)
+        sh(testbed, "ifconfig", "bridge7", "destroy", check=False)

@@ -6,7 +6,7 @@ pf.conf text never goes through a shell: it is written to a file with content on
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Any, Optional, Sequence
 
 from .common import SH, abs_path_error
 
@@ -353,3 +353,85 @@ def rules_error(text: str) -> Optional[str]:
                 return (f"line {n}: 'load anchor' may only read files under {ANCHOR_DIR} "
                         f"(got {f!r})")
     return None
+
+
+# --------------------------------------------------------------------------------------------
+# Rules that can never match on the host as it is (warnings, never errors)
+
+BRIDGE_PFIL = ("net.link.bridge.pfil_bridge", "net.link.bridge.pfil_member")
+# sys/net/if_bridge.c in FreeBSD 15.0 (commit 22893e584032): neither runs PF by default
+BRIDGE_PFIL_DEFAULT = "0"
+
+
+def parsed_stdin(anchor: Optional[str] = None) -> list[str]:
+    """``pfctl -nvf -``: parse the rules given on stdin and print them, loading nothing."""
+    return [PFCTL, *_a(anchor), "-nvf", "-"]
+
+
+def bridge_pfil_get() -> list[str]:
+    """``sysctl -ie`` of if_bridge's pfil switches (prints nothing for an OID that does not
+    exist, i.e. when if_bridge is not loaded)."""
+    return ["/sbin/sysctl", "-ie", *BRIDGE_PFIL]
+
+
+_ON_RE = re.compile(r"(?:^| )on (!? ?)([A-Za-z0-9_.-]+)(?= |$)")
+
+
+def _rule_interfaces(line: str) -> list[str]:
+    """The interface or group names a printed rule matches with ``on NAME`` (not ``on ! NAME``)."""
+    return [name for neg, name in _ON_RE.findall(line) if not neg.strip()]
+
+
+def _is_group(name: str, ifaces: dict[str, Any]) -> bool:
+    """An interface group rather than an interface: a group the host knows, or a name without a
+    unit number (interface names carry one, ``epair0a`` too; a group name may not end in a
+    digit, ifconfig(8) ``group``)."""
+    if name in ifaces:
+        return False
+    groups = {g for i in ifaces.values() for g in i.groups}
+    return name in groups or not any(c.isdigit() for c in name)
+
+
+def never_matching(lines: Sequence[str], ifaces: dict[str, Any], pfil_text: str,
+                   preview: bool = False) -> list[str]:
+    """Warnings for printed rules (``pfctl -s rules``/``-nvf`` lines) that can never match.
+
+    ``ifaces`` is :func:`freebsd_provider.host.ifconfig.parse_all` of ``ifconfig -a``;
+    ``pfil_text`` the output of :func:`bridge_pfil_get`.  Where PF sees bridged frames is
+    decided by if_bridge (sys/net/if_bridge.c, bridge_pfil): on the bridge interface only with
+    ``pfil_bridge=1``, on the member ports only with ``pfil_member=1``; without those, an
+    interface of the bridge sees IP traffic only for an address it holds itself.  One warning
+    per interface, naming the first rule and how many there are.
+    """
+    pfil: dict[str, str] = {}
+    for line in pfil_text.split("\n"):
+        key, sep, val = line.partition("=")
+        if sep and key in BRIDGE_PFIL:
+            pfil[key] = val.strip()
+    member_of = {m.name: i.name for i in ifaces.values() if i.is_bridge for m in i.members}
+    by_iface: dict[str, list[str]] = {}
+    for line in lines:
+        for name in _rule_interfaces(line):
+            by_iface.setdefault(name, []).append(line)
+    out = []
+    for name, rules in by_iface.items():
+        if _is_group(name, ifaces):
+            continue
+        i = ifaces.get(name)
+        why = None
+        if i is None:
+            why = (f"there is no interface {name} on the host"
+                   + (" (unless this update creates it)" if preview else ""))
+        elif not (i.inet or i.inet6):
+            if i.is_bridge and pfil.get(BRIDGE_PFIL[0], BRIDGE_PFIL_DEFAULT) == "0":
+                why = (f"{name} is a bridge without an address of the host and "
+                       f"net.link.bridge.pfil_bridge=0, so PF sees no packet on it (bridged "
+                       f"traffic is filtered on the bridge only with pfil_bridge=1)")
+            elif name in member_of and pfil.get(BRIDGE_PFIL[1], BRIDGE_PFIL_DEFAULT) == "0":
+                why = (f"{name} is a member of {member_of[name]} without an address of its own "
+                       f"and net.link.bridge.pfil_member=0, so PF sees no packet on it (bridged "
+                       f"traffic is filtered on the members only with pfil_member=1)")
+        if why:
+            more = f" and {len(rules) - 1} more" if len(rules) > 1 else ""
+            out.append(f"rule `{rules[0]}`{more} can never match on the host as it is: {why}")
+    return out

@@ -338,6 +338,11 @@ class Resource:
     async def delete(self, ctx, resource_id: str, inputs: dict[str, Any], state: dict[str, Any]) -> None:
         raise NotImplementedError
 
+    async def preview_warnings(self, ctx, news: dict[str, Any]) -> list[str]:
+        """Preview of a create or an update: warnings about the new inputs on the host as it is
+        (read-only commands only). Default: none, and no command runs."""
+        return []
+
     def preview_outputs(self, inputs: dict[str, Any]) -> dict[str, Any]:
         """Outputs during preview of a create: the computed ones are unknown."""
         out = dict(inputs)

@@ -19,11 +19,12 @@ and pf_rules, whether pf was enabled and pf.ko loaded); delete restores exactly 
 """
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence
 
 from .. import wire
-from ..host import common, kld, pfctl, sysrc
+from ..host import common, ifconfig, kld, pfctl, sysrc
 from ..hostctx import Host
 from ..ssh import CommandError, Result
 from .base import Failure, Resource, field
@@ -235,6 +236,23 @@ def _shows(anchor: Optional[str]) -> list[list[str]]:
     return [pfctl.show("rules", anchor), pfctl.show("nat", anchor)]
 
 
+def _never_matching(lines: list[str], facts: Sequence[Result], preview: bool = False) -> list[str]:
+    """pfctl.never_matching on the results of ``ifconfig -a`` and the pfil sysctls (none when
+    either read failed: a warning is never worth failing the operation)."""
+    if len(facts) < 2 or any(r.exit_code != 0 for r in facts[:2]):
+        return []
+    try:
+        ifaces = ifconfig.parse_all(facts[0].stdout)
+    except ValueError:
+        return []
+    return pfctl.never_matching(lines, ifaces, facts[1].stdout, preview=preview)
+
+
+async def _warn(ctx: Any, warnings: Sequence[str]) -> None:
+    for w in warnings:
+        await ctx.warn(w)
+
+
 class PfRuleset(Resource):
     token = "freebsd:index:PfRuleset"
     description = (
@@ -248,7 +266,14 @@ class PfRuleset(Resource):
         "was there before the resource: the previous file (reloaded), or no file and flushed "
         "rules; the previous rc.conf values; pf disabled and pf.ko unloaded if they were. "
         "Import ID: PATH (or ANCHOR:PATH); delete of an imported ruleset removes the file and "
-        "flushes its rules."
+        "flushes its rules.\n\n"
+        "Rules that can never match on the host as it is are reported as warnings on the "
+        "resource, at preview (from `pfctl -nvf -` of the new text, `ifconfig -a` and the "
+        "bridge's pfil sysctls; nothing is loaded) and after the load: a rule `on` an interface "
+        "that does not exist, `on` a bridge without an address of the host while "
+        "`net.link.bridge.pfil_bridge=0`, or `on` a bridge member without an address while "
+        "`net.link.bridge.pfil_member=0` (FreeBSD 15.0 runs PF on bridged traffic in neither "
+        "place by default; see the Sysctl resource)."
     )
     Args = PfRulesetArgs
     State = PfRulesetState
@@ -337,9 +362,9 @@ class PfRuleset(Resource):
         return steps
 
     async def _apply(self, host: Host, inputs: dict[str, Any], *, record: Optional[dict[str, Any]] = None,
-                     after: Sequence[_Step] = ()) -> str:
+                     after: Sequence[_Step] = ()) -> tuple[str, list[str]]:
         """Write, check, load (under the lockout guard), enable and persist the rules; return what
-        pf runs now (``pfctl -s rules``).
+        pf runs now (``pfctl -s rules``) and warnings about loaded rules that can never match.
 
         Four execs and the confirmation, in this order:
           1. the text to PATH.pulumi-new (content on stdin);
@@ -421,8 +446,12 @@ class PfRuleset(Resource):
             if rc.get("pf_rules") != path:
                 steps.append(_Step(sysrc.set_value("pf_rules", path)))
         steps += after
-        _, shown = await _run_steps(host, steps, _shows(anchor))
-        return _shown(shown)[0]
+        # the interfaces and if_bridge's pfil switches, read with the loaded rules: a rule that
+        # can never match on the host as it is now is worth a warning
+        _, shown = await _run_steps(host, steps, _shows(anchor) + [ifconfig.list_all(),
+                                                                 pfctl.bridge_pfil_get()])
+        text, filt, nat = _shown(shown)
+        return text, _never_matching(filt + nat, shown[2:])
 
     def _outputs(self, inputs: dict[str, Any], state: dict[str, Any], loaded_rules: str) -> dict[str, Any]:
         out = dict(inputs)
@@ -436,10 +465,28 @@ class PfRuleset(Resource):
         return out
 
     # -- lifecycle ------------------------------------------------------------------------
+    async def preview_warnings(self, ctx, news: dict[str, Any]) -> list[str]:
+        """Preview of a create or an update: the declared rules as pfctl parses them
+        (``pfctl -nvf -``, nothing loaded), checked against the interfaces and if_bridge's pfil
+        switches of the host as it is (one round trip: the two reads run concurrently)."""
+        host: Host = ctx.host
+        rules = news.get("rules")
+        if not isinstance(rules, str) or wire.is_unknown(rules):
+            return []
+        facts, parsed = await asyncio.gather(
+            host.facts([ifconfig.list_all(), pfctl.bridge_pfil_get()]),
+            host.run(pfctl.parsed_stdin(news.get("anchor")), stdin=rules, check=False,
+                     mutates=False))
+        if parsed.exit_code != 0:
+            return []  # the apply reports pfctl's own error
+        filt, nat = pfctl.split_parsed(parsed.stdout)
+        return _never_matching(filt + nat, facts, preview=True)
+
     async def create(self, ctx, inputs):
         host: Host = ctx.host
         state: dict[str, Any] = {}
-        loaded = await self._apply(host, inputs, record=state)
+        loaded, warnings = await self._apply(host, inputs, record=state)
+        await _warn(ctx, warnings)
         return make_id(inputs.get("anchor"), inputs["path"]), self._outputs(inputs, state, loaded)
 
     async def read(self, ctx, resource_id, inputs, state):
@@ -490,7 +537,8 @@ class PfRuleset(Resource):
         after: list[_Step] = []
         if olds.get("enable", True) and not news.get("enable", True):
             after = self._restore_steps(news.get("anchor"), state)
-        loaded = await self._apply(host, news, after=after)
+        loaded, warnings = await self._apply(host, news, after=after)
+        await _warn(ctx, warnings)
         return self._outputs(news, state, loaded)
 
     async def delete(self, ctx, resource_id, inputs, state):

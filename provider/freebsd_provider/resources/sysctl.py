@@ -36,10 +36,11 @@ class SysctlState:
 class Sysctl(Resource):
     token = "freebsd:index:Sysctl"
     description = (
-        "A kernel variable (sysctl(8)), e.g. `net.link.bridge.pfil_member=1` so that PF filters "
-        "bridged traffic on the bridge members: set now with `sysctl NAME=VALUE` and, with "
-        "`persist`, kept across reboots by a line in /etc/sysctl.conf (which rc.d/sysctl applies "
-        "at boot). Refresh reads the live value and the conf line, so a change made by hand shows "
+        "A kernel variable (sysctl(8)), e.g. `net.link.bridge.pfil_bridge=1` so that PF "
+        "filters bridged traffic on the bridge interface (FreeBSD 15.0 filters bridged traffic "
+        "nowhere by default): set now with `sysctl NAME=VALUE` and, with `persist`, kept across "
+        "reboots by a line in /etc/sysctl.conf (which rc.d/sysctl applies at boot, and "
+        "rc.d/sysctl_lastload again once the network's modules are loaded). Refresh reads the live value and the conf line, so a change made by hand shows "
         "as drift. Delete sets the value it had before and restores (or removes) the conf line. "
         "Read-only OIDs and boot-time tunables (set in /boot/loader.conf) are refused with "
         "sysctl's own message."

@@ -127,6 +127,8 @@ class PfRuleset(pulumi.CustomResource):
 
         Refresh reports drift when PATH's content differs from the declared text, when the rules pf runs differ from the file (`pfctl -s rules`/`-s nat` vs `pfctl -nvf PATH`; shown as a note line added to `rules`), and when pf is disabled. Delete restores what was there before the resource: the previous file (reloaded), or no file and flushed rules; the previous rc.conf values; pf disabled and pf.ko unloaded if they were. Import ID: PATH (or ANCHOR:PATH); delete of an imported ruleset removes the file and flushes its rules.
 
+        Rules that can never match on the host as it is are reported as warnings on the resource, at preview (from `pfctl -nvf -` of the new text, `ifconfig -a` and the bridge's pfil sysctls; nothing is loaded) and after the load: a rule `on` an interface that does not exist, `on` a bridge without an address of the host while `net.link.bridge.pfil_bridge=0`, or `on` a bridge member without an address while `net.link.bridge.pfil_member=0` (FreeBSD 15.0 runs PF on bridged traffic in neither place by default; see the Sysctl resource).
+
         ## Import
 
         `pulumi import freebsd:index:PfRuleset NAME ID` where ID is the rules file, e.g. `/etc/pf.conf`, or `ANCHOR:PATH` for an anchor.
@@ -149,6 +151,8 @@ class PfRuleset(pulumi.CustomResource):
         A PF ruleset: pf.conf text written to PATH (default /etc/pf.conf), validated with `pfctl -nf` on the host before it is loaded (invalid rules fail the update and leave the running rules untouched), loaded with `pfctl -f` (or into an anchor), enabled (`pfctl -e`) and persisted (`pf_enable`, `pf_rules`).
 
         Refresh reports drift when PATH's content differs from the declared text, when the rules pf runs differ from the file (`pfctl -s rules`/`-s nat` vs `pfctl -nvf PATH`; shown as a note line added to `rules`), and when pf is disabled. Delete restores what was there before the resource: the previous file (reloaded), or no file and flushed rules; the previous rc.conf values; pf disabled and pf.ko unloaded if they were. Import ID: PATH (or ANCHOR:PATH); delete of an imported ruleset removes the file and flushes its rules.
+
+        Rules that can never match on the host as it is are reported as warnings on the resource, at preview (from `pfctl -nvf -` of the new text, `ifconfig -a` and the bridge's pfil sysctls; nothing is loaded) and after the load: a rule `on` an interface that does not exist, `on` a bridge without an address of the host while `net.link.bridge.pfil_bridge=0`, or `on` a bridge member without an address while `net.link.bridge.pfil_member=0` (FreeBSD 15.0 runs PF on bridged traffic in neither place by default; see the Sysctl resource).
 
         ## Import
 
