@@ -176,3 +176,14 @@ def test_many_reads_at_once_are_split_into_batches_and_a_lost_connection_fails_e
                                    return_exceptions=True)
         assert all(isinstance(e, SSHError) for e in out)
     asyncio.run(go())
+
+
+def test_lines_split_on_newline_only():
+    """FreeBSD prints \\n line ends; a value may hold \\x0b, \\x0c, \\x1c-\\x1e, \\x85 or \\r."""
+    from freebsd_provider.host import common, sysrc
+    text = "a\x0bb\x0cc\x1cd\x1de\x1ef\x85g\u2028h\ri\n\nlast\n"
+    assert common.lines(text) == ["a\x0bb\x0cc\x1cd\x1de\x1ef\x85g\u2028h\ri", "", "last"]
+    assert common.lines("") == [] and common.lines("x") == ["x"]
+    # a parser keeps such a value whole: an rc.conf value with a form feed
+    got = sysrc.parse_dump("ifconfig_bridge0: addm vtnet0\x0cup\nhostname: h\n")
+    assert got == {"ifconfig_bridge0": "addm vtnet0\x0cup", "hostname": "h"}

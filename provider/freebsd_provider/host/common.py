@@ -18,6 +18,19 @@ HOST_LOCK = "/var/run/pulumi-freebsd.lock"
 LOCK_TIMEOUT = 120
 
 
+def lines(text: str) -> list[str]:
+    """The lines of a FreeBSD tool's output: split on ``\n`` only, as FreeBSD prints them.
+
+    ``str.splitlines()`` would also break a value at ``\r``, ``\x0b``, ``\x0c``,
+    ``\x1c``-``\x1e``, ``\x85``, ``\u2028``/``\u2029``, which a file name, a description or an
+    rc.conf value may hold. The empty string after a final newline is not a line.
+    """
+    out = text.split("\n")
+    if out and out[-1] == "":
+        out.pop()
+    return out
+
+
 def locked(argv: Sequence[str], lockfile: str = HOST_LOCK, timeout: int = LOCK_TIMEOUT) -> list[str]:
     """Run argv while holding the host-side lock (lockf(1) exits 75 on timeout)."""
     return [LOCKF, "-k", "-t", str(timeout), lockfile, *argv]

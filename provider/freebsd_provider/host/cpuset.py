@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from typing import Optional
 
+from .common import lines
+
 CPUSET = "/usr/bin/cpuset"
 SH = "/bin/sh"
 
@@ -72,7 +74,7 @@ _MASK_RE = re.compile(r"^jail (\d+) mask:\s*(.*)\Z")
 def parse_get(text: str) -> dict[int, frozenset[int]]:
     """``jail 4 mask: 0, 1`` lines -> {4: {0, 1}} (other lines, e.g. the domain policy, ignored)."""
     out: dict[int, frozenset[int]] = {}
-    for line in text.splitlines():
+    for line in lines(text):
         m = _MASK_RE.match(line.strip())
         if m:
             out[int(m.group(1))] = expand(m.group(2)) or frozenset()

@@ -11,7 +11,7 @@ import string
 from typing import Optional
 from urllib.parse import urlsplit
 
-from .common import SH, abs_path_error
+from .common import SH, abs_path_error, lines
 
 FETCH = "/usr/bin/fetch"
 TAR = "/usr/bin/tar"
@@ -220,7 +220,7 @@ def parse_inspect(text: str) -> dict:
     """→ {dir, sh: bool, marker: {k: v}, release: str|None, resolv_same, localtime_same}."""
     sec: dict[str, list[str]] = {}
     cur = None
-    for line in text.splitlines():
+    for line in lines(text):
         if line.startswith("#") and line[1:] in ("dir", "sh", "marker", "version", "resolv", "localtime"):
             cur = line[1:]
             sec[cur] = []

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
+from .common import lines
+
 IFCONFIG = "/sbin/ifconfig"
 ROUTE = "/sbin/route"
 SYSCTL = "/sbin/sysctl"
@@ -70,7 +72,7 @@ def parse_all(text: str) -> dict[str, Interface]:
     """Parse ``ifconfig -a`` (or ``ifconfig IF``) output into interfaces by name."""
     out: dict[str, Interface] = {}
     cur: Optional[Interface] = None
-    for line in text.splitlines():
+    for line in lines(text):
         if not line.strip():
             continue
         if not line[0].isspace():
@@ -164,7 +166,7 @@ def route_get_default() -> list[str]:
 def parse_route_get(text: str) -> tuple[Optional[str], Optional[str]]:
     """(gateway, interface) from ``route -n get default`` (None, None when there is none)."""
     gw = iface = None
-    for line in text.splitlines():
+    for line in lines(text):
         k, _, v = line.strip().partition(":")
         if k == "gateway":
             gw = v.strip()

@@ -15,7 +15,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence
 
-from .common import locked
+from .common import locked, lines
 
 JLS = "/usr/sbin/jls"
 SERVICE = "/usr/sbin/service"
@@ -143,7 +143,7 @@ def stop(name: str, host_epair: Optional[str], conf: Optional[str] = None) -> li
 
 def reaped(output: str) -> list[str]:
     """The epairs the stop script destroyed after the jail's exec.poststop left them behind."""
-    return [line[len(_REAPED):] for line in output.splitlines() if line.startswith(_REAPED)]
+    return [line[len(_REAPED):] for line in lines(output) if line.startswith(_REAPED)]
 
 
 def destroy_if_present(iface: str) -> list[str]:
@@ -449,7 +449,7 @@ def parse_conf(text: str) -> tuple[str, dict[str, list[str]]]:
     name = None
     params: dict[str, list[str]] = {}
     depth = 0
-    for raw in text.splitlines():
+    for raw in lines(text):
         line = raw.strip()
         if not line or line.startswith("#") or line.startswith("//"):
             continue

@@ -5,6 +5,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
+from .common import lines
+
 KLDLOAD = "/sbin/kldload"
 KLDSTAT = "/sbin/kldstat"
 KLDUNLOAD = "/sbin/kldunload"
@@ -106,7 +108,7 @@ def parse_stat(text: str) -> KldState:
     st = KldState()
     cur: Optional[KldFile] = None
     in_mods = False
-    for line in text.splitlines():
+    for line in lines(text):
         if not line.strip():
             continue
         if line.startswith("Id ") or line.lstrip().startswith("Id Refs"):

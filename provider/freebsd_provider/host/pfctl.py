@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any, Optional, Sequence
 
-from .common import SH, abs_path_error
+from .common import SH, abs_path_error, lines
 
 PFCTL = "/sbin/pfctl"
 PF_CONF = "/etc/pf.conf"
@@ -177,7 +177,7 @@ def parse_guard_arm(text: str) -> tuple[bool, str]:
 
 def parse_status(text: str) -> bool:
     """``pfctl -s info``: is pf enabled?"""
-    for line in text.splitlines():
+    for line in lines(text):
         m = re.match(r"^Status: (Enabled|Disabled)\b", line)
         if m:
             return m.group(1) == "Enabled"
@@ -195,7 +195,7 @@ def _norm(line: str) -> str:
 def rule_lines(text: str) -> list[str]:
     """The rule lines of ``pfctl -s rules``/``-s nat`` output (counter lines, ``@N`` dropped)."""
     out = []
-    for line in text.splitlines():
+    for line in lines(text):
         s = line.strip()
         if not s or s.startswith("["):
             continue
@@ -218,7 +218,7 @@ def split_parsed(text: str) -> tuple[list[str], list[str]]:
     filt: list[str] = []
     nat: list[str] = []
     depth = 0
-    for raw in text.splitlines():
+    for raw in lines(text):
         if not raw.strip():
             continue
         s = raw.strip()

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
-from .common import JEXEC, SH, in_jail, locked
+from .common import JEXEC, SH, in_jail, locked, lines
 
 PKG_STUB = "/usr/sbin/pkg"          # the bootstrapper in base
 PKG = "/usr/local/sbin/pkg"         # the real pkg, once bootstrapped
@@ -151,16 +151,16 @@ class PkgState:
 
 
 def parse_state(text: str) -> PkgState:
-    lines = text.splitlines()
-    if not lines:
+    rows = lines(text)
+    if not rows:
         raise ValueError("empty output from the pkg state script")
-    head = lines[0].strip()
+    head = rows[0].strip()
     if head == NOT_BOOTSTRAPPED:
         return PkgState(False)
     if head != BOOTSTRAPPED:
         raise ValueError(f"unexpected first line from the pkg state script: {head!r}")
     out = PkgState(True)
-    for line in lines[1:]:
+    for line in rows[1:]:
         if not line.strip():
             continue
         parts = line.split("\t")
@@ -174,7 +174,7 @@ def parse_state(text: str) -> PkgState:
 def parse_reverse_deps(text: str) -> dict[str, set[str]]:
     """``name\\trdep`` lines -> {name: {packages that depend on it}}."""
     out: dict[str, set[str]] = {}
-    for line in text.splitlines():
+    for line in lines(text):
         if not line.strip():
             continue
         name, sep, rdep = line.partition("\t")

@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from typing import Optional
 
+from .common import lines
+
 RCTL = "/usr/bin/rctl"
 
 RESOURCES = frozenset({
@@ -72,7 +74,7 @@ def list_all() -> list[str]:
 def parse_list(text: str) -> dict[str, list[str]]:
     """``jail:web:memoryuse:deny=536870912`` lines -> {"web": ["memoryuse:deny=536870912"]}."""
     out: dict[str, list[str]] = {}
-    for line in text.splitlines():
+    for line in lines(text):
         parts = line.strip().split(":", 2)
         if len(parts) == 3 and parts[0] == "jail":
             out.setdefault(parts[1], []).append(parts[2])

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Optional, Sequence
 
-from .common import SH, in_jail
+from .common import SH, in_jail, lines
 
 SERVICE = "/usr/sbin/service"
 LOCAL_RC_D = "/usr/local/etc/rc.d"
@@ -94,7 +94,7 @@ def local_status(jail: str) -> list[str]:
 def parse_local_status(text: str) -> dict[str, bool]:
     out: dict[str, bool] = {}
     ended = False
-    for line in text.splitlines():
+    for line in lines(text):
         line = line.strip()
         if not line:
             continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from .common import locked
+from .common import locked, lines
 
 SYSRC = "/usr/sbin/sysrc"
 RC_CONF = "/etc/rc.conf"
@@ -85,7 +85,7 @@ def dump_file(file: str) -> list[str]:
 def parse_dump(text: str) -> dict[str, str]:
     """Parse ``sysrc -a`` output (``name: value`` lines)."""
     out: dict[str, str] = {}
-    for line in text.splitlines():
+    for line in lines(text):
         if not line.strip():
             continue
         name, sep, value = line.partition(": ")

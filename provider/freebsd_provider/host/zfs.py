@@ -5,6 +5,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Optional
 
+from .common import lines
+
 ZFS = "/sbin/zfs"
 
 # Properties that are statistics or otherwise read-only: never settable.
@@ -292,7 +294,7 @@ class Dataset:
 def parse_get(text: str) -> dict[str, Dataset]:
     """Parse ``zfs get -H [-p] -o name,property,value,source ...`` output."""
     out: dict[str, Dataset] = {}
-    for line in text.splitlines():
+    for line in lines(text):
         if not line:
             continue
         parts = line.split("\t")

@@ -387,7 +387,7 @@ class VnetJail(Resource):
                 raise RuntimeError(r.stderr.strip())
             if r.exit_code != 0:
                 raise CommandError(r)
-            p.unit, p.written = int(r.stdout.strip().splitlines()[-1]), True
+            p.unit, p.written = int(common.lines(r.stdout.strip())[-1]), True
         elif step.kind == "stop":
             if r.exit_code == jail.STOP_NO_CONF:
                 raise RuntimeError(f"jail {name} runs but {jail.conf_path(name)} is gone: stop it by hand")
