@@ -120,3 +120,34 @@ def test_missing_module_fails_clearly(client, testbed):
         client.create(T, "n", inputs)
     assert "can't load no_such_module" in e.value.details()
     assert loader_var(testbed, "no_such_module_load") is None
+
+
+def test_load_done_but_loader_conf_edit_failed_is_recorded(client, testbed):
+    """kldload and the loader.conf edit share one exec; when the edit fails after the load, the
+    create reports a partial failure that records the load (wasLoaded=False), so that delete
+    unloads the module this create loaded. (Before: nothing was recorded, and the next create
+    took the module for one loaded by someone else: wasLoaded=True, never unloaded.)"""
+    from pulumi.runtime.proto import provider_pb2, status_pb2
+    testbed.exec("kldunload", "if_vxlan", check=False)
+    testbed.exec("sysrc", "-f", "/boot/loader.conf", "-x", "if_vxlan_load", check=False)
+    # a loader.conf that cannot be written (here: a directory in its place)
+    testbed.exec("sh", "-c", "mv /boot/loader.conf /boot/loader.conf.saved && mkdir /boot/loader.conf")
+    inputs, _ = client.check(T, "m", {"name": "if_vxlan"})
+    try:
+        with pytest.raises(grpc.RpcError) as e:
+            client.create(T, "m", inputs)
+    finally:
+        testbed.exec("sh", "-c", "rmdir /boot/loader.conf && mv /boot/loader.conf.saved /boot/loader.conf")
+    md = dict(e.value.trailing_metadata())
+    detail = provider_pb2.ErrorResourceInitFailed()
+    assert status_pb2.Status.FromString(md["grpc-status-details-bin"]).details[0].Unpack(detail)
+    state = wire.decode(detail.properties)
+    assert detail.id == "if_vxlan" and "/boot/loader.conf was not updated" in e.value.details()
+    assert state["loaded"] is True and state["wasLoaded"] is False
+    assert loaded(testbed, "if_vxlan") and loader_var(testbed, "if_vxlan_load") is None
+    # the engine retries with an update (the loader.conf line is written now), then deletes
+    client.new_run()
+    out = client.update(T, "m", "if_vxlan", state, inputs, old_inputs=inputs)
+    assert loader_var(testbed, "if_vxlan_load") == "YES" and out["wasLoaded"] is False
+    client.delete(T, "m", "if_vxlan", out, old_inputs=inputs)
+    assert not loaded(testbed, "if_vxlan") and loader_var(testbed, "if_vxlan_load") is None

@@ -8,7 +8,7 @@ from .. import wire
 from ..host import kld, sysrc
 from ..hostctx import Host
 from ..ssh import CommandError
-from .base import Failure, Resource, field
+from .base import Failure, PartialFailure, Resource, field
 from .sysrc import read_vars, vars_fact, vars_from
 
 
@@ -92,14 +92,24 @@ class KernelModule(Resource):
         was = kld.parse_stat(kst.stdout).is_loaded(name)
         previous = vars_from(loader).get(self._var(name))
         argvs = []
-        if inputs.get("load", True) and not was:
+        loading = bool(inputs.get("load", True)) and not was
+        if loading:
             argvs.append(kld.load(name))
         if inputs.get("persist", True):
             argvs.append(sysrc.set_value(self._var(name), "YES", file=sysrc.LOADER_CONF))
-        steps = await host.batch([*argvs, self.FACT], prime=[self.FACT])
+        steps = await host.batch([*argvs, self.FACT], prime=[self.FACT], check=False)
         out = dict(inputs)
-        out.update({"loaded": kld.parse_stat(steps[-1].stdout).is_loaded(name), "wasLoaded": was,
-                    "previousLoad": previous})
+        out.update({"wasLoaded": was, "previousLoad": previous})
+        failed = next((r for r in steps if r.exit_code != 0), None)
+        if failed is not None:
+            if loading and failed is steps[0]:
+                raise CommandError(failed)  # kldload failed first: nothing changed
+            # the module was loaded (by us when `loading`) but loader.conf was not edited:
+            # record the resource so that delete unloads what this create loaded
+            out.update({"loaded": was or loading, "persist": False})
+            raise PartialFailure(f"kernel module {name} was loaded but {sysrc.LOADER_CONF} was not "
+                                 f"updated: {CommandError(failed)}", name, out)
+        out["loaded"] = kld.parse_stat(steps[-1].stdout).is_loaded(name)
         return name, out
 
     async def read(self, ctx, resource_id, inputs, state):
