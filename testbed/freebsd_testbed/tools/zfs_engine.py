@@ -261,12 +261,29 @@ class Engine:
             return str(len(zm.clones_of(z, name))), "none", ""
         if prop == "version":
             return "5", "none", ""
+        if prop in ("volsize", "volblocksize"):
+            # zvol_get_stats() reports both for zvols (and their snapshots); a filesystem's
+            # snapshot has neither, so getprop_uint64() gives the default 0 with source ""
+            # (default). libzfs_dataset.c:2254 get_numeric_property(): volsize with no source
+            # "must be local"; a volblocksize equal to the default gets source "" (default),
+            # another none (dsl_prop_nvlist_add_uint64()). Formatted by zfs_nicenum() (:3016).
+            raw = d["props"].get(prop) or d.get(prop)
+            if raw is None:
+                v = zm.ZVOL_DEFAULT_BLOCKSIZE if prop == "volblocksize" else 0
+                return (str(v) if lit else nicenum(v, False)), "default", ""
+            v = int(raw)
+            text = str(v) if lit else nicenum(v, False)
+            if prop == "volsize":
+                return text, "local", name
+            return text, ("default" if v == zm.ZVOL_DEFAULT_BLOCKSIZE else "none"), ""
         if prop in ("utf8only", "normalization", "casesensitivity"):
             return d["props"].get(prop, zm.default_value(prop)), "none", ""
         if prop == "defer_destroy":
-            return "off", "none", ""
+            # set by 'zfs destroy -d' on a held snapshot (zfs_main.c:1718)
+            return ("on" if d.get("defer_destroy") else "off"), "none", ""
         if prop == "userrefs":
-            return "0", "none", ""
+            # the number of 'zfs hold' tags (zfs_main.c:6734 zfs_do_hold_rele_impl())
+            return str(len(d.get("holds") or {})), "none", ""
         if prop in ("filesystem_count", "snapshot_count"):
             return "none", "default", ""
         if not p["visible"] or prop in ("keystatus", "receive_resume_token", "encryptionroot",

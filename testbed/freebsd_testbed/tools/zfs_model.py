@@ -41,6 +41,10 @@ PARK_STORE = "/var/db/testbed/zfs-unmounted"
 UINT64_MAX = 2**64 - 1
 
 T_FS, T_SNAP, T_VOL = 1, 2, 4
+# include/sys/fs/zfs.h (zfs-2.4.0): ZVOL_DEFAULT_BLOCKSIZE 16384
+ZVOL_DEFAULT_BLOCKSIZE = 16 * 1024
+# what an empty zvol references (dataset + its dnode blocks)
+EMPTY_ZVOL = 56 * 1024
 TYPE_BITS = {"filesystem": T_FS, "snapshot": T_SNAP, "volume": T_VOL}
 
 # Display defaults of the index properties whose C default is a symbol.
@@ -190,6 +194,8 @@ def default_value(prop: str) -> str:
         return p["default"] or ""
     if prop == "recordsize":
         return str(128 * K)
+    if prop == "volblocksize":
+        return str(ZVOL_DEFAULT_BLOCKSIZE)
     if p["default"] == "UINT64_MAX":
         return str(UINT64_MAX)
     return p["default"] if p["default"] and p["default"].isdigit() else "0"
@@ -358,6 +364,8 @@ class Sizer:
     def avail(self, name: str) -> int:
         pool = pool_of(name)
         free = max(0, pool_dsize(self.z, pool) - self.used(pool))
+        # dsl_dataset_stats(): a dataset's own unused refreservation is available to it
+        free += self.used_refreserv(name)
         cur: str | None = name
         while cur is not None:
             q = int(self.z["datasets"][cur]["props"].get("quota", "0") or 0)

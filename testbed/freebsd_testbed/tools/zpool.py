@@ -174,7 +174,12 @@ def open_pool(z: dict[str, Any], name: str) -> dict[str, Any] | None:
 def space(z: dict[str, Any], name: str) -> tuple[int, int]:
     """(SIZE, ALLOC) of a pool: the root dataset's USED inflated by parity, plus MOS blocks."""
     rec = z["pools"][name]
-    used = zm.Sizer(z).used(name) if name in z["datasets"] else 0
+    sz = zm.Sizer(z)
+    used = sz.used(name) if name in z["datasets"] else 0
+    # ALLOC counts written blocks only: a dataset's unused refreservation (a zvol's, say) is
+    # charged to USED/AVAIL by the DSL but allocates nothing
+    used -= sum(sz.used_refreserv(n) for n, d in z["datasets"].items()
+                if zm.pool_of(n) == name and d["type"] != "snapshot")
     size = rec["size"]
     alloc = used * size // max(1, rec["dspace"]) + pm.MOS_ALLOC if name != z["pool"] else used
     return size, min(alloc, size)
@@ -657,16 +662,25 @@ def cmd_import(z: dict[str, Any], args: list[str]) -> int:
             if i:
                 out("")
             rec = z["exported"][name]["pool"]
-            out("   pool: %s" % name)
-            out("     id: %s" % rec["guid"])
-            out("  state: ONLINE")
-            out(" action: The pool can be imported using its name or numeric identifier.")
-            out(" config:\n")
+            # show_import() (cmd/zpool/zpool_main.c:3375, zfs-2.4.0): every heading is
+            # prefixed by 'indent', " " when the pool has a comment, else ""; the comment
+            # itself follows the action line (:3714)
+            comment = rec.get("props", {}).get("comment")
+            ind = " " if comment else ""
+            out("%s  pool: %s" % (ind, name))
+            out("%s    id: %s" % (ind, rec["guid"]))
+            out("%s state: ONLINE" % ind)
+            out("%saction: The pool can be imported using its name or numeric identifier."
+                % ind)
+            if comment:
+                out("comment: %s" % comment)
+            out("%sconfig:\n" % ind)
             rows = vdev_rows(rec)
             w = max([10, len(name)] + [d + len(n) for d, n, _v, _t in rows])
-            out("\t%-*s  %-8s" % (w, name, "ONLINE"))
+            # print_import_config() (:3216): "\t%*s%-*s" then "  %s" (the state, unpadded)
+            out("\t%-*s  %s" % (w, name, "ONLINE"))
             for d, n, _v, _t in rows:
-                out("\t%s%-*s  %-8s" % (" " * d, w - d, n, "ONLINE"))
+                out("\t%s%-*s  %s" % (" " * d, w - d, n, "ONLINE"))
         return 0
     if "a" in flags:
         targets = [(n, n) for n in found]
