@@ -35,7 +35,7 @@ from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2, prov
 from . import VERSION, config as cfgmod, trace, wire
 from .hostctx import Host
 from .resources import RESOURCES
-from .resources.base import DiffResult, Failure, PartialFailure, Resource, clamp
+from .resources.base import DiffResult, Failure, PartialFailure, Resource, clamp, shown
 from .schema import render as render_schema
 from .ssh import CommandError, Connection, SSHError
 
@@ -206,7 +206,7 @@ class FreeBSDServicer(provider_pb2_grpc.ResourceProviderServicer):
         inputs, failures = cfgmod.check(news)
         return provider_pb2.CheckResponse(
             inputs=wire.encode(inputs),
-            failures=[provider_pb2.CheckFailure(property=clamp(f.property, 120), reason=clamp(self.scrub(f.reason)))
+            failures=[provider_pb2.CheckFailure(property=clamp(shown(f.property), 120), reason=clamp(shown(self.scrub(f.reason))))
                       for f in failures])
 
     async def DiffConfig(self, request, context):
@@ -232,7 +232,7 @@ class FreeBSDServicer(provider_pb2_grpc.ResourceProviderServicer):
         values, failures = cfgmod.check(values)
         if failures:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, self.scrub(
-                "invalid provider configuration: " + "; ".join(f"{f.property}: {f.reason}" for f in failures)))
+                "invalid provider configuration: " + "; ".join(f"{f.property}: {shown(f.reason)}" for f in failures)))
         self._config_unknown = cfgmod.has_unknowns(values)
         self._config = values
         self._secrets |= cfgmod.secret_strings(values)
@@ -253,7 +253,7 @@ class FreeBSDServicer(provider_pb2_grpc.ResourceProviderServicer):
                 failures = [Failure("", f"validation failed: {e}")]
         return provider_pb2.CheckResponse(
             inputs=wire.encode(inputs),
-            failures=[provider_pb2.CheckFailure(property=clamp(f.property, 120), reason=clamp(self.scrub(f.reason)))
+            failures=[provider_pb2.CheckFailure(property=clamp(shown(f.property), 120), reason=clamp(shown(self.scrub(f.reason))))
                       for f in failures])
 
     async def Diff(self, request, context):

@@ -36,3 +36,13 @@ def test_partial_failure_carries_id_and_state(monkeypatch):
         assert all("s3cr3t" not in r for r in detail.reasons)
     finally:
         c.close()
+
+
+def test_check_failures_escape_control_characters():
+    """Check echoes a rejected key with its control characters escaped (no raw newline/NUL)."""
+    c = ProviderClient()
+    try:
+        _, failures = c.check(T, "h", {"name": "zroot/x", "properties": {"bad\nkey\x00": "v"}})
+        assert failures == [("properties.bad\\nkey\\x00", "invalid property 'bad\\nkey\\x00'")]
+    finally:
+        c.close()

@@ -199,6 +199,16 @@ def show(value: Any, limit: int = 60) -> str:
     return r if len(r) <= limit else r[: limit - 5] + "...'" + f" ({len(value)} chars)" if isinstance(value, str) else r[:limit]
 
 
+_SHOWN = {0x7f: "\\x7f", 0x85: "\\x85", 0x2028: "\\u2028", 0x2029: "\\u2029",
+          **{c: repr(chr(c))[1:-1] for c in range(0x20)}}
+
+
+def shown(message: str) -> str:
+    """A rejection message on one line: control and line-break characters (which it may echo
+    from the rejected input) written as escapes, ``\\n``, ``\\x00``, ``\\u2028``..."""
+    return message.translate(_SHOWN)
+
+
 def clamp(message: str, limit: int = 500) -> str:
     """Keep messages readable whatever a value's size: cut the middle of an overlong one."""
     if len(message) <= limit:
