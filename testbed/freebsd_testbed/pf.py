@@ -19,20 +19,14 @@ Evaluator (used by ping/psql/fetch and the SSH gate)::
     allows(st, vnet, iface, direction, proto, src, dst, sport=None, dport=None) -> bool
     ssh_allowed(st, client_ip="192.168.1.100", host_ip="192.168.1.10", port=22,
                 iface="vtnet0", vnet="host") -> bool
-    path_allows(st, vnet, hops, proto, src, dst, sport, dport) -> bool
-    bridge_filter_points(st, in_member, out_member, bridge, local=False) -> [(iface, dir)]
 
 Semantics: pf disabled (or pf.ko not loaded) -> pass.  Interfaces in ``set skip`` -> pass.
 Otherwise the last matching filter rule decides, a matching ``quick`` rule ends evaluation;
 no match -> pass.  Only the packet that creates state is evaluated (stateful replies pass).
 
-Bridges (if_bridge(4)): sysctls ``net.link.bridge.pfil_member`` (default 1),
-``net.link.bridge.pfil_bridge`` (default 0 as assumed for 15.0) and
-``net.link.bridge.pfil_local_phys`` (default 0).  A packet *forwarded* by the bridge is filtered
-``in`` on the ingress member and ``out`` on the egress member (pfil_member=1), and on the bridge
-interface itself only if pfil_bridge=1.  A packet *delivered locally* to an address on the bridge
-is filtered ``in`` on the bridge interface (IP input), and on the physical member only if
-pfil_local_phys=1.  See :func:`bridge_filter_points`.
+Bridges (if_bridge(4)): where PF sees bridged frames (member in/out, bridge in/out, local
+delivery) is decided by the network model with FreeBSD 15.0's pfil sysctls; see
+net.bridge_filter_points.
 """
 from __future__ import annotations
 
@@ -64,6 +58,16 @@ PROTO_NAMES = {0: "ip", 1: "icmp", 2: "igmp", 3: "ggp", 4: "ipencap", 6: "tcp", 
 
 # A subset of FreeBSD's /etc/services, in file order (getservbyport returns the first entry).
 _SERVICES_BUILTIN = """
+echo 7/tcp
+echo 7/udp
+discard 9/tcp sink null
+discard 9/udp sink null
+systat 11/tcp users
+daytime 13/tcp
+daytime 13/udp
+qotd 17/tcp quote
+chargen 19/tcp ttytst source
+chargen 19/udp ttytst source
 ftp-data 20/tcp
 ftp 21/tcp
 ssh 22/tcp
@@ -224,6 +228,10 @@ OPTIMIZATION_HINTS = {
 RS_NONE, RS_OPTION, RS_ETHER, RS_SCRUB, RS_QUEUE, RS_NAT, RS_FILTER = range(7)
 RULE_ORDER_MSG = ("Rules must be in order: options, ethernet, normalization, queueing, "
                   "translation, filtering")
+
+
+class PfFatal(Exception):
+    """err(1, ...) inside pfctl while parsing: the message (without "pfctl: ") and exit 1."""
 
 
 class PfError(Exception):
@@ -402,6 +410,31 @@ def _ip_node(text: str, bits: Optional[int] = None) -> Optional[dict[str, Any]]:
     return _host_node("addr", af=af, addr=str(net.network_address), bits=bits)
 
 
+def _short_v4(text: str, bits: Optional[int]) -> Optional[dict[str, Any]]:
+    """Abbreviated IPv4 forms: with a mask pfctl_parser.c host_v4() uses inet_net_pton(3)
+    ("10/8", "10.1/16": missing octets are zero); without one host_dns()'s getaddrinfo(3)
+    takes inet_aton(3) forms ("10.1" is 10.0.0.1, "10.1.2" is 10.1.0.2)."""
+    parts = text.split(".")
+    if not 1 <= len(parts) <= 4 or not all(p.isdigit() and len(p) <= 10 for p in parts):
+        return None
+    nums = [int(p) for p in parts]
+    if bits is not None:
+        if any(n > 255 for n in nums) or bits > 32:
+            return None
+        octets = nums + [0] * (4 - len(nums))
+        return _ip_node(".".join(str(o) for o in octets), bits)
+    if len(parts) == 1:
+        return None
+    head, last = nums[:-1], nums[-1]
+    if any(n > 255 for n in head) or last >= 1 << (8 * (5 - len(nums))):
+        return None
+    val = 0
+    for n in head:
+        val = (val << 8) | n
+    val = (val << (8 * (5 - len(nums)))) | last
+    return _ip_node(str(ipaddress.IPv4Address(val)))
+
+
 def _lookup_id(kind: str, name: str) -> Optional[int]:
     """getpwnam(3)/getgrnam(3) against the host's /etc/passwd or /etc/group."""
     path = "/etc/passwd" if kind == "user" else "/etc/group"
@@ -412,6 +445,16 @@ def _lookup_id(kind: str, name: str) -> Optional[int]:
                 if len(parts) >= 3 and parts[0] == name and parts[2].isdigit():
                     return int(parts[2])
     except OSError:
+        pass
+    # the stock FreeBSD /etc/passwd and /etc/group (bin, daemon, www, operator, ...)
+    try:
+        from . import basesystem
+        text = basesystem.PASSWD if kind == "user" else basesystem.GROUP
+        for line in text.splitlines():
+            parts = line.split(":")
+            if len(parts) >= 3 and parts[0] == name and parts[2].isdigit():
+                return int(parts[2])
+    except (ImportError, AttributeError):
         pass
     return {"root": 0, "wheel": 0, "nobody": 65534}.get(name)
 
@@ -460,6 +503,44 @@ def addr_text(h: dict[str, Any]) -> str:
 
 # ----------------------------------------------------------------------------------------
 # parser
+
+
+def _expand_label(label: str, x: dict[str, Any]) -> str:
+    """parse.y expand_label(): $if (interface or "any"), $srcaddr/$dstaddr (address as
+    print_addr shows it, "! " when negated), $srcport/$dstport (op and port, "" for a
+    range a:b), $proto (getprotobynumber(), "ip" for none)."""
+    if "$" not in label:
+        return label
+
+    def addr(h: dict[str, Any]) -> str:
+        t = addr_text(h) if h["type"] != "dyn" else f"({h['name']})"
+        return ("! " + t) if h.get("neg") else t
+
+    def port(p: Optional[tuple]) -> str:
+        if not p:
+            return ""
+        op, a, b = p
+        return {"=": f"{a}", "!=": f"!={a}", "<": f"<{a}", "<=": f"<={a}", ">": f">{a}",
+                ">=": f">={a}", "><": f"{a}><{b}", "<>": f"{a}<>{b}"}.get(op, "")
+    reps = [("$if", x.get("ifname") or "any"), ("$srcaddr", addr(x["src"])),
+            ("$dstaddr", addr(x["dst"])), ("$srcport", port(x.get("sport"))),
+            ("$dstport", port(x.get("dport"))),
+            ("$proto", PROTO_NAMES.get(x["proto"] or 0, str(x["proto"]))),
+            ("$nr", str(x.get("nr", 0)))]
+    for name, val in reps:
+        label = label.replace(name, val)
+    return label
+
+
+# keywords that can follow "source-hash" (anything else there is the hash key)
+_NOT_A_HASHKEY = frozenset((
+    "static-port", "sticky-address", "endpoint-independent", "map-e-portset",
+    "prefer-ipv6-nexthop", "inet", "inet6", "all", "from", "to", "proto", "port", "tag",
+    "tagged", "label", "keep", "flags", "queue", "rtable", "on", "round-robin", "random",
+    "bitmask", "no", "modulate", "synproxy", "user", "group", "icmp-type", "icmp6-type", "tos",
+    "allow-opts", "fragment", "max-pkt-rate", "max-pkt-size", "set", "prio", "once",
+    "divert-to", "rdr-to", "nat-to", "binat-to", "af-to", "ridentifier", "probability",
+    "received-on", "scrub", "dnpipe", "dnqueue", "os", "any", "log", "quick", "source-hash"))
 
 
 def _new_rule() -> dict[str, Any]:
@@ -600,8 +681,15 @@ class Parser:
         if t.kind == "w" and v == "antispoof":
             self.antispoof_rule()
             return
-        if t.kind == "w" and v in ("altq", "queue", "ether"):
-            self.err()
+        if t.kind == "w" and v == "ether":
+            self.ether_rule()
+            return
+        if t.kind == "w" and v == "altq":
+            self.altq_rule()
+            return
+        if t.kind == "w" and v == "queue":
+            self.queue_rule()
+            return
         # macro definition
         self.advance()
         if self.tok.kind == "p" and self.tok.val == "=":
@@ -635,7 +723,9 @@ class Parser:
                 cfg.out.append(line)
         w = self.string()
         o = cfg.options
-        self.check_rulestate(RS_OPTION)
+        if w != "require-order":
+            # parse.y: every option but SET REQUIREORDER calls check_rulestate(OPTION)
+            self.check_rulestate(RS_OPTION)
         if w == "skip":
             self.expect("on")
             ifs = self.iflist()
@@ -753,9 +843,13 @@ class Parser:
         elif w == "keepcounters":
             o["keepcounters"] = True
         elif w == "require-order":
+            # parse.y SET REQUIREORDER yesno: printf("set require-order %s\n", ...) under -v
             cfg.require_order = self.yesno()
+            out(f"set require-order {'yes' if cfg.require_order else 'no'}")
         elif w == "fingerprints":
+            # parse.y SET FINGERPRINTS STRING: printf("set fingerprints \"%s\"\n") under -v
             o["fingerprints"] = self.string()
+            out(f'set fingerprints "{o["fingerprints"]}"')
         elif w == "state-defaults":
             self.state_opts_bare()
         else:
@@ -790,10 +884,15 @@ class Parser:
             cfg.rulestate = desired
 
     def number(self) -> int:
+        """parse.y number: NUMBER, or a STRING atoul() takes (strtoul base 0: 0x1f)."""
         t = self.tok
         if t.kind == "w" and t.val.isdigit():
             self.advance()
             return int(t.val)
+        if t.kind == "w" and t.val[:2] in ("0x", "0X") and len(t.val) > 2 and \
+                all(c in "0123456789abcdefABCDEF" for c in t.val[2:]):
+            self.advance()
+            return int(t.val, 16)
         self.err()
         return 0
 
@@ -839,12 +938,12 @@ class Parser:
                 fn = self.string()
                 shown.append(f' file "{fn}"')
                 try:
-                    with open(real_path(fn), encoding="utf-8", errors="replace") as f:
-                        for line in f:
-                            for w in line.split("#", 1)[0].split():
-                                addrs.append(w)
-                except OSError:
-                    self.err(f"cannot load \"{fn}\": No such file or directory")
+                    for line in read_host_file(fn).splitlines():
+                        for w in line.split("#", 1)[0].split():
+                            addrs.append(w)
+                except OSError as e:
+                    # parse.y process_tabledef(): yyerror("cannot load \"%s\": %s")
+                    self.err(f"cannot load \"{fn}\": {os.strerror(e.errno or 2)}")
             elif self.accept("{"):
                 items = []
                 while True:
@@ -854,10 +953,25 @@ class Parser:
                     neg = bool(self.accept("!"))
                     hs = self.host_single()
                     for h in hs:
+                        # parse.y table_opt: only plain addresses inside tables
+                        bad = {"dyn": "dynamic addresses are not permitted inside tables",
+                               "table": "tables cannot contain tables",
+                               "noroute": '"no-route" is not permitted inside tables',
+                               "urpf": '"urpf-failed" is not permitted inside tables'}.get(h["type"])
+                        if bad:
+                            self.err(bad)
                         s = ("!" if neg else "") + addr_text(h)
                         items.append(s)
                 addrs.extend(items)
-                shown.append(" {" + "".join(" " + a for a in items) + " }")
+                if shown and shown[-1].startswith(" {") and items:
+                    # print_tabledef(): consecutive address lists print as one "{ ... }"
+                    shown[-1] = shown[-1][:-2] + "".join(" " + a for a in items) + " }"
+                elif shown and shown[-1].startswith(" {"):
+                    pass
+                else:
+                    shown.append(" {" + "".join(" " + a for a in items) + " }")
+            elif self.tok.kind in ("w", "str"):
+                self.err(f"invalid table option '{self.advance().val}'")
             else:
                 self.err()
         fl = [f for f in ("const", "persist", "counters") if f in flags]
@@ -900,13 +1014,17 @@ class Parser:
             s, _, b = s.partition("/")
             bits = int(b) if b.isdigit() else 999
         n = _ip_node(s, bits)
+        if n is None:
+            n = _short_v4(s, bits)
         if n is not None:
             return [n]
         if bits is not None and bits > 128:
             self.err(f"invalid netmask '/{bits}'")
         ips = _etc_hosts(s)
         if s in ("localhost",):
-            ips = ips or ["127.0.0.1", "::1"]
+            # FreeBSD's /etc/hosts lists ::1 before 127.0.0.1 and getaddrinfo's RFC 6724
+            # sort keeps ::1 first (pf1005: route-to (lo0 localhost) -> (lo0 ::1) inet6)
+            ips = ips or ["::1", "127.0.0.1"]
         if s in ("lo0",):
             ips = ["127.0.0.1", "::1"]
         out = [x for x in (_ip_node(i, bits) for i in ips) if x]
@@ -950,8 +1068,16 @@ class Parser:
         return self.port_value(self.string())
 
     def port_value(self, s: str) -> int:
+        """parse.y getservice(): atoul() (strtoul base 0, so 0x10 is 16), else
+        getservbyname(tcp, then udp): "illegal port value %lu" / "unknown port %s"."""
+        n = None
         if s.isdigit():
             n = int(s)
+        elif s[:2] in ("0x", "0X") and len(s) > 2 and all(c in "0123456789abcdefABCDEF" for c in s[2:]):
+            n = int(s, 16)
+        elif len(s) > 1 and s[0] == "0" and all(c in "01234567" for c in s):
+            n = int(s, 8)
+        if n is not None:
             if n > 65535:
                 self.err(f"illegal port value {n}")
             return n
@@ -993,6 +1119,10 @@ class Parser:
             d = self.accept("in", "out")
             if d:
                 r["direction"] = d
+        # parse.y logquick: log | QUICK | log QUICK | QUICK log
+        quick_first = bool(self.accept("quick"))
+        if quick_first:
+            r["quick"] = True
         if self.accept("log"):
             r["log"] = []
             if self.accept("("):
@@ -1010,7 +1140,7 @@ class Parser:
                         r["log"].append("matches")
                     else:
                         self.err()
-        if self.accept("quick"):
+        if not quick_first and self.accept("quick"):
             r["quick"] = True
         if self.accept("on"):
             spec["ifs"] = self.iflist()
@@ -1033,7 +1163,8 @@ class Parser:
         if self.accept("from"):
             spec["src"], spec["sport"] = self.ipportspec()
         if self.accept("os"):
-            self.string()
+            # parse.y os: OS xos | OS '{' os_list '}'; printed as os "NAME"
+            spec["os"] = self.braced_list(lambda: [self.string()])
         if self.accept("to"):
             spec["dst"], spec["dport"] = self.ipportspec()
 
@@ -1047,18 +1178,23 @@ class Parser:
                 # reassemble tcp, fragment reassemble / fragment no reassemble
                 w = self.advance().val
                 if w == "fragment":
+                    # parse.y fragcache: FRAGMENT REASSEMBLE | FRAGMENT FRAGCROP |
+                    # FRAGMENT FRAGDROP (all the default); 15.0 adds "no reassemble"
                     if self.accept("no"):
                         self.expect("reassemble")
                         r["scrub_noreass"] = True
                     else:
-                        self.expect("reassemble")
+                        self.expect("reassemble", "crop", "drop-ovl")
                 elif w == "reassemble":
-                    self.expect("tcp")
+                    v = self.string()
+                    if v.lower() != "tcp":
+                        self.err(f"scrub reassemble supports only tcp, not '{v}'")
                     r["scrub_opts"].append("reassemble tcp")
                 elif w in ("min-ttl", "max-mss"):
                     r["scrub_opts"].append(f"{w} {self.number()}")
                 elif w == "set-tos":
-                    r["scrub_opts"].append(f"{w} {self.string()}")
+                    # print_rule(): " set-tos 0x%2.2x" (names via parse.y tos)
+                    r["scrub_opts"].append("set-tos 0x%2.2x" % self.tos_value())
                 elif w in ("no-df", "random-id"):
                     r["scrub_opts"].append(w)
                 else:
@@ -1068,12 +1204,21 @@ class Parser:
                     r["flags_any"] = True
                     r["flags"] = None
                 else:
-                    a = "" if (self.tok.kind == "p" and self.tok.val == "/") else self.string()
-                    b = ""
+                    # parse.y flags: FLAGS flag '/' flag | FLAGS '/' flag | FLAGS flag (the
+                    # mask is then PF_TH_ALL); pfctl_parser.c parse_flags() "bad flags %s";
+                    # print_flags() prints in "FSRPAUEW" bit order; pfrule: "flags always false"
+                    def canon(txt: str) -> str:
+                        if any(ch not in "FSRPAUEW" for ch in txt):
+                            self.err(f"bad flags {txt}")
+                        return "".join(ch for ch in "FSRPAUEW" if ch in txt)
+                    slash = self.tok.kind == "p" and self.tok.val == "/"
+                    a = "" if slash else canon(self.string())
                     if self.accept("/"):
-                        b = self.string()
-                    if any(ch not in "FSRPAUEW" for ch in a + b):
-                        self.err("bad flags")
+                        b = canon(self.string())
+                    else:
+                        b = "FSRPAUEW"
+                    if any(ch not in b for ch in a):
+                        self.err("flags always false")
                     r["flags"] = [a, b] if (a or b) else None
                 marker.add("flags")
             elif self.accept("keep", "modulate", "synproxy"):
@@ -1120,7 +1265,8 @@ class Parser:
             elif self.accept("user", "group"):
                 # parse.y uids/gids: one rule per list element (expand_rule LOOP_THROUGH)
                 kind = self.lex_prev
-                spec[kind] = self.ugid_list(kind)
+                # parse.y filter_opt user/group: a repeated option is prepended to the list
+                spec[kind] = self.ugid_list(kind) + spec.get(kind, [])
             elif self.accept("tos"):
                 r["tos"] = self.tos_value()
             elif self.accept("prio"):
@@ -1169,7 +1315,56 @@ class Parser:
             elif self.accept("once"):
                 r["once"] = True
             elif self.accept("queue"):
-                r["queue"] = self.string()
+                # parse.y qname: QUEUE STRING | QUEUE '(' STRING comma STRING ')'
+                if self.accept("("):
+                    # QUEUE '(' STRING ')' | QUEUE '(' STRING comma STRING ')'
+                    r["queue"] = self.string()
+                    if not self.accept(")"):
+                        self.accept(",")
+                        r["pqueue"] = self.string()
+                        self.expect(")")
+                else:
+                    r["queue"] = self.string()
+            elif self.accept("ridentifier"):
+                r["ridentifier"] = self.number()
+            elif r["action"] != "scrub" and self.peek_word("scrub"):
+                # parse.y filter_opt SCRUB '(' scrub_opts ')': no-df, min-ttl N, max-mss N,
+                # set-tos X, reassemble tcp, random-id (scrub actions on pass/match rules)
+                self.advance()
+                self.expect("(")
+                so: dict[str, Any] = {}
+                while True:
+                    self.accept(",")
+                    if self.accept(")"):
+                        break
+                    w = self.expect("no-df", "min-ttl", "max-mss", "set-tos", "reassemble",
+                                    "random-id")
+                    if w in so:
+                        self.err(f"{w} cannot be respecified")
+                    if w in ("min-ttl", "max-mss"):
+                        so[w] = self.number()
+                    elif w == "set-tos":
+                        so[w] = self.tos_value()
+                    elif w == "reassemble":
+                        self.expect("tcp")
+                        so[w] = True
+                    else:
+                        so[w] = True
+                r["scrub_match"] = so
+            elif self.accept("dnpipe", "dnqueue"):
+                # parse.y filter_opt DNPIPE/DNQUEUE number | '(' number comma number ')'
+                kind = self.lex_prev
+                if self.accept("("):
+                    a = self.number()
+                    self.accept(",")
+                    b = self.number()
+                    self.expect(")")
+                    r["dn"] = (kind, a, b)
+                else:
+                    r["dn"] = (kind, self.number(), 0)
+            elif self.accept("binat-to"):
+                hosts = self.host_list()
+                r["binat_to"] = {"hosts": hosts, "opts": self.pool_opts()}
             elif self.accept("nat-to", "rdr-to"):
                 # parse.y filter_opt: NATTO/RDRTO redirpool [port] pool_opts
                 kind = self.lex_prev
@@ -1351,13 +1546,18 @@ class Parser:
                 self.err("pool type cannot be redefined")
             if w in opts:
                 self.err(f"{w} cannot be redefined")
-            if w == "source-hash" and self.tok.kind == "w" and (
-                    self.tok.val.startswith("0x") or not self.tok.val[:1].isalpha()):
+            if w == "source-hash" and self.tok.kind in ("w", "str") and \
+                    self.tok.val not in _NOT_A_HASHKEY:
+                # parse.y hashkey: "0x" + 32 hex digits, or any other string hashed with
+                # MD5 (HTONL'd words, so print_pool()'s %08x x4 shows the hex digest)
                 key = self.advance().val
                 if key.startswith("0x"):
                     if len(key) != 34 or any(c not in "0123456789abcdefABCDEF" for c in key[2:]):
                         self.err("hex key must be 128 bits (32 hex digits) long")
-                    w += " " + key
+                    w += " 0x" + key[2:].lower()
+                else:
+                    import hashlib
+                    w += " 0x" + hashlib.md5(key.encode("utf-8", "surrogateescape")).hexdigest()
             elif w == "map-e-portset":
                 parts = [self.string()]
                 while self.accept("/"):
@@ -1371,6 +1571,514 @@ class Parser:
                 w += " " + "/".join(str(n) for n in nums)
             opts.append(w)
         return opts
+
+    # -- queueing (parse.y altqif / queuespec / queue_opts; expand_altq() and expand_queue()
+    #    with sbin/pfctl/pfctl_altq.c eval_pfaltq(), eval_pfqueue(), print_altq() and
+    #    print_queue(); printed while parsing under -v)
+    def bandwidth(self) -> dict[str, Any]:
+        """parse.y bandwidth: NUMBER (bits/s) or STRING strtod() + unit b/K/M/G (with an
+        optional trailing b/bit/B/Bit) or %; "unknown unit %s", "bandwidth spec out of range"."""
+        s = self.string()
+        if s.isdigit():
+            return {"abs": int(s), "pct": 0}
+        i = 0
+        while i < len(s) and (s[i].isdigit() or s[i] in ".eE+-"):
+            i += 1
+        try:
+            bps = float(s[:i]) if i else 0.0
+        except ValueError:
+            bps, i = 0.0, 0
+        cp = s[i:]
+        if len(cp) > 1 and cp[1:] in ("Bit", "B", "bit", "b"):
+            cp = cp[:1]
+        if cp == "b":
+            pass
+        elif cp == "K":
+            bps *= 1000
+        elif cp == "M":
+            bps *= 1000 * 1000
+        elif cp == "G":
+            bps *= 1000 * 1000 * 1000
+        elif cp == "%":
+            if bps < 0 or bps > 100:
+                self.err("bandwidth spec out of range")
+            return {"abs": 0, "pct": int(bps)}
+        else:
+            self.err(f"unknown unit {cp}")
+        return {"abs": int(bps), "pct": 0}
+
+    def _sc(self, fairq: bool) -> dict[str, Any]:
+        if self.accept("("):
+            m1 = self.bandwidth()
+            if not fairq:
+                self.accept(",")
+            d = self.number()
+            if not fairq:
+                self.accept(",")
+            m2 = self.bandwidth()
+            self.expect(")")
+            return {"m1": m1, "d": d, "m2": m2}
+        return {"m1": {"abs": 0, "pct": 0}, "d": 0, "m2": self.bandwidth()}
+
+    def scheduler(self, kind: str) -> dict[str, Any]:
+        sch: dict[str, Any] = {"type": kind, "flags": [], "sc": {}, "codel": {}}
+        if not self.accept("("):
+            return sch
+        flagsets = {"cbq": ("default", "borrow", "red", "ecn", "rio", "codel"),
+                    "priq": ("default", "red", "ecn", "rio", "codel"),
+                    "hfsc": ("default", "red", "ecn", "rio", "codel"),
+                    "fairq": ("default", "red", "ecn", "rio", "codel")}
+        while True:
+            self.accept(",")
+            if self.accept(")"):
+                break
+            if kind == "codel":
+                w = self.string()
+                if w in ("interval", "target"):
+                    if sch["codel"].get(w):
+                        self.err(f"{w} already specified")
+                    sch["codel"][w] = self.number()
+                elif w == "ecn":
+                    sch["codel"]["ecn"] = 1
+                else:
+                    self.err(f'unknown codel option "{w}"')
+                continue
+            if kind in ("hfsc", "fairq") and self.accept("linkshare", "realtime", "upperlimit"):
+                w = self.lex_prev
+                if kind == "fairq" and w != "linkshare":
+                    self.err()
+                if w in sch["sc"]:
+                    self.err(f"{w} already specified")
+                sch["sc"][w] = self._sc(kind == "fairq")
+                continue
+            if kind == "fairq" and self.accept("hogs"):
+                sch["hogs"] = self.bandwidth()
+                continue
+            if kind == "fairq" and self.accept("buckets"):
+                sch["buckets"] = self.number()
+                continue
+            w = self.string()
+            if w not in flagsets[kind]:
+                self.err(f'unknown {kind} flag "{w}"')
+            if w == "ecn":
+                sch["flags"] += ["red", "ecn"]
+            else:
+                sch["flags"].append(w)
+        return sch
+
+    def queue_opts(self) -> dict[str, Any]:
+        """parse.y queue_opts (defaults: priority 1, qlimit 50, bandwidth 100%)."""
+        o: dict[str, Any] = {"bw": {"abs": 0, "pct": 100}, "priority": 1, "qlimit": 50,
+                             "tbrsize": 0, "sched": None, "marker": set()}
+        while True:
+            # parse.y lookup(): the CoDel scheduler keyword is "codelq" (printed "codel")
+            w = self.accept("bandwidth", "priority", "qlimit", "tbrsize", "cbq", "priq", "hfsc",
+                            "fairq", "codelq")
+            if w is None:
+                return o
+            if w == "codelq":
+                w = "codel"
+            key = "sched" if w in ("cbq", "priq", "hfsc", "fairq", "codel") else w
+            if key in o["marker"]:
+                self.err(f"{'scheduler' if key == 'sched' else w} cannot be respecified")
+            o["marker"].add(key)
+            if w == "bandwidth":
+                o["bw"] = self.bandwidth()
+            elif w == "priority":
+                n = self.number()
+                if n > 255:
+                    self.err("priority out of range: max 255")
+                o["priority"] = n
+            elif w == "qlimit":
+                n = self.number()
+                if n > 65535:
+                    self.err("qlimit out of range: max 65535")
+                o["qlimit"] = n
+            elif w == "tbrsize":
+                n = self.number()
+                if n > 0xFFFFFFFF:
+                    self.err(f"tbrsize too big: max {0xFFFFFFFF}")
+                o["tbrsize"] = n
+            else:
+                o["sched"] = self.scheduler(w)
+
+    def qassign(self) -> list[str]:
+        if self.accept("{"):
+            out = []
+            while True:
+                self.skip_nl()
+                self.accept(",")
+                self.skip_nl()
+                if self.accept("}"):
+                    break
+                out.append(self.string())
+            if not out:
+                self.err()
+            return out
+        if self.tok.kind in ("w", "str") and not self.at_eol():
+            return [self.string()]
+        return []
+
+    def _altq_iface(self) -> list[tuple[str, bool]]:
+        return self.iflist() if self.accept("on") else [("", False)]
+
+    def altq_rule(self) -> None:
+        cfg = self.cfg
+        line = self.tok.line
+        self.advance()
+        self.check_rulestate(RS_QUEUE)
+        ifs = self._altq_iface()
+        o = self.queue_opts()
+        self.expect("queue")
+        qs = self.qassign()
+        if not self.at_eol():
+            self.err()
+        if cfg.order_error:
+            return
+        if o["sched"] is None:
+            self.err("no scheduler specified!")
+        if not qs and o["sched"]["type"] != "codel":
+            self.err("no child queues specified")
+        if not cfg.altq_enabled:
+            return
+        errs = 0
+        for ifname, ifnot in ifs:
+            if ifnot:
+                cfg.error(self.filename, line, "altq on ! <interface> is not supported")
+                errs += 1
+                continue
+            a = {"qname": "", "ifname": ifname, "sched": o["sched"]["type"], "opts": o["sched"],
+                 "qlimit": o["qlimit"], "tbrsize": o["tbrsize"], "bw": o["bw"]}
+            if self._eval_pfaltq(a):
+                errs += 1
+            else:
+                cfg.altq_last = a
+                cfg.altq_ifs[ifname] = {"a": a, "default": 0, "root": 0, "pris": set()}
+            if cfg.verbose and cfg.altq_last is not None:
+                text = altq_text(cfg.altq_last, o["bw"], o["sched"])
+                if qs:
+                    text += "queue { " + "".join(q + " " for q in qs) + "}"
+                cfg.out.append(text)
+            if a["sched"] in ("cbq", "hfsc") and ifname in cfg.altq_ifs:
+                root = {"qname": "root_" + ifname, "ifname": ifname, "sched": a["sched"],
+                        "opts": o["sched"], "qlimit": a["qlimit"], "parent": "",
+                        "priority": 1, "bw": {"abs": a["ifbandwidth"], "pct": 0}}
+                if self._eval_pfqueue(root, line):
+                    errs += 1
+            for q in qs:
+                cfg.altq_pending.append({
+                    "queue": q, "ifname": ifname, "sched": a["sched"],
+                    "parent": ("root_" + ifname) if a["sched"] in ("cbq", "hfsc") else ""})
+        if errs:
+            raise ParseError(("", line))
+
+    def _eval_pfaltq(self, a: dict[str, Any]) -> int:
+        """pfctl_altq.c eval_pfaltq(): interface bandwidth (absolute, or getifspeed()), the
+        32-bit clamp for schedulers other than hfsc and the tbrsize heuristic x getifmtu()."""
+        cfg = self.cfg
+        bw = a["bw"]
+        errors = 0
+        if bw["abs"] > 0:
+            a["ifbandwidth"] = bw["abs"]
+        else:
+            rate = cfg.ifspeed(a["ifname"])
+            if rate == 0:
+                cfg.stderr(f"interface {a['ifname']} does not know its bandwidth, "
+                           "please specify an absolute bandwidth")
+                errors += 1
+                a["ifbandwidth"] = 0
+            else:
+                a["ifbandwidth"] = _eval_bwspec(bw, rate) or rate
+        if a["sched"] != "hfsc" and a["ifbandwidth"] > 0xFFFFFFFF:
+            a["ifbandwidth"] = 0xFFFFFFFF
+            cfg.stderr(f"pfctl: interface {a['ifname']} bandwidth limited to {0xFFFFFFFF} bps "
+                       "because selected scheduler is 32-bit limited\n")
+        if a["tbrsize"] == 0:
+            rate = a["ifbandwidth"]
+            size = (1 if rate <= 1000000 else 4 if rate <= 10000000 else 8 if rate <= 200000000
+                    else 24 if rate <= 2500000000 else 128)
+            a["tbrsize"] = size * cfg.ifmtu(a["ifname"])
+        return errors
+
+    def _eval_pfqueue(self, pa: dict[str, Any], line: int) -> int:
+        """pfctl_altq.c eval_pfqueue() and the per-scheduler checks."""
+        cfg = self.cfg
+        ifq = cfg.altq_ifs.get(pa["ifname"])
+        if ifq is None:
+            cfg.stderr(f"altq not defined on {pa['ifname']}")
+            return 1
+        pa["sched"] = ifq["a"]["sched"]
+        pa["ifbandwidth"] = ifq["a"]["ifbandwidth"]
+        key = (pa["ifname"], pa["qname"])
+        if key in cfg.altq_queues:
+            cfg.stderr(f"queue {pa['qname']} already exists on interface {pa['ifname']}")
+            return 1
+        parent = None
+        if pa["parent"]:
+            parent = cfg.altq_queues.get((pa["ifname"], pa["parent"]))
+            if parent is None:
+                cfg.stderr(f"parent {pa['parent']} not found for {pa['qname']}")
+                return 1
+        if pa["qlimit"] == 0:
+            pa["qlimit"] = 50
+        ref = parent["bandwidth"] if parent else pa["ifbandwidth"]
+        pa["ref_bw"] = ref      # eval_queue_opts() reference for service curves
+        pa["bandwidth"] = 0
+        if pa["sched"] in ("cbq", "hfsc", "fairq"):
+            pa["bandwidth"] = _eval_bwspec(pa["bw"], ref)
+            if pa["bandwidth"] > pa["ifbandwidth"]:
+                cfg.stderr(f"bandwidth for {pa['qname']} higher than interface")
+                return 1
+            if parent is not None and pa["sched"] != "hfsc":
+                if pa["bandwidth"] > parent["bandwidth"]:
+                    cfg.stderr(f"pfctl: bandwidth for {pa['qname']} higher than parent")
+                    return 1
+                parent["bwsum"] = parent.get("bwsum", 0) + pa["bandwidth"]
+                if parent["bwsum"] > parent["bandwidth"]:
+                    cfg.stderr(f"pfctl: the sum of the child bandwidth ({parent['bwsum']}) higher"
+                               f' than parent "{parent["qname"]}" ({parent["bandwidth"]})')
+        flags = pa["opts"].get("flags", []) if pa["opts"]["type"] == pa["sched"] else []
+        pa["flags"] = list(flags)
+        if pa["sched"] == "cbq":
+            if pa["priority"] >= 8:
+                cfg.stderr("pfctl: priority out of range: max 7")
+                return -1
+            if not pa["parent"]:
+                pa["flags"] += ["wrr", "root"]
+                ifq["root"] += 1
+            if "default" in flags:
+                ifq["default"] += 1
+        elif pa["sched"] == "priq":
+            if pa["priority"] >= 16:
+                cfg.stderr("pfctl: priority out of range: max 15")
+                return -1
+            if pa["priority"] in ifq["pris"]:
+                cfg.stderr(f"pfctl: {pa['qname']} does not have a unique priority on interface "
+                           f"{pa['ifname']}")
+                return -1
+            ifq["pris"].add(pa["priority"])
+            if "default" in flags:
+                ifq["default"] += 1
+        elif pa["sched"] in ("hfsc", "fairq") and parent is not None:
+            if "default" in parent["flags"]:
+                cfg.stderr(f"pfctl: adding {pa['qname']} would make default queue "
+                           f"{pa['parent']} not a leaf")
+                return -1
+            if "default" in flags:
+                ifq["default"] += 1
+            if pa["sched"] == "hfsc" and self._hfsc_admission(pa, parent):
+                return -1
+        elif pa["sched"] == "fairq" and "default" in flags:
+            ifq["default"] += 1
+        cfg.altq_queues[key] = pa
+        cfg.altq_last = pa
+        return 0
+
+    def _hfsc_admission(self, pa: dict[str, Any], parent: dict[str, Any]) -> int:
+        """pfctl_altq.c eval_pfqueue_hfsc(): m2 set, convex curves, real-time sum <= 80% of
+        the interface, linkshare sum <= the parent's linkshare, upper-limit bounds (the
+        generalized-curve checks are reduced to their m2 slopes)."""
+        cfg = self.cfg
+        ref = pa["ref_bw"]
+        scs = pa["opts"].get("sc", {}) if pa["opts"]["type"] == "hfsc" else {}
+        cur = {}
+        for name in ("realtime", "linkshare", "upperlimit"):
+            sc = scs.get(name)
+            cur[name] = ((_eval_bwspec(sc["m1"], ref), sc["d"], _eval_bwspec(sc["m2"], ref))
+                         if sc else (0, 0, 0))
+        if cur["linkshare"][2] == 0:
+            cur["linkshare"] = (cur["linkshare"][0], cur["linkshare"][1], pa["bandwidth"])
+        pa["sc_eval"] = cur
+        for m1, _d, m2 in cur.values():
+            if m1 > 0 and m2 == 0:
+                cfg.stderr(f"pfctl: m2 is zero for {pa['qname']}")
+                return -1
+        for m1, _d, m2 in cur.values():
+            if m1 != 0 and m1 < m2:
+                cfg.stderr(f"pfctl: m1 must be zero for convex curve: {pa['qname']}")
+                return -1
+        if cur["realtime"][2]:
+            parent["rt_sum"] = parent.get("rt_sum", 0) + cur["realtime"][2]
+            cap = pa["ifbandwidth"] // 100 * 80
+            if parent["rt_sum"] > cap:
+                cfg.stderr("pfctl: real-time sc exceeds 80% of the interface bandwidth "
+                           f"({rate2str(cap)})")
+                return -1
+        if cur["linkshare"][2]:
+            parent["ls_sum"] = parent.get("ls_sum", 0) + cur["linkshare"][2]
+            pls = parent.get("sc_eval", {}).get("linkshare", (0, 0, parent["bandwidth"]))[2]
+            if parent["ls_sum"] > pls:
+                cfg.stderr("pfctl: linkshare sc exceeds parent's sc")
+                return -1
+        um1, _ud, um2 = cur["upperlimit"]
+        if um2:
+            if um1 > pa["ifbandwidth"] or um2 > pa["ifbandwidth"]:
+                cfg.stderr("pfctl: upper-limit larger than interface bandwidth")
+                return -1
+            if cur["realtime"][2] and cur["realtime"][2] > um2:
+                cfg.stderr("pfctl: upper-limit sc smaller than real-time sc")
+                return -1
+        return 0
+
+    def queue_rule(self) -> None:
+        cfg = self.cfg
+        line = self.tok.line
+        self.advance()
+        self.check_rulestate(RS_QUEUE)
+        name = self.string()
+        ifs = self._altq_iface()
+        o = self.queue_opts()
+        qs = self.qassign()
+        if not self.at_eol():
+            self.err()
+        if cfg.order_error:
+            return
+        if len(name) >= 64:
+            self.err("queue name too long (max 63 chars)")
+        if o["tbrsize"]:
+            self.err("cannot specify tbrsize for queue")
+        if not cfg.altq_enabled:
+            return
+        if not cfg.altq_pending:
+            self.err(f"queue {name} has no parent")
+        found = 0
+        errs = 0
+        for ifname, ifnot in ifs:
+            for tq in list(cfg.altq_pending):
+                if tq["queue"] != name or not (not ifname or (not ifnot and ifname == tq["ifname"])
+                                               or (ifnot and ifname != tq["ifname"])):
+                    continue
+                found += 1
+                if o["sched"] is not None and o["sched"]["type"] != tq["sched"]:
+                    self.err("exactly one scheduler type per interface allowed")
+                if tq["sched"] == "priq":
+                    if qs:
+                        self.err("priq queues cannot have child queues")
+                    if o["bw"]["abs"] > 0 or o["bw"]["pct"] < 100:
+                        self.err("priq doesn't take bandwidth")
+                opts = o["sched"] or {"type": tq["sched"], "flags": [], "sc": {}, "codel": {}}
+                pa = {"qname": name, "ifname": tq["ifname"], "parent": tq["parent"],
+                      "priority": o["priority"], "qlimit": o["qlimit"], "bw": o["bw"],
+                      "opts": opts}
+                if self._eval_pfqueue(pa, line):
+                    errs += 1
+                for q in qs:
+                    if q == name:
+                        cfg.error(self.filename, line, "queue cannot have itself as child")
+                        errs += 1
+                        continue
+                    cfg.altq_pending.append({"queue": q, "ifname": tq["ifname"],
+                                             "sched": tq["sched"], "parent": name})
+                if cfg.verbose and cfg.altq_last is not None and (
+                        (found == 1 and not ifname) or (found > 0 and ifname)):
+                    text = queue_text(cfg.altq_last, o["bw"], bool(ifname), o["sched"])
+                    if qs:
+                        text += "{ " + "".join(q + " " for q in qs) + "}"
+                    cfg.out.append(text)
+        if not found:
+            cfg.error(self.filename, line, f"queue {name} has no parent")
+            errs += 1
+        if errs:
+            raise ParseError(("errors in queue definition", line))
+
+    # -- ethernet rules (parse.y etherrule / expand_eth_rule; printed by pfctl_parser.c
+    #    print_eth_rule() when pfctl_load_eth_rule() loads them under -v)
+    def mac_item(self) -> list[dict[str, Any]]:
+        """parse.y xmac: ``[!] mac``, ``mac/masklen`` or ``mac&mask`` (node_mac_from_string*:
+        sscanf "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx"; a bad address is a parse error)."""
+        neg = bool(self.accept("!"))
+        s = self.string()
+
+        def mac(text: str) -> list[int]:
+            parts = text.split(":")
+            if len(parts) != 6:
+                self.err()
+            out = []
+            for p in parts:
+                if not p or len(p) > 2 or any(c not in "0123456789abcdefABCDEF" for c in p):
+                    self.err()
+                out.append(int(p, 16))
+            return out
+        if self.accept("/"):
+            bits = self.number()
+            if bits > 48:
+                self.err()
+            mask = [0] * 6
+            for i in range(bits):
+                mask[i // 8] |= 1 << (i % 8)
+            return [{"addr": mac(s), "mask": mask, "neg": neg}]
+        if "&" in s:
+            a, _, m = s.partition("&")
+            return [{"addr": mac(a), "mask": mac(m), "neg": neg}]
+        return [{"addr": mac(s), "mask": [0xff] * 6, "neg": neg}]
+
+    def ether_rule(self) -> None:
+        """parse.y etherrule: ETHER action dir quick interface bridge etherproto etherfromto
+        l3fromto etherfilter_opts; expand_eth_rule() loops over interfaces, protocols, source
+        and destination MACs and the l3 source/destination addresses."""
+        self.advance()
+        self.check_rulestate(RS_ETHER)
+        act = self.expect("pass", "block")
+        r: dict[str, Any] = {"action": act, "direction": "", "quick": False, "bridge_to": None,
+                             "label": [], "ridentifier": 0, "queue": None, "tag": None,
+                             "tagged": None, "tagged_not": False, "dnpipe": None}
+        spec: dict[str, Any] = {}
+        d = self.accept("in", "out")
+        if d:
+            r["direction"] = d
+        if self.accept("quick"):
+            r["quick"] = True
+        if self.accept("on"):
+            spec["ifs"] = self.iflist()
+        if self.accept("bridge-to"):
+            r["bridge_to"] = self.string()
+        if self.accept("proto"):
+            def one_proto() -> list[int]:
+                s = self.string()
+                try:
+                    v = int(s, 0)
+                except ValueError:
+                    v = {"ip": 0x0800, "ipv6": 0x86dd, "ip6": 0x86dd, "arp": 0x0806,
+                         "revarp": 0x8035, "vlan": 0x8100, "lldp": 0x88cc}.get(s.lower(), -1)
+                if not 0 <= v <= 0xffff:
+                    self.err()
+                return [v]
+            spec["protos"] = self.braced_list(one_proto)
+        if self.accept("from"):
+            spec["smac"] = self.braced_list(self.mac_item)
+        if self.accept("to"):
+            spec["dmac"] = self.braced_list(self.mac_item)
+        l3: dict[str, Any] = {}
+        if self.accept("l3"):
+            self.fromto(l3)
+        while not self.at_eol():
+            if self.accept("label"):
+                r["label"].append(self.string())
+            elif self.accept("ridentifier"):
+                r["ridentifier"] = self.number()
+            elif self.accept("queue"):
+                r["queue"] = self.string()
+            elif self.accept("tag"):
+                r["tag"] = self.string()
+            elif self.accept("!"):
+                self.expect("tagged")
+                r["tagged"], r["tagged_not"] = self.string(), True
+            elif self.accept("tagged"):
+                r["tagged"] = self.string()
+            elif self.accept("dnpipe", "dnqueue"):
+                r["dnpipe"] = (self.lex_prev, self.number())
+            else:
+                self.err()
+        if len(r["label"]) > 5:
+            self.err("filter_opts: too many labels")
+        for (ifname, ifnot), proto, sm, dm, sh, dh in itertools.product(
+                spec.get("ifs") or [(None, False)], spec.get("protos") or [0],
+                spec.get("smac") or [None], spec.get("dmac") or [None],
+                l3.get("src") or [None], l3.get("dst") or [None]):
+            x = dict(r, ifname=ifname, ifnot=ifnot, proto=proto, smac=sm, dmac=dm,
+                     src=sh or _any_node(), dst=dh or _any_node(), sport=None, dport=None)
+            x["text"] = eth_rule_text(x)
+            self.cfg.ether.setdefault(self.anchor_stack[-1], []).append(x)
 
     def filter_rule(self) -> None:
         r = _new_rule()
@@ -1393,6 +2101,33 @@ class Parser:
         self.filter_opts(r, spec)
         if self.tok.kind == "p" and self.tok.val == "{":
             self.err()
+        if action == "scrub":
+            # parse.y scrubrule
+            if r["quick"]:
+                self.err("scrub rules do not support 'quick'")
+            if "reassemble tcp" in r["scrub_opts"] and r["direction"]:
+                self.err("reassemble tcp rules can not specify direction")
+        bt = r.pop("binat_to", None)
+        if bt is not None:
+            # binat-to (OpenBSD-style parse.y in FreeBSD 15): an outbound rule with
+            # "nat-to <addr> static-port" and the reverse inbound rule (source and
+            # destination swapped, destination = the binat address) with "rdr-to <source>"
+            if r["direction"] == "in":
+                self.err("binat-to can only be used with outbound rules")
+            if r.get("nat_to") or r.get("rdr_to"):
+                self.err("binat-to can't be used with nat-to or rdr-to")
+            out = dict(r, direction="out", label=list(r["label"]),
+                       nat_to={"hosts": bt["hosts"], "port": None,
+                               "opts": list(bt["opts"]) + ["static-port"]})
+            self.expand(out, dict(spec), "filter")
+            srcs = spec.get("src") or [_any_node()]
+            rev_spec = dict(spec, src=spec.get("dst"), dst=[dict(h, neg=False) for h in bt["hosts"]],
+                            sport=spec.get("dport"), dport=spec.get("sport"))
+            rev = dict(r, direction="in", label=list(r["label"]),
+                       rdr_to={"hosts": [dict(h, neg=False) for h in srcs], "port": None,
+                               "opts": list(bt["opts"])})
+            self.expand(rev, rev_spec, "filter")
+            return
         self.expand(r, spec, "scrub" if action == "scrub" else "filter")
 
     def antispoof_rule(self) -> None:
@@ -1549,6 +2284,11 @@ class Parser:
                     r["pool_ports"] = [pv, pv if kind == "nat" else 0]
                 r["pool_port_given"] = True
             r["pool_opts"] = self.pool_opts()
+            # parse.y natrule: a rule without af takes the af of a single-af pool before
+            # expand_rule(), so source/destination hosts of the other af are skipped silently
+            pafs = {h["af"] for h in hosts if h["af"]}
+            if not r["af"] and len(pafs) == 1 and all(h["af"] for h in hosts):
+                r["af"] = next(iter(pafs))
         self.expand(r, spec, kind)
 
     # -- expansion (expand_rule)
@@ -1559,15 +2299,18 @@ class Parser:
         sports = spec.get("sport") or [None]
         dsts = spec.get("dst") or [None]
         dports = spec.get("dport") or [None]
-        marker = spec.get("marker", set())
+        marker = set(spec.get("marker", set()))
+        if 6 in (spec.get("protos") or []):
+            marker.add("proto_has_tcp")
         icmps = spec.get("icmp") or [None]
         users = spec.get("user") or [None]
+        oses = spec.get("os") or [None]
         groups = spec.get("group") or [None]
         produced = []
         # expand_rule(): LOOP_THROUGH interfaces, icmp types, protocols, sources, source
         # ports, destinations, destination ports, uids, gids (innermost last)
-        for (ifname, ifnot), icmp, proto, sh, sp, dh, dp, uid, gid in itertools.product(
-                ifs, icmps, protos, srcs, sports, dsts, dports, users, groups):
+        for (ifname, ifnot), icmp, proto, sh, sp, osn, dh, dp, uid, gid in itertools.product(
+                ifs, icmps, protos, srcs, sports, oses, dsts, dports, users, groups):
             saf = sh["af"] if sh else 0
             daf = dh["af"] if dh else 0
             if saf and daf and saf != daf:
@@ -1581,10 +2324,19 @@ class Parser:
             x["src"] = sh or _any_node()
             x["dst"] = dh or _any_node()
             x["sport"], x["dport"] = sp, dp
+            x["os"] = osn
             x["af"] = r["af"] or saf or daf
             if icmp is not None:
                 x["icmp_type"] = icmp
             x["user"], x["group"] = uid, gid
+            # expand_rule(): expand_label() on labels, tag and tagged; $nr is the number the
+            # rule gets in its anchor (the anchor's rule counter)
+            rs = self.cfg.ensure_anchor(self.anchor_stack[-1])
+            x["nr"] = sum(len(v) for v in rs.values()) + len(produced)
+            x["label"] = [_expand_label(lab, x) for lab in x["label"]]
+            for key in ("tag", "tagged"):
+                if x.get(key):
+                    x[key] = _expand_label(x[key], x)
             produced.append(x)
         for x in produced:
             self.finish(x, marker, ruleset)
@@ -1629,8 +2381,11 @@ class Parser:
         if x["action"] in ("nat", "rdr", "binat"):
             if (x["sport"] or x["dport"]) and p not in (6, 17, 132):
                 raise ParseError(("port only applies to tcp/udp/sctp", line))
-        if x["flags"] and p not in (None, 6):
-            raise ParseError(("flags only applies to tcp", line))
+        if x.get("os") and p not in (None, 6):
+            raise ParseError(("OS fingerprinting only apply to tcp", line))
+        if x["flags"] and p not in (None, 6) and not (marker & {"proto_has_tcp"}):
+            # parse.y pfrule: only when no protocol of the list is tcp
+            raise ParseError(("flags only apply to tcp", line))
         if x["action"] == "pass" and not x.get("anchor"):
             if x["keep_state"] is None:
                 x["keep_state"] = "keep"
@@ -1674,7 +2429,7 @@ class Parser:
                 continue
             pool = self.pool_af(x, t["hosts"], line)
             x[key] = dict(t, hosts=pool, opts=self.pool_type(t["opts"], pool, line))
-        if x["action"] in ("nat", "rdr", "binat") and not x["no"]:
+        if x["action"] in ("nat", "rdr", "binat") and not x["no"] and not x.get("anchor"):
             pool = self.pool_af(x, x["pool"], line)
             x["pool"] = pool
             opts = x["pool_opts"]
@@ -1725,14 +2480,24 @@ def _port_text(op_p: tuple, proto: Optional[int], numeric: bool = False) -> str:
     return f" port {op} {a1}"
 
 
+def _zero_addr(h: dict[str, Any]) -> bool:
+    return h["type"] == "any" or (h["type"] == "addr" and h["bits"] == 0 and
+                                  h["addr"] in ("0.0.0.0", "::"))
+
+
 def _fromto(x: dict[str, Any]) -> str:
     s, d = x["src"], x["dst"]
-    if s["type"] == "any" and d["type"] == "any" and not s["neg"] and not d["neg"] \
-            and not x["sport"] and not x["dport"]:
+    # print_fromto(): " all" when both are zero address/mask (any, 0/0), not negated, no
+    # ports and no os fingerprint
+    if _zero_addr(s) and _zero_addr(d) and not s["neg"] and not d["neg"] \
+            and not x["sport"] and not x["dport"] and not x.get("os"):
         return " all"
     out = " from " + ("! " if s["neg"] else "") + addr_text(s)
     if x["sport"]:
         out += _port_text(tuple(x["sport"]), x["proto"])
+    if x.get("os"):
+        # print_fromto(): " os \"%s\"" (pfctl_lookup_fingerprint)
+        out += f' os "{x["os"]}"'
     out += " to " + ("! " if d["neg"] else "") + addr_text(d)
     if x["dport"]:
         out += _port_text(tuple(x["dport"]), x["proto"])
@@ -1796,7 +2561,10 @@ def rule_text(x: dict[str, Any], numeric: bool = False) -> str:
     route = x.get("route")
     if route:
         # print_rule: r->rt -> " route-to "/" reply-to "/" dup-to " + print_pool(PF_PASS)
-        items = [f"({i} {addr_text(h) if h is not None else '?'})" for i, h in route["hosts"]]
+        # print_pool(PF_PASS): an interface-only route host (zero address, set_ipmask 128)
+        # prints bare when the rule has an af (PF_AZERO), else "(if ?)" (inet_ntop(0) fails)
+        items = [(i if x["af"] else f"({i} ?)") if h is None else f"({i} {addr_text(h)})"
+                 for i, h in route["hosts"]]
         out += f" {route['kind']} " + (("{ " + ", ".join(items) + " }") if len(items) > 1 else items[0])
         for o in route["opts"]:
             out += " " + o
@@ -1849,6 +2617,24 @@ def rule_text(x: dict[str, Any], numeric: bool = False) -> str:
         out += " (" + ", ".join(x["state_opts"]) + ")"
     if x["fragment"]:
         out += " fragment"
+    sm = x.get("scrub_match")
+    if sm and act != "scrub":
+        # print_rule(): scrub actions on pass/match rules, " scrub (" items joined by ", " ")"
+        parts = []
+        if "no-df" in sm:
+            parts.append("no-df")
+        if "random-id" in sm:
+            parts.append("random-id")
+        if "min-ttl" in sm:
+            parts.append(f"min-ttl {sm['min-ttl']}")
+        if "set-tos" in sm:
+            parts.append("set-tos 0x%2.2x" % sm["set-tos"])
+        if "reassemble" in sm:
+            parts.append("reassemble tcp")
+        if "max-mss" in sm:
+            parts.append(f"max-mss {sm['max-mss']}")
+        if parts:
+            out += " scrub (" + ", ".join(parts) + ")"
     if x["allow_opts"]:
         out += " allow-opts"
     if act == "scrub":
@@ -1862,7 +2648,15 @@ def rule_text(x: dict[str, Any], numeric: bool = False) -> str:
         out += " fragment no reassemble" if x.get("scrub_noreass") else " fragment reassemble"
     for lab in x["label"]:
         out += f' label "{lab}"'
-    if x["queue"]:
+    if x.get("ridentifier"):
+        out += f" ridentifier {x['ridentifier']}"
+    dn = x.get("dn")
+    if dn:
+        # print_rule(): " dnpipe(%d, %d)" when a return pipe is set, else " dnpipe %d"
+        out += f" {dn[0]}({dn[1]}, {dn[2]})" if dn[2] else f" {dn[0]} {dn[1]}"
+    if x["queue"] and x.get("pqueue"):
+        out += f" queue({x['queue']}, {x['pqueue']})"
+    elif x["queue"]:
         out += f" queue {x['queue']}"
     if x["tag"]:
         out += f" tag {x['tag']}"
@@ -1898,6 +2692,183 @@ def rule_text(x: dict[str, Any], numeric: bool = False) -> str:
 
 
 # pf1079 prints nat-to before rdr-to: keep that order in rule_text (nat_to first).
+
+
+def _eval_bwspec(bw: dict[str, Any], ref: int) -> int:
+    """pfctl_altq.c eval_bwspec()."""
+    if bw["abs"] > 0:
+        return min(bw["abs"], ref)
+    if bw["pct"] > 0:
+        return ref // 100 * bw["pct"]
+    return 0
+
+
+def rate2str(rate: float) -> str:
+    """pfctl_altq.c rate2str(): /1000 per unit of " KMG", "%.2f%cb" unless integral."""
+    i = 0
+    while rate >= 1000 and i <= 3:
+        rate /= 1000
+        i += 1
+    unit = " KMG"[i] if i < 4 else "\0"
+    if int(rate * 100) % 100:
+        return "%.2f%cb" % (rate, unit)
+    return "%d%cb" % (int(rate), unit)
+
+
+def _sc_text(name: str, m1: int, d: int, m2: int, sc: Optional[dict[str, Any]]) -> str:
+    """pfctl_altq.c print_hfsc_sc() / print_fairq_sc()."""
+    out = " " + name
+    if d:
+        out += "(" + (f"{sc['m1']['pct']}%" if sc and sc["m1"]["pct"] > 0 else rate2str(m1))
+        out += f" {d}"
+    out += (f" {sc['m2']['pct']}%" if sc and sc["m2"]["pct"] > 0 else " " + rate2str(m2))
+    if d:
+        out += ")"
+    return out
+
+
+_FLAG_ORDER = {"cbq": ("red", "ecn", "rio", "codel", "cleardscp", "flowvalve", "borrow", "wrr",
+                       "efficient", "root", "default"),
+               "priq": ("red", "ecn", "rio", "codel", "cleardscp", "default"),
+               "hfsc": ("red", "ecn", "rio", "codel", "cleardscp", "default"),
+               "fairq": ("red", "ecn", "rio", "codel", "cleardscp", "default")}
+
+
+def _sched_text(a: dict[str, Any], qopts: Optional[dict[str, Any]]) -> str:
+    """print_cbq_opts()/print_priq_opts()/print_hfsc_opts()/print_fairq_opts()/
+    print_codel_opts(): "" when nothing is set."""
+    kind = a["sched"]
+    flags = a.get("flags", a["opts"].get("flags", []) if a["opts"]["type"] == kind else [])
+    if kind == "codel":
+        c = a["opts"].get("codel", {}) if a["opts"]["type"] == "codel" else {}
+        if not (c.get("target") or c.get("interval") or c.get("ecn")):
+            return ""
+        out = "codel("
+        if c.get("target"):
+            out += f" target {c['target']}"
+        if c.get("interval"):
+            out += f" interval {c['interval']}"
+        if c.get("ecn"):
+            out += "ecn"
+        return out + " ) "
+    fl = "".join(" " + f for f in _FLAG_ORDER[kind] if f in flags)
+    scs = ""
+    if kind in ("hfsc", "fairq"):
+        sc = a["opts"].get("sc", {}) if a["opts"]["type"] == kind else {}
+        ref = a.get("ref_bw", a.get("ifbandwidth", 0))
+        base = a.get("bandwidth", 0)
+        for name in (("realtime", "linkshare", "upperlimit") if kind == "hfsc" else ("linkshare",)):
+            s = sc.get(name)
+            if s is None:
+                if name == "linkshare" and not a.get("qname"):
+                    continue
+                continue
+            m1 = _eval_bwspec(s["m1"], ref)
+            m2 = _eval_bwspec(s["m2"], ref)
+            if m2 == 0:
+                continue
+            if name == "linkshare" and m2 == base and s["d"] == 0:
+                continue
+            scs += _sc_text(name, m1, s["d"], m2, s if qopts is not None else None)
+    if not fl and not scs:
+        return ""
+    return f"{kind}(" + fl + scs + " ) "
+
+
+def altq_text(a: dict[str, Any], bw: dict[str, Any], qopts: Optional[dict[str, Any]]) -> str:
+    """pfctl_altq.c print_altq() (expand_altq() appends "queue { ... }")."""
+    out = f"altq on {a['ifname']} "
+    out += _sched_text(a, qopts) or a["sched"] + " "
+    if bw["pct"] > 0:
+        if bw["pct"] < 100:
+            out += f"bandwidth {bw['pct']}% "
+    else:
+        out += f"bandwidth {rate2str(a['ifbandwidth'])} "
+    if a["qlimit"] != 50:
+        out += f"qlimit {a['qlimit']} "
+    return out + f"tbrsize {a['tbrsize']} "
+
+
+def queue_text(a: dict[str, Any], bw: dict[str, Any], print_if: bool,
+               qopts: Optional[dict[str, Any]]) -> str:
+    """pfctl_altq.c print_queue()."""
+    if not a.get("qname"):
+        return altq_text(a, bw, qopts)
+    out = f"queue {a['qname']} "
+    if print_if:
+        out += f"on {a['ifname']} "
+    if a["sched"] in ("cbq", "hfsc", "fairq"):
+        if bw["pct"] > 0:
+            if bw["pct"] < 100:
+                out += f"bandwidth {bw['pct']}% "
+        else:
+            out += f"bandwidth {rate2str(a['bandwidth'])} "
+    if a["priority"] != 1:
+        out += f"priority {a['priority']} "
+    if a["qlimit"] != 50:
+        out += f"qlimit {a['qlimit']} "
+    if a["sched"] != "codel":
+        out += _sched_text(a, qopts)
+    return out
+
+
+def _eth_addr_text(a: dict[str, Any]) -> str:
+    """pfctl_parser.c print_eth_addr(): nothing for an all-zero address; a mask of leading
+    one bits (tested bit i as mask[i / 8] & (1 << i % 8)) prints as /len, any other
+    non-full mask as &xx:xx:xx:xx:xx:xx."""
+    if not any(a["addr"]):
+        return ""
+    out = ("! " if a["neg"] else "") + ":".join("%02x" % b for b in a["addr"])
+    mask = a["mask"]
+    masklen, seen_unset, i = 48, False, 0
+    while i < 48:
+        isset = bool(mask[i // 8] & (1 << (i % 8)))
+        if not seen_unset:
+            if not isset:
+                seen_unset, masklen = True, i
+        elif isset:
+            break
+        i += 1
+    if masklen == 48:
+        return out
+    if i == 48:
+        return out + f"/{masklen}"
+    return out + "&" + ":".join("%02x" % b for b in mask)
+
+
+def eth_rule_text(x: dict[str, Any]) -> str:
+    """pfctl_parser.c print_eth_rule(): "ether" action [in|out] [quick] [on [!] if]
+    [bridge-to if] [proto 0x%04x] [from mac] [to mac] " l3" print_fromto() [label "x"]...
+    [ridentifier N] [queue q] [tag t] [[!] tagged t] [dnpipe|dnqueue N]."""
+    out = "ether " + x["action"]
+    if x["direction"]:
+        out += " " + x["direction"]
+    if x["quick"]:
+        out += " quick"
+    if x["ifname"]:
+        out += (" on ! " if x["ifnot"] else " on ") + x["ifname"]
+    if x["bridge_to"]:
+        out += " bridge-to " + x["bridge_to"]
+    if x["proto"]:
+        out += " proto 0x%04x" % x["proto"]
+    if x["smac"] is not None:
+        out += " from " + _eth_addr_text(x["smac"])
+    if x["dmac"] is not None:
+        out += " to " + _eth_addr_text(x["dmac"])
+    out += " l3" + _fromto(dict(x, proto=0))
+    for lab in x["label"]:
+        out += f' label "{lab}"'
+    if x["ridentifier"]:
+        out += f" ridentifier {x['ridentifier']}"
+    if x["queue"]:
+        out += f" queue {x['queue']}"
+    if x["tag"]:
+        out += f" tag {x['tag']}"
+    if x["tagged"]:
+        out += (" !" if x["tagged_not"] else "") + f" tagged {x['tagged']}"
+    if x["dnpipe"]:
+        out += f" {x['dnpipe'][0]} {x['dnpipe'][1]}"
+    return out
 
 # ----------------------------------------------------------------------------------------
 # optimizer (pfctl_optimize.c: superblocks, remove_identical_rules, reorder_rules)
@@ -2078,7 +3049,104 @@ def _reorder(rules: list) -> list:
     return before + ([block] if block else [])
 
 
-def optimize(rules: list) -> list:
+TABLE_THRESHOLD = 6     # pfctl_optimize.c
+
+
+def _comb_key(x: dict[str, Any]) -> str:
+    """comparable_rule(COMBINED): everything but the src/dst addresses (negation and ports
+    stay)."""
+    d = {k: v for k, v in x.items()
+         if k not in ("src", "dst", "text", "nr", "anchor_path_base", "cpid")}
+    d["_sneg"], d["_dneg"] = x["src"]["neg"], x["dst"]["neg"]
+    return repr(sorted(d.items(), key=lambda kv: kv[0]))
+
+
+def _addr_key(h: dict[str, Any]) -> tuple:
+    t = "addr" if h["type"] == "any" else h["type"]
+    return (t, h["neg"], addr_text(h))
+
+
+def _combine(rules: list, ctx: Optional["Config"]) -> list:
+    """pfctl_optimize.c combine_rules(): rules identical but for one address are merged into
+    a const table once TABLE_THRESHOLD of them share it.  Under -n the table keeps its
+    temporary name "__automatic_%d" (add_opt_table(): static counter over every table
+    started); print_tabledef() shows it under -v.  A real load names it
+    "__automatic_%x_%d" (pf_opt_create_table(): arc4random() identifier)."""
+    rules = list(rules)
+    tbl: dict[int, dict[str, Any]] = {}      # id(rule) -> {"side": "src"/"dst", "t": table}
+
+    def new_table() -> dict[str, Any]:
+        n = ctx.opt_tablenum if ctx is not None else 0
+        if ctx is not None:
+            ctx.opt_tablenum += 1
+        return {"name": f"__automatic_{n}", "nodes": [], "count": 0, "generated": False}
+
+    def add(t: dict[str, Any], h: dict[str, Any]) -> None:
+        t["nodes"].append(h)
+        t["count"] += 1
+    i = 0
+    while i < len(rules):
+        p1 = rules[i]
+        j = i + 1
+        while j < len(rules):
+            p2 = rules[j]
+            s_eq = _addr_key(p1["src"]) == _addr_key(p2["src"])
+            d_eq = _addr_key(p1["dst"]) == _addr_key(p2["dst"])
+            t1, t2 = tbl.get(id(p1)), tbl.get(id(p2))
+            removed = False
+            for side, eq_other, neq in (("dst", s_eq, d_eq), ("src", d_eq, s_eq)):
+                other = "src" if side == "dst" else "dst"
+                if not (eq_other and not neq):
+                    continue
+                if (t1 and t1["side"] == other) or t2:
+                    continue
+                a, b = p1[side], p2[side]
+                if a["type"] not in ("addr", "any") or b["type"] not in ("addr", "any") or \
+                        a["neg"] != b["neg"] or _comb_key(p1) != _comb_key(p2):
+                    continue
+                if t1 is None:
+                    t1 = tbl[id(p1)] = {"side": side, "t": new_table()}
+                    add(t1["t"], a)
+                add(t1["t"], b)
+                tbl[id(p2)] = t1
+                if t1["t"]["count"] >= TABLE_THRESHOLD:
+                    del rules[j]
+                    removed = True
+                break
+            if not removed:
+                j += 1
+        i += 1
+    out = []
+    for r in rules:
+        ent = tbl.get(id(r))
+        if ent is None or ent["t"]["count"] < TABLE_THRESHOLD:
+            out.append(r)
+            continue
+        t = ent["t"]
+        if t["generated"]:
+            continue
+        t["generated"] = True
+        name = t["name"]
+        if ctx is not None and not ctx.noaction:
+            if not ctx.opt_table_id:
+                ctx.opt_table_id = int.from_bytes(os.urandom(4), "big")
+            name = "__automatic_%x_%d" % (ctx.opt_table_id, ctx.opt_created)
+            ctx.opt_created += 1
+            ctx.tables[name] = {"flags": ["const"], "addrs": [addr_text(h) for h in t["nodes"]]}
+        if ctx is not None:
+            ctx.opt_tabledefs.append("table <%s> const {%s }" % (
+                name, "".join(" " + addr_text(h) for h in t["nodes"])))
+        side = ent["side"]
+        r = dict(r)
+        r[side] = _host_node("table", name=name, neg=r[side]["neg"])
+        r["text"] = rule_text(r)
+        out.append(r)
+    return out
+
+
+def optimize(rules: list, ctx: Optional["Config"] = None) -> list:
+    """pfctl_optimize.c: superblocks; per superblock remove_identical_rules(),
+    combine_rules(), reorder_rules()."""
     blocks: list[list] = []
     for r in rules:
         if blocks and _sb_inclusive(blocks[-1][0], r):
@@ -2091,6 +3159,7 @@ def optimize(rules: list) -> list:
             out.extend(b)
             continue
         b = _remove_identical(b)
+        b = _combine(b, ctx)
         for blk in _reorder(b):
             out.extend(blk)
     return out
@@ -2103,7 +3172,7 @@ def optimize(rules: list) -> list:
 class Config:
     def __init__(self, anchor: str = "", verbose: bool = False, optimize: Optional[bool] = None,
                  macros: Optional[dict[str, str]] = None, cwd: str = "/",
-                 ifaces: Optional[dict[str, dict[str, Any]]] = None):
+                 ifaces: Optional[dict[str, dict[str, Any]]] = None, altq: bool = True):
         self.anchor = anchor
         # interface name -> {"inet": [[addr, plen]], "inet6": [...], "loop": bool}
         # (getifaddrs(3) as pfctl_parser.c ifa_load() sees it); lo0 if nothing is known
@@ -2117,6 +3186,21 @@ class Config:
         self.options: dict[str, Any] = {}
         self.tables: dict[str, dict[str, Any]] = {}
         self.anchors: dict[str, dict[str, list]] = {}
+        self.ether: dict[str, list] = {}    # anchor path -> ethernet rules (parse.y etherrule)
+        # ALTQ (parse.y altqif/queuespec): evaluated with -n (pfctl.c main(): altqsupport = 1
+        # under -n; the GENERIC kernel has no ALTQ, so a real load skips queue definitions)
+        self.altq_enabled = altq
+        self.noaction = altq
+        # pfctl_optimize.c tables made by combine_rules()
+        self.opt_tablenum = 0
+        self.opt_table_id = 0
+        self.opt_created = 0
+        self.opt_tabledefs: list[str] = []
+        self.autotables: dict[str, list[str]] = {}
+        self.altq_ifs: dict[str, dict[str, Any]] = {}
+        self.altq_queues: dict[tuple[str, str], dict[str, Any]] = {}
+        self.altq_pending: list[dict[str, Any]] = []   # parse.y "queues" (declared children)
+        self.altq_last: Optional[dict[str, Any]] = None  # pf->paltq->altq
         self.loadanchors: list[tuple[str, str]] = []
         self.errors: list[str] = []
         self.messages: list[str] = []   # stderr lines, in order
@@ -2136,7 +3220,35 @@ class Config:
     def error(self, filename: str, line: int, msg: str) -> None:
         s = f"{filename}:{line}: {msg}"
         self.errors.append(s)
-        self.messages.append(s)
+        if msg:     # an empty message: YYERROR after the reason was printed (file->errors++)
+            self.messages.append(s)
+
+    def ifmtu(self, ifname: str) -> int:
+        """pfctl_altq.c getifmtu(): SIOCGIFMTU; FreeBSD assumes 1500 when it fails."""
+        if ifname.startswith("lo") and ifname in self.ifaces:
+            return 16384
+        return 1500
+
+    def ifspeed(self, ifname: str) -> int:
+        """pfctl_altq.c getifspeed(): if_data.ifi_baudrate (err(1, "SIOCGIFDATA") for an
+        interface that does not exist); vtnet(4) and epair(4) report 10 Gbit/s."""
+        if ifname not in self.ifaces:
+            raise PfFatal("SIOCGIFDATA: Device not configured")
+        if ifname.startswith(("vtnet", "epair")):
+            return 10 * 1000 * 1000 * 1000
+        return 0
+
+    def check_commit_altq(self) -> list[str]:
+        """pfctl_altq.c check_commit_altq(): one root (cbq) and one default queue per
+        interface (warnx)."""
+        out = []
+        for ifname, q in self.altq_ifs.items():
+            kind = q["a"]["sched"]
+            if kind == "cbq" and q["root"] != 1:
+                out.append(f"pfctl: should have one root queue on {ifname}")
+            if kind in ("cbq", "priq", "hfsc", "fairq") and q["default"] != 1:
+                out.append(f"pfctl: should have one default queue on {ifname}")
+        return out
 
     def stderr(self, msg: str) -> None:
         self.messages.append(msg)
@@ -2168,13 +3280,19 @@ class Config:
                 for x in rs[key]:
                     x.pop("anchor_path_base", None)
             if opt:
-                rs["filter"] = optimize(rs["filter"])
+                self.opt_tabledefs = []
+                rs["filter"] = optimize(rs["filter"], self)
+                if self.opt_tabledefs:
+                    self.autotables[path] = self.opt_tabledefs
 
     def verbose_lines(self) -> list[str]:
         """What pfctl -nv prints after the option/table lines (scrub, nat, rdr, binat, filter)."""
         out: list[str] = []
 
         def emit(path: str, key: str, depth: int) -> None:
+            if key == "filter":
+                # print_tabledef() of optimizer tables, as the filter ruleset is loaded
+                out.extend(self.autotables.get(path, []))
             for x in self.anchors.get(path, {}).get(key, []):
                 ind = "  " * depth
                 if x.get("anchor"):
@@ -2187,6 +3305,8 @@ class Config:
                         out.append(ind + x["text"])
                 else:
                     out.append(ind + x["text"])
+        # pfctl.c pfctl_rules(): the ethernet ruleset is loaded (and printed) first
+        out.extend(x["text"] for x in self.ether.get(self.anchor, []))
         for key in ("scrub", "nat", "rdr", "binat", "filter"):
             emit(self.anchor, key, 0)
         return out
@@ -2219,6 +3339,8 @@ def real_path(path: str) -> str:
 def read_host_file(path: str) -> str:
     """pfctl_fopen() (sbin/pfctl/pfctl_parser.c): a directory fails with EISDIR."""
     rp = real_path(path)
+    if path == "/dev/null" and not os.path.exists(rp):
+        return ""   # devfs(5) is always mounted on a FreeBSD host (pf0048: file "/dev/null")
     if os.path.isdir(rp):
         raise IsADirectoryError(21, "Is a directory", path)
     with open(rp, "rb") as f:
@@ -2280,6 +3402,10 @@ def load_config(s: dict[str, Any], cfg: Config, anchor: str = "", tables_only: b
             # pf_kanchor_setup(): an anchor call creates its (maybe empty) ruleset
             anchors.setdefault(path, {"scrub": [], "filter": [], "nat": [], "rdr": [],
                                       "binat": []})
+    if not tables_only:
+        # the Ethernet ruleset of the anchor (pfctl_load_eth_ruleset), for pfctl -s ether
+        eth = s.setdefault("ether", {})
+        eth[anchor] = [x["text"] for x in cfg.ether.get(anchor, [])]
     tables = s.setdefault("tables", {})
     tset = tables.setdefault(anchor, {})
     for name, t in cfg.tables.items():
@@ -2330,40 +3456,6 @@ def referenced_tables(s: dict[str, Any], anchor: str = "") -> set[str]:
 
 # ----------------------------------------------------------------------------------------
 # evaluator
-
-
-def _sysctl(st: Any, name: str, default: int) -> int:
-    rt = getattr(st, "runtime", {}) or {}
-    for key in ("sysctl", "sysctls"):
-        d = rt.get(key)
-        if isinstance(d, dict) and name in d:
-            try:
-                return int(d[name])
-            except (TypeError, ValueError):
-                pass
-    return default
-
-
-def bridge_filter_points(st: Any, in_member: str, out_member: Optional[str], bridge: str,
-                         local: bool = False) -> list[tuple[str, str]]:
-    """Where pf sees a packet crossing ``bridge`` (see the module docstring)."""
-    member = _sysctl(st, "net.link.bridge.pfil_member", 1)
-    onbridge = _sysctl(st, "net.link.bridge.pfil_bridge", 0)
-    local_phys = _sysctl(st, "net.link.bridge.pfil_local_phys", 0)
-    pts: list[tuple[str, str]] = []
-    if local:
-        if local_phys:
-            pts.append((in_member, "in"))
-        pts.append((bridge, "in"))
-        return pts
-    if member:
-        pts.append((in_member, "in"))
-    if onbridge:
-        pts.append((bridge, "in"))
-        pts.append((bridge, "out"))
-    if member and out_member:
-        pts.append((out_member, "out"))
-    return pts
 
 
 def _iface_group(ifname: str) -> str:
@@ -2526,11 +3618,6 @@ def allows(st: Any, vnet: Optional[str], iface: str, direction: str, proto: Any,
     pkt = (iface, direction, proto, af, src, dst, sport, dport)
     decision, _ = _eval(st, vnet, s, "", pkt)
     return decision != "block"
-
-
-def path_allows(st: Any, vnet: Optional[str], hops: list[tuple[str, str]], proto: Any, src: str,
-                dst: str, sport: Optional[int] = None, dport: Optional[int] = None) -> bool:
-    return all(allows(st, vnet, i, d, proto, src, dst, sport, dport) for i, d in hops)
 
 
 def ssh_allowed(st: Any, client_ip: str = "192.168.1.100", host_ip: str = "192.168.1.10",

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from freebsd_testbed.tools import pfctl
+from freebsd_testbed.tools import kld, pfctl
+
+
+def load_pf_ko(runtime) -> None:
+    """kldload pf (kld._load_file gained a ``user`` argument: a kldload(8) by the user)."""
+    import inspect
+    if "user" in inspect.signature(kld._load_file).parameters:
+        kld._load_file(runtime, "pf", "/boot/kernel/pf.ko", False, True)
+    else:
+        kld._load_file(runtime, "pf", "/boot/kernel/pf.ko", False)
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import os
 import pytest
 
 from freebsd_testbed import hoststate, net, probe
-from freebsd_testbed.tools import kld
 
 FIX = os.path.join(os.path.dirname(__file__), "fixtures", "pf")
 WEB, DB, INTRUDER, HOST_IP, LAN = "192.168.1.201", "192.168.1.202", "192.168.1.203", "192.168.1.10", "192.168.1.100"
@@ -80,8 +79,7 @@ def _topology(run, host_on_bridge: bool = False) -> None:
 
 
 def _load_pf(run, host_root, text: str) -> None:
-    with hoststate.locked() as st:
-        kld._load_file(st.runtime, "pf", "/boot/kernel/pf.ko", False)
+    assert run("kldload", "pf")[0] == 0
     with open(os.path.join(host_root, "etc", "pf.conf"), "w") as f:
         f.write(text)
     assert run("pfctl", "-f", "/etc/pf.conf") == (0, "", "")

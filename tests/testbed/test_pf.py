@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as hs
 
 from freebsd_testbed import hoststate, pf
 from freebsd_testbed.tools import kld
-from pf_helpers import root, run  # noqa: F401 (fixtures)
+from pf_helpers import load_pf_ko, root, run  # noqa: F401 (fixtures)
 
 FIX = os.path.join(os.path.dirname(__file__), "fixtures", "pf")
 
@@ -26,7 +26,7 @@ pass inet proto icmp all keep state
 def load_pf_module():
     with hoststate.locked() as st:
         kld.reset(st.runtime)
-        kld._load_file(st.runtime, "pf", "/boot/kernel/pf.ko", False)
+        load_pf_ko(st.runtime)
 
 
 def write(root, path, text):
@@ -185,25 +185,6 @@ def test_evaluator_tutorial(root, run):
     run("-f", "/etc/lock.conf")
     with hoststate.locked() as st:
         assert not pf.ssh_allowed(st)
-
-
-def test_bridge_filter_points(root, run):
-    """Forwarded traffic is filtered on the members (pfil_member=1, pfil_bridge=0)."""
-    load_pf_module()
-    tutorial(root)
-    run("-f", "/etc/pf.conf")
-    run("-e")
-    with hoststate.locked() as st:
-        pts = pf.bridge_filter_points(st, "epair1a", "epair2a", "bridge0")
-        assert pts == [("epair1a", "in"), ("epair2a", "out")]
-        # the tutorial's "pass in on bridge0" rule never sees member-filtered traffic
-        assert not pf.path_allows(st, "host", pts, "tcp", "192.168.1.201", "192.168.1.202", 1, 5432)
-        assert pf.bridge_filter_points(st, "vtnet0", None, "bridge0", local=True) == [("bridge0", "in")]
-        st.runtime.setdefault("sysctl", {})["net.link.bridge.pfil_bridge"] = 1
-        st.runtime["sysctl"]["net.link.bridge.pfil_member"] = 0
-        pts = pf.bridge_filter_points(st, "epair1a", "epair2a", "bridge0")
-        assert pts == [("bridge0", "in"), ("bridge0", "out")]
-        assert pf.path_allows(st, "host", pts, "tcp", "192.168.1.201", "192.168.1.202", 1, 5432)
 
 
 def test_optimizer_removes_duplicates_and_respects_quick(root):

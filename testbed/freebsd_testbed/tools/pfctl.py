@@ -362,7 +362,10 @@ def _rules(c: Ctx, s: dict, fn: str, anchor: str, optimize, macros: dict, tables
     (pfctl_load_anchors: "\\nLoading anchor %s from %s" on stderr under -v)."""
     verbose = bool(c.opts & O_VERBOSE)
     noaction = bool(c.opts & O_NOACTION)
-    kw = dict(anchor=anchor, verbose=verbose, optimize=optimize, macros=macros, ifaces=c.ifaces)
+    # pfctl.c main(): under -n altqsupport = 1 (ENABLE_ALTQ); otherwise
+    # pfctl_test_altqsupport() finds no ALTQ in the GENERIC kernel and queueing is skipped
+    kw = dict(anchor=anchor, verbose=verbose, optimize=optimize, macros=macros, ifaces=c.ifaces,
+              altq=noaction)
 
     def not_loaded() -> int:
         """pfctl_rules() ERRX unless -n; a nested anchor file only fails its load (1)."""
@@ -376,6 +379,12 @@ def _rules(c: Ctx, s: dict, fn: str, anchor: str, optimize, macros: dict, tables
             cfg = pf.parse_text(sys.stdin.read(), "-", **kw)
         else:
             cfg = pf.parse_file(fn, **kw)
+    except pf.PfFatal as e:
+        # err(1, ...) while parsing (pfctl_altq.c getifspeed(): "SIOCGIFDATA"): what was
+        # printed so far stays, then exit 1 even under -n
+        sys.stdout.flush()
+        c.warnx(str(e))
+        raise Exit(1)
     except OSError as e:
         # parse.y pushfile(): warn("%s", nfile->name); parse_config():
         # warn("cannot open the main config file!"); then pfctl_rules() ERRX unless -n
@@ -397,6 +406,14 @@ def _rules(c: Ctx, s: dict, fn: str, anchor: str, optimize, macros: dict, tables
         out = list(cfg.out) + ([] if tables_only else cfg.verbose_lines())
         for line in out:
             sys.stdout.write(line + "\n")
+    if cfg.altq_enabled and not tables_only:
+        # pfctl_rules(): check_commit_altq() -> ERRX("errors in altq config")
+        bad = cfg.check_commit_altq()
+        if bad:
+            for line in bad:
+                sys.stderr.write(line + "\n")
+            c.warnx("errors in altq config")
+            raise Exit(1)
     if not noaction:
         pf.load_config(s, cfg, anchor, tables_only=tables_only, pid=os.getpid())
         if not anchor and not tables_only and c.opts & O_VERBOSE2:
@@ -416,6 +433,7 @@ def _rules(c: Ctx, s: dict, fn: str, anchor: str, optimize, macros: dict, tables
 def _flush(c: Ctx, s: dict, what: str, anchor: str, ifaceopt) -> None:
     """main() clearopt switch."""
     if what == "ethernet":
+        s.setdefault("ether", {})[anchor] = []
         c.msg("Ethernet rules cleared")
     elif what == "rules":
         if c.opts & O_RECURSE:
@@ -438,6 +456,7 @@ def _flush(c: Ctx, s: dict, what: str, anchor: str, ifaceopt) -> None:
         if ifaceopt:
             c.warnx("don't specify an interface with -Fall")
             c.usage()
+        s.setdefault("ether", {})[anchor] = []
         c.msg("Ethernet rules cleared")
         _flush_rules(c, s, anchor)
         _flush_nat(c, s, anchor)
@@ -1047,12 +1066,28 @@ def _show(c: Ctx, st, s: dict, vnet: str, what: str, anchor: str, ifaceopt) -> N
     if what == "creatorids":
         w("Creator IDs:\n%08x\n" % pf.hostid(s))
         return
-    if what in ("queue", "states", "Sources", "ether", "osfp"):
-        # no ALTQ (pfctl_show_altq returns at once), no states, no source nodes, no
-        # Ethernet rules; the OS fingerprint list is not modelled
+    if what == "ether":
+        # pfctl_show_eth_rules(): print_eth_rule() per rule; -v adds
+        # pfctl_print_eth_rule_counters() "  [ Evaluations: %-8llu  Packets: %-8llu  Bytes: %-10llu]"
+        for line in s.get("ether", {}).get(anchor, []):
+            w(line + "\n")
+            if c.opts & O_VERBOSE:
+                w("  [ Evaluations: 0         Packets: 0         Bytes: 0         ]\n")
+        return
+    if what in ("queue", "states", "Sources", "osfp"):
+        # no ALTQ (pfctl_show_altq returns at once), no states, no source nodes; the OS
+        # fingerprint list is not modelled
         return
     if what == "all":
         c.opts |= O_SHOWALL
+        # pfctl.c main() -sa: pfctl_show_eth_rules() first ("ETH RULES:" title if any)
+        eth = s.get("ether", {}).get(anchor, [])
+        if eth:
+            c.title("ETH RULES:")
+            for line in eth:
+                w(line + "\n")
+                if c.opts & O_VERBOSE:
+                    w("  [ Evaluations: 0         Packets: 0         Bytes: 0         ]\n")
         nat = _show_rules(c, s, anchor, ("nat", "rdr", "binat"), 0) if _exists(s, anchor) else []
         if nat:
             c.title("TRANSLATION RULES:")
