@@ -536,7 +536,29 @@ def text_error(s: str, what: str) -> Optional[str]:
     return None
 
 
+# A jail parameter is a sysctl under security.jail.param (kern_jail.c SYSCTL_JAIL_PARAM*); the
+# names FreeBSD defines are short dotted words. Longer names are refused in check, not sent to
+# the host to fail there.
+PARAM_NAME_MAX = 128
+_HOST_LABEL_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
+
+
+def hostname_error(h: Any) -> Optional[str]:
+    """host.hostname as an admin means it: a DNS host name (RFC 1123: ASCII letters, digits and
+    '-' in dot-separated labels of 1-63 characters, 253 in all). The kernel would take any
+    string below MAXHOSTNAMELEN, look-alike letters from other scripts included."""
+    if not isinstance(h, str) or not h:
+        return "invalid hostname: it must not be empty"
+    if len(h) > 253 or not all(_HOST_LABEL_RE.match(label) for label in h.split(".")):
+        return (f"invalid hostname {h!r}: ASCII letters, digits and '-' in dot-separated labels "
+                f"of 1-63 characters, not starting or ending with '-' (RFC 1123; at most 253 "
+                f"characters)")
+    return None
+
+
 def param_name_error(k: str) -> Optional[str]:
+    if isinstance(k, str) and len(k) > PARAM_NAME_MAX:
+        return f"invalid jail parameter name {k[:40]!r}...: at most {PARAM_NAME_MAX} characters"
     if not _PARAM_NAME_RE.match(k or "") or ".." in k or k.endswith("."):
         return f"invalid jail parameter name {k!r}: expected lowercase words joined by '.', e.g. 'enforce_statfs'"
     if k in MANAGED_PARAMS or k.startswith("exec.") or k.startswith("allow.") or k.startswith("mount"):
@@ -557,6 +579,8 @@ def param_value_error(k: str, v: str) -> Optional[str]:
 
 
 def allow_error(a: str) -> Optional[str]:
+    if isinstance(a, str) and len(a) > PARAM_NAME_MAX:
+        return f"invalid allow flag {a[:40]!r}...: at most {PARAM_NAME_MAX} characters"
     if not isinstance(a, str) or not _ALLOW_RE.match(a):
         return f"invalid allow flag {a!r}: expected a name such as 'raw_sockets' or 'mount.zfs' (without 'allow.')"
     if a.startswith("no") or a == "sysvipc":

@@ -180,10 +180,9 @@ class VnetJail(Resource):
             if err:
                 f.append(Failure("name", err))
         if known(inputs.get("hostname")):
-            h = inputs["hostname"]
-            if not isinstance(h, str) or not h or len(h) > 255 or \
-                    not all(c.isalnum() or c in "-." for c in h) or h.startswith(("-", ".")):
-                f.append(Failure("hostname", f"invalid hostname {h!r}: letters, digits, '-' and '.' only"))
+            err = jail.hostname_error(inputs["hostname"])
+            if err:
+                f.append(Failure("hostname", err))
         if known(inputs.get("path")):
             err = common.abs_path_error(inputs["path"]) or jail.text_error(inputs["path"], "path")
             if not err and inputs["path"].rstrip("/") == "":

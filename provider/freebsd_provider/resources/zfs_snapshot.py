@@ -65,6 +65,11 @@ class ZfsSnapshot(Resource):
                 f.append(Failure("snapshotName", f"invalid snapshot name {snap!r}: {err}"))
             elif snap.startswith("-"):
                 f.append(Failure("snapshotName", f"invalid snapshot name {snap!r}: must not start with '-'"))
+            elif snap.strip() != snap:
+                # zfs itself accepts spaces anywhere (zfs_namecheck.c valid_char); a blank name
+                # or one with spaces around it is a typo, not what an admin means
+                f.append(Failure("snapshotName", f"invalid snapshot name {snap!r}: it must not be "
+                                                 f"blank or start or end with a space"))
             elif isinstance(ds, str) and not wire.is_unknown(ds) and len(ds) + 1 + len(snap) > zfs.MAX_NAME:
                 f.append(Failure("snapshotName", f"the full name {ds}@{snap} is too long "
                                                  f"(max {zfs.MAX_NAME} characters)"))
