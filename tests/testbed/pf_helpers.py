@@ -8,12 +8,8 @@ from freebsd_testbed.tools import kld, pfctl
 
 
 def load_pf_ko(runtime) -> None:
-    """kldload pf (kld._load_file gained a ``user`` argument: a kldload(8) by the user)."""
-    import inspect
-    if "user" in inspect.signature(kld._load_file).parameters:
-        kld._load_file(runtime, "pf", "/boot/kernel/pf.ko", False, True)
-    else:
-        kld._load_file(runtime, "pf", "/boot/kernel/pf.ko", False)
+    """pf.ko loaded as ``kldload pf`` does (a user reference)."""
+    kld._load_file(runtime, "pf", "/boot/kernel/pf.ko", False, True)
 
 
 @pytest.fixture

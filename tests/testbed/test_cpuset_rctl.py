@@ -38,8 +38,10 @@ def test_cpuset(run):
     assert run("cpuset", "-g", "-j", "webserver")[1].splitlines()[0] == "jail 1 mask: 0, 1"
     rc, out, err = run("cpuset", "-g", "-j", "9")
     assert (rc, err) == (1, "cpuset: jail 9 not found\n")
+    # sys/kern/kern_cpuset.c cpuset_modify(): a jail's mask must be a subset of its parent's
+    # (EINVAL); EDEADLK is cpuset_init()'s "no overlap" for a thread/process mask
     rc, out, err = run("cpuset", "-l", "0-7", "-j", "1")
-    assert (rc, err) == (1, "cpuset: setaffinity: Resource deadlock avoided\n")
+    assert (rc, err) == (1, "cpuset: setaffinity: Invalid argument\n")
 
 
 def test_rctl_disabled_then_enabled(run):
@@ -52,8 +54,9 @@ def test_rctl_disabled_then_enabled(run):
     assert run("jail", "-c", "name=webserver", "path=/jails/w", "persist")[0] == 0
     assert run("rctl", "-a", "jail:webserver:memoryuse:deny=512M") == (0, "", "")
     assert run("rctl", "-a", "jail:webserver:maxproc:deny=100") == (0, "", "")
-    assert run("rctl")[1] == ("jail:webserver:memoryuse:deny=536870912\n"
-                              "jail:webserver:maxproc:deny=100\n")
+    # sys/kern/kern_rctl.c rctl_racct_add_rule(): LIST_INSERT_HEAD, so the newest rule first
+    assert run("rctl")[1] == ("jail:webserver:maxproc:deny=100\n"
+                              "jail:webserver:memoryuse:deny=536870912\n")
     assert run("rctl", "-h", "jail:webserver:memoryuse")[1] == "jail:webserver:memoryuse:deny=512M\n"
     rc, out, err = run("rctl", "-a", "jail:webserver:foo:deny=1")
     assert (rc, err) == (1, "rctl: failed to add rule 'jail:webserver:foo:deny=1': Invalid argument\n")

@@ -87,14 +87,31 @@ def _kld(runtime: dict[str, Any]) -> dict[str, Any]:
     kld = runtime.get("kld")
     if not kld:
         kld = runtime["kld"] = _fresh()
+    if "next_fileid" not in kld or any("refs" not in f for f in kld["files"]):
+        _migrate(kld)
     return kld
 
 
 def _fresh() -> dict[str, Any]:
     mods = [{"id": i + 1, "name": n} for i, n in enumerate(KERNEL_MODULES)]
+    # linker_preload_finish() gives every preloaded file, the kernel included, a user reference
+    # (sys/kern/kern_linker.c: "lf->userrefs++; /* so we can (try to) kldunload it */")
     kernel = {"id": 1, "name": "kernel", "path": "/boot/kernel/kernel", "address": KERNEL_BASE,
-              "size": KERNEL_SIZE, "deps": [], "modules": mods}
-    return {"files": [kernel], "next_modid": 480}
+              "size": KERNEL_SIZE, "deps": [], "modules": mods, "refs": 1, "userrefs": 1}
+    return {"files": [kernel], "next_modid": 480, "next_fileid": 2}
+
+
+def _migrate(kld: dict[str, Any]) -> None:
+    """State written before refs/userrefs were tracked: derive them."""
+    for f in kld["files"]:
+        if "refs" not in f:
+            n = 1
+            for g in kld["files"]:
+                if g is not f and (f["name"] == "kernel" or f["name"] in g.get("deps", [])):
+                    n += 1
+            f["refs"] = n
+        f.setdefault("userrefs", 0 if f.get("implicit") else 1)
+    kld.setdefault("next_fileid", max((f["id"] for f in kld["files"]), default=0) + 1)
 
 
 def files(runtime: dict[str, Any]) -> list[dict[str, Any]]:
@@ -102,21 +119,18 @@ def files(runtime: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def refs(runtime: dict[str, Any], f: dict[str, Any]) -> int:
-    """A file's reference count: 1 plus one per loaded file depending on it (all depend on kernel)."""
-    n = 1
-    for g in _kld(runtime)["files"]:
-        if g is f:
-            continue
-        if f["name"] == "kernel" or f["name"] in g.get("deps", []):
-            n += 1
-    return n
+    """lf->refs: 1 for the file itself, +1 for each file that found it already loaded when
+    resolving its dependencies (the kernel gets +1 for every file), -1 for each kldunload that
+    only dropped a reference (linker_file_unload()'s "easy case")."""
+    _kld(runtime)
+    return int(f.get("refs", 1))
 
 
 def find_file(runtime: dict[str, Any], name: str) -> dict[str, Any] | None:
-    """kldfind(2): by file name, with or without .ko, ignoring any directory part."""
+    """kldfind(2) / linker_find_file_by_name(): ``<name>.ko`` or ``<name>``, basename only."""
     base = os.path.basename(name)
-    for f in _kld(runtime)["files"]:
-        if f["name"] == base or f["name"] == base + ".ko":
+    for f in sorted(_kld(runtime)["files"], key=lambda f: f["id"]):
+        if f["name"] == base + ".ko" or f["name"] == base:
             return f
     return None
 
@@ -146,10 +160,13 @@ def _locate(stem: str) -> str | None:
 
 
 def _next_fileid(kld: dict[str, Any]) -> int:
+    """LINKER_GET_NEXT_FILE_ID(): a global counter that only moves forward (ids of unloaded
+    files are not reused), skipping ids still in use."""
     used = {f["id"] for f in kld["files"]}
-    i = 1
+    i = kld.get("next_fileid", 1)
     while i in used:
         i += 1
+    kld["next_fileid"] = i
     return i
 
 
@@ -164,35 +181,57 @@ def _next_address(kld: dict[str, Any], preload: bool) -> int:
     return (end + PAGE - 1) // PAGE * PAGE
 
 
-def _load_file(runtime: dict[str, Any], stem: str, path: str, preload: bool) -> dict[str, Any]:
+def _kernel(kld: dict[str, Any]) -> dict[str, Any] | None:
+    for f in kld["files"]:
+        if f["name"] == "kernel":
+            return f
+    return None
+
+
+def _load_file(runtime: dict[str, Any], stem: str, path: str, preload: bool,
+               user: bool) -> dict[str, Any]:
+    """linker_load_file(): the file gets its id and memory first, then
+    linker_load_dependencies() loads what it needs (so a dependency loaded for it gets a
+    higher id).  A dependency found already loaded gets a reference (refs++); one loaded
+    for it starts with refs 1 and no user reference (unless preloaded by loader(8))."""
     kld = _kld(runtime)
     info = CATALOG.get(stem, {"size": 0x4000, "deps": [], "modules": [stem]})
     for mod in info["modules"]:
         if find_module(runtime, mod) is not None:
             raise KldError(errno.EEXIST)
-    deps = []
+    # every dependency must be resolvable before anything is committed
     for dep in info["deps"]:
-        if find_file(runtime, dep) is None and find_module(runtime, dep) is None:
-            dpath = _locate(dep)
-            if dpath is None:
-                raise KldError(errno.ENOENT)
-            d = _load_file(runtime, dep, dpath, preload)
-            d["implicit"] = True  # loaded only as a dependency: goes with its last user
-        if find_file(runtime, dep) is not None:
-            deps.append(dep + ".ko")
+        if find_module(runtime, dep) is None and _locate(dep) is None:
+            raise KldError(errno.ENOENT)
     mods = []
     for mod in info["modules"]:
         mods.append({"id": kld["next_modid"], "name": mod})
         kld["next_modid"] += 1
     f = {"id": _next_fileid(kld), "name": stem + ".ko", "path": path,
-         "address": _next_address(kld, preload), "size": info["size"], "deps": deps,
-         "modules": mods}
+         "address": _next_address(kld, preload), "size": info["size"], "deps": [],
+         "modules": mods, "refs": 1, "userrefs": 1 if (user or preload) else 0}
+    if not (user or preload):
+        f["implicit"] = True
     kld["files"].append(f)
+    k = _kernel(kld)
+    if k is not None:
+        k["refs"] = int(k.get("refs", 1)) + 1
+    for dep in info["deps"]:
+        found = find_module(runtime, dep)
+        if found is not None:
+            d = found[0]
+            d["refs"] = int(d.get("refs", 1)) + 1
+        else:
+            d = _load_file(runtime, dep, _locate(dep) or f"/boot/kernel/{dep}.ko", preload, False)
+            if preload:
+                d["refs"] = int(d.get("refs", 1)) + 1
+        f["deps"].append(d["name"])
     return f
 
 
 def load(runtime: dict[str, Any], name: str, preload: bool = False) -> dict[str, Any]:
-    """kldload(2).  ``name`` is a module name (``if_epair``), a file (``if_epair.ko``) or a path.
+    """kldload(2) (kern_kldload()).  ``name`` without '/' or '.' is a module name
+    (``if_epair``), otherwise a file (``if_epair.ko``) or a path.
 
     Raises :class:`KldError` with EEXIST (already loaded / in kernel) or ENOENT.
     """
@@ -203,7 +242,7 @@ def load(runtime: dict[str, Any], name: str, preload: bool = False) -> dict[str,
         path = _locate(name)
         if path is None:
             raise KldError(errno.ENOENT)
-        return _load_file(runtime, name, path, preload)
+        return _load_file(runtime, name, path, preload, True)
     if "/" in name:
         path = name if name.startswith("/") else os.path.normpath(os.path.join(os.getcwd(), name))
         if not os.path.isfile(hoststate.hostpath(path)):
@@ -218,23 +257,40 @@ def load(runtime: dict[str, Any], name: str, preload: bool = False) -> dict[str,
         path = _locate(stem)
         if path is None:
             raise KldError(errno.ENOENT)
-    return _load_file(runtime, stem, path, preload)
+    return _load_file(runtime, stem, path, preload, True)
+
+
+def _file_unload(runtime: dict[str, Any], f: dict[str, Any]) -> None:
+    """linker_file_unload(): with other references only one is dropped; otherwise the file
+    goes and drops its references on the files it depends on (the kernel included)."""
+    kld = _kld(runtime)
+    if int(f.get("refs", 1)) > 1:
+        f["refs"] = int(f.get("refs", 1)) - 1
+        return
+    if f["name"] == "kernel":
+        return  # the running kernel never goes away
+    if f in kld["files"]:
+        kld["files"].remove(f)
+    k = _kernel(kld)
+    if k is not None and k is not f:
+        _file_unload(runtime, k)
+    for dep in f.get("deps", []):
+        d = find_file(runtime, dep)
+        if d is not None and d is not f:
+            _file_unload(runtime, d)
 
 
 def unload(runtime: dict[str, Any], fileid: int, force: bool = False) -> None:
-    """kldunload(2): ENOENT for an unknown id, EBUSY while other files depend on it."""
+    """kldunload(2) (kern_kldunload()): ENOENT for an unknown id; EBUSY for a file without a
+    user reference (loaded only as a dependency: "attempt to unload file that was loaded by the
+    kernel" on the console); otherwise drop the user reference and linker_file_unload()."""
     f = find_file_id(runtime, fileid)
     if f is None:
         raise KldError(errno.ENOENT)
-    if f["name"] == "kernel" or refs(runtime, f) > 1:
+    if int(f.get("userrefs", 1)) == 0:
         raise KldError(errno.EBUSY)
-    _kld(runtime)["files"].remove(f)
-    # linker_file_unload(): dropping the file drops its references on its dependencies, and a
-    # dependency that was loaded only for it (no other reference) is unloaded too
-    for dep in f.get("deps", []):
-        d = find_file(runtime, dep)
-        if d is not None and d.get("implicit") and refs(runtime, d) == 1:
-            unload(runtime, d["id"])
+    f["userrefs"] = int(f.get("userrefs", 1)) - 1
+    _file_unload(runtime, f)
 
 
 def reset(runtime: dict[str, Any]) -> None:

@@ -1,4 +1,13 @@
-"""kldload(8) [SRC sbin/kldload/kldload.c]: ``kldload [-nqv] file ...``."""
+"""kldload(8) [SRC sbin/kldload/kldload.c, freebsd-src caa41f64 (SPDX era, same text in 14/15)]:
+``kldload [-nqv] file ...``.
+
+main(): -q and -v cancel each other; for each file kldload(2); on failure with ``-n`` and
+EEXIST it is a success (``-v`` prints ``%s is already loaded``); otherwise, unless -q,
+EEXIST -> ``warnx("can't load %s: module already loaded or in kernel")``, ENOEXEC ->
+``warnx("an error occurred while loading module %s. Please check dmesg(8) for more
+details.")``, anything else -> ``warn("can't load %s")``.  ``-v`` on success prints
+``Loaded %s, id=%d``.  Exit 1 if any file failed.
+"""
 from __future__ import annotations
 
 import errno

@@ -1,4 +1,6 @@
-"""kldstat(8) [SRC sbin/kldstat/kldstat.c, 14/15 era].
+"""kldstat(8) [SRC sbin/kldstat/kldstat.c, 14/15 era (BSD-2 SPDX header, %1$s usage, -d/-h/-q);
+the "Dependencies:" section of -v seen in a contributor's branch (aokblast/freebsd-src) is not in
+the 15.0 kldstat.8 and is not modelled].
 
 ``kldstat [-dhqv] [-i id] [-n filename]`` / ``kldstat [-dq] [-m modname]``.
 """
@@ -20,19 +22,73 @@ def _usage(prog: str) -> int:
     return 1
 
 
-def humanize(n: int) -> str:
-    """humanize_number(buf, 5, n, "", HN_AUTOSCALE, HN_DECIMAL | HN_NOSPACE)."""
-    if n < 1000:
-        return str(n)
-    units = "KMGTPE"
-    v = float(n)
-    i = -1
-    while v >= 999.5 and i < len(units) - 1:
-        v /= 1024
+def humanize_number(n: int, length: int, flags_decimal: bool = True, nospace: bool = True,
+                    suffix: str = "") -> str:
+    """libutil humanize_number(buf, length, n, suffix, HN_AUTOSCALE, HN_DECIMAL|HN_NOSPACE)
+    (lib/libutil/humanize_number.c), base 1024, prefixes K M G T P E."""
+    prefixes = ["", "K", "M", "G", "T", "P", "E"]
+    divisor, divisordeccut = 1024, 973
+    maxscale = 7
+    baselen = 1
+    if n < 0:
+        sign, q = -1, -n
+        baselen += 2
+    else:
+        sign, q = 1, n
+        baselen += 1
+    sep = "" if nospace else " "
+    baselen += len(sep) + len(suffix)
+    if length < baselen + 1:
+        return ""
+    mx = 10 ** (length - baselen)
+    rem = 0
+    i = 0
+    while (q >= mx or (q == mx - 1 and (rem >= divisordeccut or rem >= divisor // 2))) \
+            and i < maxscale - 1:
+        rem = q % divisor
+        q //= divisor
         i += 1
-    if v < 9.95:
-        return f"{v:.1f}{units[i]}"
-    return f"{int(round(v))}{units[i]}"
+    if ((q == 9 and rem < divisordeccut) or q < 9) and i > 0 and flags_decimal:
+        s1 = q + ((rem * 10 + divisor // 2) // divisor // 10)
+        s2 = ((rem * 10 + divisor // 2) // divisor) % 10
+        out = f"{sign * s1}.{s2}{sep}{prefixes[i]}{suffix}"
+    else:
+        out = f"{sign * (q + (rem + divisor // 2) // divisor)}{sep}{prefixes[i]}{suffix}"
+    return out[:length - 1]
+
+
+def humanize(n: int) -> str:
+    """kldstat -h: humanize_number(buf, 5, size, "", HN_AUTOSCALE, HN_DECIMAL | HN_NOSPACE)
+    [sbin/kldstat/kldstat.c printfile()]."""
+    return humanize_number(n, 5)
+
+
+def c_strtoul(s: str, base: int = 10) -> tuple[int, str]:
+    """strtoul(3): (value, rest).  Leading blanks and a sign are accepted; no digits gives
+    (0, s).  The value wraps like unsigned long (64 bits) on overflow (ULONG_MAX)."""
+    i = 0
+    while i < len(s) and s[i] in " \t\n\v\f\r":
+        i += 1
+    neg = False
+    if i < len(s) and s[i] in "+-":
+        neg = s[i] == "-"
+        i += 1
+    j = i
+    while j < len(s) and s[j].isdigit() and s[j] in "0123456789"[:base]:
+        j += 1
+    if j == i:
+        return 0, s
+    v = int(s[i:j])
+    if v > 0xFFFFFFFFFFFFFFFF:
+        v = 0xFFFFFFFFFFFFFFFF
+    if neg:
+        v = (-v) & 0xFFFFFFFFFFFFFFFF
+    return v, s[j:]
+
+
+def to_int32(v: int) -> int:
+    v &= 0xFFFFFFFF
+    return v - (1 << 32) if v >= 1 << 31 else v
 
 
 def _printfile(rt, f, verbose: bool, humanized: bool, showdata: bool, out: list[str]) -> None:
@@ -67,9 +123,11 @@ def main(argv: list[str]) -> int:
         elif o == "h":
             humanized = True
         elif o == "i":
-            if not a.isdigit():
+            # fileid = (int)strtoul(optarg, &p, 10); if (*p != '\0') usage();
+            v, rest = c_strtoul(a)
+            if rest:
                 return _usage(prog)
-            fileid = int(a)
+            fileid = to_int32(v)
         elif o == "m":
             modname = a
         elif o == "n":

@@ -81,22 +81,26 @@ def main(argv: list[str]) -> int:
     args = argv[1:]
     jail = None
     list_all = enabled = restart_all = rcorder = verbose = False
+    # sh getopts 'E:j:ehlrRv' (usr.sbin/service/service.sh); bin/sh's getopts reports
+    # "Illegal option -x" / "No arg for -x option" on stderr, then service prints usage (stdout)
+    # and exits 1
     while args and args[0].startswith("-") and len(args[0]) > 1:
         a = args.pop(0)
         if a == "--":
             break
-        for k, c in enumerate(a[1:]):
-            if c == "j":
-                rest = a[2 + k:]
+        k = 1
+        while k < len(a):
+            c = a[k]
+            if c in "jE":
+                rest = a[k + 1:]
                 if not rest:
                     if not args:
+                        sys.stderr.write(f"No arg for -{c} option\n")
                         return _usage()
                     rest = args.pop(0)
-                jail = rest
-                break
-            if c == "E":
-                rest = a[2 + k:] or (args.pop(0) if args else "")
-                if "=" in rest:
+                if c == "j":
+                    jail = rest
+                elif "=" in rest:
                     os.environ[rest.split("=", 1)[0]] = rest.split("=", 1)[1]
                 break
             if c == "l":
@@ -113,8 +117,9 @@ def main(argv: list[str]) -> int:
                 _usage()
                 return 0
             else:
-                sys.stderr.write(f"service: illegal option -- {c}\n")
+                sys.stderr.write(f"Illegal option -{c}\n")
                 return _usage()
+            k += 1
     if jail is not None:
         with hoststate.locked(write=False) as st:
             root = pkgdb.for_jail(st, jail)
@@ -122,21 +127,18 @@ def main(argv: list[str]) -> int:
             sys.stderr.write(f'jexec: jail "{jail}" not found\n' if not jail.isdigit()
                              else f"jexec: jail {jail} not found\n")
             return 1
-        old = os.environ.get("TESTBED_JAIL")
     else:
         root = pkgdb.current()
-    if list_all or rcorder:
-        names = []
-        for d in ("/etc/rc.d", LOCAL):
-            try:
-                for f in sorted(os.listdir(root.real(d))):
-                    names.append(f"{d}/{f}" if (verbose or rcorder) else f)
-            except OSError:
-                pass
-        if list_all and not verbose:
-            sys.stdout.write("".join(n + "\n" for n in sorted(names)))
-        else:
-            sys.stdout.write("".join(n + "\n" for n in names))
+    # service.sh tests -R first, then -e, then -l, then -r
+    if restart_all:
+        # -R: every enabled $local_startup script: "stop" in reverse rcorder, then "start"
+        env = rc_vars(root)
+        names = [n for n, var in MODELLED.items()
+                 if _yes(env.get(var)) and script_path(root, n) == f"{LOCAL}/{n}"]
+        for name in reversed(names):
+            run_script(root, name, "stop")
+        for name in names:
+            run_script(root, name, "start")
         return 0
     if enabled:
         env = rc_vars(root)
@@ -150,15 +152,32 @@ def main(argv: list[str]) -> int:
                 if _yes(env.get(var)):
                     sys.stdout.write(f"{d}/{f}\n")
         return 0
-    if restart_all:
-        env = rc_vars(root)
-        rc = 0
-        for name, var in MODELLED.items():
-            if _yes(env.get(var)) and script_path(root, name):
-                rc |= run_script(root, name, "stop" if False else "restart")
+    if list_all:
+        # for dir in /etc/rc.d $local_startup; do [ -n "$VERBOSE" ] && echo "From ${dir}:";
+        #     [ -d ${dir} ] && /bin/ls -1 ${dir}; done
+        out = []
+        for d in ("/etc/rc.d", LOCAL):
+            if verbose:
+                out.append(f"From {d}:\n")
+            try:
+                out.extend(f + "\n" for f in sorted(os.listdir(root.real(d)),
+                                                   key=lambda x: x.encode()) if not f.startswith("."))
+            except OSError:
+                pass
+        sys.stdout.write("".join(out))
         return 0
-    if not args:
-        return _usage()
+    if rcorder:
+        names = []
+        for d in ("/etc/rc.d", LOCAL):
+            try:
+                for f in sorted(os.listdir(root.real(d))):
+                    names.append(f"{d}/{f}")
+            except OSError:
+                pass
+        sys.stdout.write("".join(n + "\n" for n in names))
+        return 0
+    if len(args) < 2:
+        return _usage()  # if [ $# -gt 1 ]; then script=$1; shift; else usage; exit 1; fi
     name = args[0]
     if name == "jail":
         try:
@@ -168,13 +187,16 @@ def main(argv: list[str]) -> int:
                              f"directories ({LOCAL}), or is not executable\n")
             return 1
         return jails.service_jail(args[1:])
-    if len(args) < 2:
-        return _usage()
+    path = script_path(root, name) if "/" not in name else None
+    if verbose and path:
+        sys.stdout.write(f"{name} is located in {os.path.dirname(path)}\n")
     return run_script(root, name, args[1], args[2:])
 
 
 def run_script(root: pkgdb.Root, name: str, cmd: str, extra: list[str] | None = None) -> int:
-    path = script_path(root, name)
+    # service.sh looks for "$dir/$script" in /etc/rc.d and $local_startup only, so a name
+    # with a '/' is never found there
+    path = script_path(root, name) if "/" not in name else None
     if path is None:
         sys.stdout.write(f"{name} does not exist in /etc/rc.d or the local startup\n"
                          f"directories ({LOCAL}), or is not executable\n")
@@ -193,55 +215,90 @@ def run_script(root: pkgdb.Root, name: str, cmd: str, extra: list[str] | None = 
         return _rc(st, root, name, path, rcvar, cmd)
 
 
+def _split_prefix(cmd: str) -> tuple[str, str]:
+    """run_rc_command(): ``case "$rc_arg" in fast*) ... force*) ... one*) ... quiet*)`` --
+    the prefix is stripped even when nothing follows it (rc_arg is then empty)."""
+    for p in ("fast", "force", "one", "quiet"):
+        if cmd.startswith(p):
+            return p, cmd[len(p):]
+    return "", cmd
+
+
+def _rc_usage(path: str, keywords: list[str]) -> int:
+    """rc_usage(): ``Usage: $0 [fast|force|one|quiet](kw|kw...)`` on stderr, exit 1."""
+    sys.stderr.write(f"Usage: {path} [fast|force|one|quiet]({'|'.join(keywords)})\n")
+    return 1
+
+
+def _gated(cmd: str, pid: Any) -> bool:
+    """The rcvar check of run_rc_command() (libexec/rc/rc.subr): every keyword except rcvar,
+    stop, delete, enable, describe and status -- and stop too when no pid was found."""
+    if cmd in ("rcvar", "delete", "enable", "describe", "status"):
+        return False
+    if cmd == "stop":
+        return not pid
+    return True
+
+
+def _startmsg_ok(env: dict[str, str], quiet: bool) -> bool:
+    """check_startmsgs(): with rc_quiet set, only when rc_startmsgs is YES (the default)."""
+    if not quiet:
+        return True
+    return _yes(env.get("rc_startmsgs", "YES")) is True
+
+
 def _rc(st: Any, root: pkgdb.Root, name: str, path: str, rcvar: str, cmd: str) -> int:
     out, err = sys.stdout, sys.stderr
-    prefix = ""
-    for p in ("one", "force", "fast", "quiet"):
-        if cmd.startswith(p) and len(cmd) > len(p):
-            prefix, cmd = p, cmd[len(p):]
-            break
+    prefix, cmd = _split_prefix(cmd)
     known = ["start", "stop", "restart", "rcvar", "enable", "disable", "delete", "enabled",
-             "describe", "extracommands", "status", "poll"] + EXTRA[name]
+             "describe", "extracommands"] + EXTRA[name] + ["status", "poll"]
+    if cmd == "":
+        return _rc_usage(path, known)
     if cmd not in known:
-        err.write(f"{path}: unknown directive '{prefix}{cmd}'.\n")
-        err.write(f"Usage: {path} [fast|force|one|quiet]({'|'.join(['start', 'stop', 'restart', 'rcvar', 'enable', 'disable', 'delete', 'enabled', 'describe', 'extracommands'] + EXTRA[name] + (['status', 'poll'] if name == 'nginx' else ['status']))})\n")
-        return 1
+        err.write(f"{path}: unknown directive '{cmd}'.\n")
+        return _rc_usage(path, known)
     env = rc_vars(root)
     val = env.get(rcvar)
     en = _yes(val)
     if val is not None and en is None:
         err.write(f"{path}: WARNING: ${rcvar} is not set properly - see rc.conf(5).\n")
-    enabled = bool(en)
+    enabled = bool(en) or prefix in ("one", "force")
+    if cmd == "enabled":
+        return 0 if enabled else 1
+    rec = services.running(st, root, name)
+    pid = rec["pid"] if rec else None
+    quiet = prefix in ("fast", "quiet")
+    if _gated(cmd, pid) and not enabled:
+        if quiet:
+            return 0
+        out.write(f"Cannot '{cmd}' {name}. Set {rcvar} to YES in /etc/rc.conf or use "
+                  f"'one{cmd}' instead of '{cmd}'.\n")
+        return 0
+    if cmd == "start" and prefix != "fast" and pid:
+        if not quiet:
+            err.write(f"{name} already running?  (pid={pid}).\n")
+        return 1
     if cmd == "rcvar":
         out.write(f"# {name}\n#\n{rcvar}=\"{val if val is not None else 'NO'}\"\n"
                   f"#   (default: \"\")\n\n")
         return 0
-    if cmd == "enabled":
-        return 0 if enabled else 1
     if cmd in ("enable", "disable", "delete"):
         return _toggle(root, name, rcvar, cmd)
     if cmd == "describe":
-        out.write({"nginx": "", "postgresql": ""}[name])
         return 0
     if cmd == "extracommands":
         out.write(" ".join(EXTRA[name]) + "\n")
         return 0
-    rec = services.running(st, root, name)
-    pid = rec["pid"] if rec else None
-    # rc.subr: the rcvar gate (skipped for one/force, for status, and for stop of a running daemon)
-    gated = prefix not in ("one", "force") and not enabled
-    if gated and not (cmd == "status") and not (cmd == "stop" and pid and name == "nginx"):
-        out.write(f"Cannot '{cmd}' {name}. Set {rcvar} to YES in /etc/rc.conf or use "
-                  f"'one{cmd}' instead of '{cmd}'.\n")
-        return 0
     if name == "nginx":
-        return _nginx(st, root, path, cmd, rec, prefix)
+        return _nginx(st, root, path, cmd, rec, prefix, env)
     return _postgresql(st, root, path, cmd, env, prefix)
 
 
-def _nginx(st: Any, root: pkgdb.Root, path: str, cmd: str, rec: Any, prefix: str) -> int:
+def _nginx(st: Any, root: pkgdb.Root, path: str, cmd: str, rec: Any, prefix: str,
+           env: dict[str, str] | None = None) -> int:
     out, err = sys.stdout, sys.stderr
     quiet = prefix in ("fast", "quiet")
+    env = env or {}
 
     def checkconfig() -> bool:
         out.write("Performing sanity check on nginx configuration:\n")
@@ -254,7 +311,8 @@ def _nginx(st: Any, root: pkgdb.Root, path: str, cmd: str, rec: Any, prefix: str
     def start() -> int:
         r = services.running(st, root, "nginx")
         if r is not None and prefix != "fast":
-            err.write(f"nginx already running?  (pid={r['pid']}).\n")
+            if not quiet:
+                err.write(f"nginx already running?  (pid={r['pid']}).\n")
             return 1
         if not root.exists("/usr/local/sbin/nginx"):
             err.write(f"{path}: WARNING: run_rc_command: cannot run /usr/local/sbin/nginx\n")
@@ -266,7 +324,7 @@ def _nginx(st: Any, root: pkgdb.Root, path: str, cmd: str, rec: Any, prefix: str
         if not checkconfig():
             err.write(f"{path}: WARNING: failed precmd routine for nginx\n")
             return 1
-        if not quiet:
+        if _startmsg_ok(env, quiet):
             out.write("Starting nginx.\n")
         services.nginx_start(st, root)
         return 0
@@ -274,11 +332,11 @@ def _nginx(st: Any, root: pkgdb.Root, path: str, cmd: str, rec: Any, prefix: str
     def stop() -> int:
         r = services.running(st, root, "nginx")
         if r is None:
-            if prefix != "fast":
-                err.write("nginx not running? (check /var/run/nginx.pid).\n")
+            if prefix == "fast":
+                return 0  # [ -n "$rc_fast" ] && return 0
+            err.write("nginx not running? (check /var/run/nginx.pid).\n")
             return 1
-        if not quiet:
-            out.write("Stopping nginx.\n")
+        out.write("Stopping nginx.\n")  # a plain echo: not silenced by quiet
         out.write(f"Waiting for PIDS: {r['pid']}.\n")
         services.nginx_stop(st, root)
         return 0
@@ -362,50 +420,55 @@ def _postgresql(st: Any, root: pkgdb.Root, path: str, cmd: str, env: dict[str, s
 def _generic(st: Any, root: pkgdb.Root, name: str, path: str, cmd: str) -> int:
     """rc.subr's default methods for a base daemon tracked in jailctx's process table."""
     out, err = sys.stdout, sys.stderr
-    prefix = ""
-    for p in ("one", "force", "fast", "quiet"):
-        if cmd.startswith(p) and len(cmd) > len(p):
-            prefix, cmd = p, cmd[len(p):]
-            break
+    prefix, cmd = _split_prefix(cmd)
+    quiet = prefix in ("fast", "quiet")
     rcvar = f"{name}_enable"
     known = ["start", "stop", "restart", "rcvar", "enable", "disable", "delete", "enabled",
              "describe", "extracommands", "status", "poll"]
+    if cmd == "":
+        return _rc_usage(path, known)
     if cmd not in known:
-        err.write(f"{path}: unknown directive '{prefix}{cmd}'.\n")
-        err.write(f"Usage: {path} [fast|force|one|quiet]({'|'.join(known)})\n")
-        return 1
+        err.write(f"{path}: unknown directive '{cmd}'.\n")
+        return _rc_usage(path, known)
     env = rc_vars(root)
     val = env.get(rcvar)
-    enabled = bool(_yes(val))
-    if cmd == "rcvar":
-        out.write(f"# {name}\n#\n{rcvar}=\"{val if val is not None else 'NO'}\"\n"
-                  f"#   (default: \"\")\n\n")
-        return 0
+    enabled = bool(_yes(val)) or prefix in ("one", "force")
     if cmd == "enabled":
         return 0 if enabled else 1
-    if cmd in ("describe", "extracommands"):
-        return 0
-    if cmd in ("enable", "disable", "delete"):
-        return _toggle(root, name, rcvar, cmd)
     jc = pkgdb._jailctx()
     procs = [p for p in (jc.procs_list(st, root.jail) if jc else [])
              if p.get("service") == name] if jc else []
     pid = procs[0]["pid"] if procs else None
-    if prefix not in ("one", "force") and not enabled and cmd != "status" and \
-            not (cmd == "stop" and pid):
+    if _gated(cmd, pid) and not enabled:
+        if quiet:
+            return 0
         out.write(f"Cannot '{cmd}' {name}. Set {rcvar} to YES in /etc/rc.conf or use "
                   f"'one{cmd}' instead of '{cmd}'.\n")
         return 0
+    if cmd == "start" and prefix != "fast" and pid:
+        if not quiet:
+            err.write(f"{name} already running?  (pid={pid}).\n")
+        return 1
+    if cmd == "rcvar":
+        out.write(f"# {name}\n#\n{rcvar}=\"{val if val is not None else 'NO'}\"\n"
+                  f"#   (default: \"\")\n\n")
+        return 0
+    if cmd in ("describe", "extracommands"):
+        if cmd == "extracommands":
+            out.write("\n")
+        return 0
+    if cmd in ("enable", "disable", "delete"):
+        return _toggle(root, name, rcvar, cmd)
     user, command, pidfile = GENERIC[name]
 
     def stop() -> int:
         cur = [p for p in (jc.procs_list(st, root.jail) if jc else []) if p.get("service") == name]
         if not cur:
-            if prefix != "fast":
-                err.write(f"{name} not running? (check {pidfile}).\n")
+            if prefix == "fast":
+                return 0
+            err.write(f"{name} not running? (check {pidfile}).\n")
             return 1
-        if prefix not in ("fast", "quiet"):
-            out.write(f"Stopping {name}.\n")
+        out.write(f"Stopping {name}.\n")
         out.write(f"Waiting for PIDS: {cur[0]['pid']}.\n")
         jc.procs_remove(st, jail=root.jail or "", service=name) if root.jail else \
             [jc.procs_remove(st, pid=p["pid"]) for p in cur]
@@ -414,9 +477,10 @@ def _generic(st: Any, root: pkgdb.Root, name: str, path: str, cmd: str) -> int:
     def start() -> int:
         cur = [p for p in (jc.procs_list(st, root.jail) if jc else []) if p.get("service") == name]
         if cur and prefix != "fast":
-            err.write(f"{name} already running?  (pid={cur[0]['pid']}).\n")
+            if not quiet:
+                err.write(f"{name} already running?  (pid={cur[0]['pid']}).\n")
             return 1
-        if prefix not in ("fast", "quiet"):
+        if _startmsg_ok(env, quiet):
             out.write(f"Starting {name}.\n")
         if jc:
             jc.procs_add(st, root.jail, user, command, "Ss", service=name)

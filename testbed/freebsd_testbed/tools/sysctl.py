@@ -5,6 +5,18 @@ exist while a kernel module is loaded, the module.  Values set at run time (and 
 tunables read from /boot/loader.conf, see :mod:`freebsd_testbed.boot`) live in
 ``runtime["sysctl"]``; ``kern.hostname`` comes from ``runtime["hostname"]``.
 Exit status is the number of failed arguments, as in sysctl.c.
+
+Modelled from the 14.x/15-era sbin/sysctl/sysctl.c (copies gmshake/freebsd-src ba21c6c1 and
+fel1x-developer/freebsd-src 2d614aa2; freebsd/freebsd-src's stored copy is 1990s): parse()
+splits ``name[=:]value``, trims blanks, strips one pair of quotes; an unknown name ->
+``unknown oid '%s'%s`` (silent with -q, ignored with -i); a node -> ``oid '%s' isn't a leaf
+node``; read-only -> ``oid '%s' is read only`` / ``... is a read only tunable`` +
+``Tunable values are set in /boot/loader.conf``; numbers via parse_numeric() (strtol base 0,
+full match, lists split on " ,") -> ``empty numeric value`` / ``invalid <type> '%s'``; the old
+value is shown, then `` -> `` and the new one; a handler error -> warnc(errno, "%s", string).
+-f FILE: parsefile() (comments, " at line N", missing file err(EX_NOINPUT)).  -N with -n or
+-l, and no operand without -a/-f, give usage (exit 1).  The -j/-J/-V letters of 15.0 and the
+usage text are [UNCONFIRMED]: no 15.0 sysctl.c was found in the store.
 """
 from __future__ import annotations
 
@@ -13,7 +25,7 @@ from typing import Any
 
 from .. import hoststate
 from . import kld
-from ._common import UsageError, getopt, progname, warnx
+from ._common import UsageError, getopt, progname, warn, warnx
 
 OSRELEASE = "15.0-RELEASE"
 OSRELDATE = 1500068
@@ -71,6 +83,36 @@ OIDS: dict[str, tuple[str, Any, str, str, str | None]] = {
 }
 
 TYPENAME = {"I": "integer", "U": "unsigned integer", "L": "long integer", "S": "string"}
+# sbin/sysctl/sysctl.c ctl_typename[] and the kernel's format strings (CTLTYPE_* -> "I", "IU",
+# "L", "A") as printed by -t / -F
+_FMT = {"I": "I", "U": "IU", "L": "L", "S": "A"}
+_SIZE = {"I": 4, "U": 4, "L": 8}
+
+# Descriptions of the nodes (sys/kern/kern_mib.c SYSCTL_ROOT_NODEs and the subsystems' nodes)
+NODE_DESCR = {
+    "kern": "High kernel, proc, limits &c", "vm": "Virtual memory", "vfs": "File system",
+    "net": "Network, (see socket.h)", "debug": "Debugging", "hw": "hardware",
+    "machdep": "machine dependent", "user": "user-level", "security": "Security",
+    "kern.features": "Kernel Features", "kern.racct": "Resource Accounting",
+    "security.jail": "Jails", "net.inet": "Internet Family", "net.inet.ip": "IP",
+    "net.inet.tcp": "TCP", "net.inet6": "Internet6 Family", "net.inet6.ip6": "IP6",
+    "net.link": "Link layers", "net.link.bridge": "Bridge", "net.pf": "pf(4)",
+    "vfs.zfs": "ZFS file system", "vfs.zfs.arc": "ZFS adaptive replacement cache",
+    "vfs.zfs.version": "VERSION",
+}
+
+# Order of sysctl -a: the kernel walks each node's children by OID number.  The top-level
+# nodes have fixed numbers (CTL_KERN 1 ... CTL_P1003_1B 9, then OID_AUTO ones); so do the
+# classic kern.* and hw.* leaves (sys/sys/sysctl.h KERN_OSTYPE 1 ... HW_REALMEM 12).
+_ORDER = {
+    "kern": 1, "vm": 2, "vfs": 3, "net": 4, "debug": 5, "hw": 6, "machdep": 7, "user": 8,
+    "p1003_1b": 9, "compat": 0x100, "security": 0x101, "dev": 0x102,
+    "kern.ostype": 1, "kern.osrelease": 2, "kern.osrevision": 3, "kern.version": 4,
+    "kern.maxproc": 6, "kern.maxfiles": 7, "kern.securelevel": 9, "kern.hostname": 10,
+    "kern.osreldate": 24,
+    "hw.machine": 1, "hw.model": 2, "hw.ncpu": 3, "hw.physmem": 5, "hw.pagesize": 7,
+    "hw.machine_arch": 11, "hw.realmem": 12,
+}
 
 
 def _exists(rt: dict[str, Any], name: str) -> bool:
@@ -88,105 +130,376 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def _sortkey(name: str) -> list[tuple[int, str]]:
+    parts = name.split(".")
+    key = []
+    for i in range(len(parts)):
+        pre = ".".join(parts[:i + 1])
+        key.append((_ORDER.get(pre, 0x1000), parts[i]))
+    return key
+
+
 def _children(rt: dict[str, Any], prefix: str) -> list[str]:
     p = prefix + "."
-    return sorted(n for n in OIDS if (n.startswith(p) or prefix == "") and _exists(rt, n))
+    return sorted((n for n in OIDS if (n.startswith(p) or prefix == "") and _exists(rt, n)),
+                  key=_sortkey)
 
 
-USAGE = ("usage: sysctl [-j jail] [-bdehiJNnoqTtWx] [ -B <bufsize> ] [-f filename] name[=value] ...\n"
-         "       sysctl [-j jail] [-bdehJNnoqTtWx] [ -B <bufsize> ] -a\n")
+def _lookup(rt: dict[str, Any], name: str) -> str | None:
+    """name2oid (sys/kern/kern_sysctl.c): "leaf", "node" or None (ENOENT).  One trailing '.'
+    is ignored (the kernel stops at an empty remainder)."""
+    if name.endswith(".") and not name.endswith(".."):
+        name = name[:-1]
+    if not name:
+        return None
+    if name in OIDS and _exists(rt, name):
+        return "leaf"
+    if _children(rt, name):
+        return "node"
+    return None
+
+
+def c_strtol(s: str, unsigned: bool = False, bits: int = 64) -> tuple[int, str, bool]:
+    """strtol(3)/strtoul(3) with base 0: (value, rest, erange).  No digits: (0, s, False)."""
+    i = 0
+    while i < len(s) and s[i] in " \t\n\v\f\r":
+        i += 1
+    neg = False
+    if i < len(s) and s[i] in "+-":
+        neg = s[i] == "-"
+        i += 1
+    base = 10
+    digits = "0123456789"
+    if s[i:i + 2].lower() == "0x" and i + 2 < len(s) and s[i + 2].lower() in "0123456789abcdef":
+        base, i, digits = 16, i + 2, "0123456789abcdef"
+    elif s[i:i + 1] == "0":
+        base, digits = 8, "01234567"
+    j = i
+    while j < len(s) and s[j].lower() in digits:
+        j += 1
+    if j == i:
+        return 0, s, False
+    v = int(s[i:j], base)
+    erange = False
+    if unsigned:
+        if v > (1 << bits) - 1:
+            v, erange = (1 << bits) - 1, True
+        elif neg:
+            v = (-v) & ((1 << bits) - 1)
+    else:
+        v = -v if neg else v
+        if v > (1 << (bits - 1)) - 1:
+            v, erange = (1 << (bits - 1)) - 1, True
+        elif v < -(1 << (bits - 1)):
+            v, erange = -(1 << (bits - 1)), True
+    return v, s[j:], erange
+
+
+def _wrap(v: int, bits: int, signed: bool) -> int:
+    v &= (1 << bits) - 1
+    if signed and v >= 1 << (bits - 1):
+        v -= 1 << bits
+    return v
+
+
+def _parse_numeric(text: str, typ: str) -> int | None:
+    """parse_numeric() (sbin/sysctl/sysctl.c): strtol/strtoul base 0, errno and a full
+    match required; INT and UINT are then narrowed to 32 bits."""
+    v, rest, erange = c_strtol(text, unsigned=typ in ("U",))
+    if erange or rest == text or rest:
+        return None
+    if typ == "I":
+        return _wrap(v, 32, True)
+    if typ == "U":
+        return _wrap(v, 32, False)
+    return v
+
+
+USAGE = ("usage: sysctl [-j jail] [-bdehiJNnoqTtVWx] [ -B <bufsize> ] [-f filename] name[=value] ...\n"
+         "       sysctl [-j jail] [-bdehJNnoqTtVWx] [ -B <bufsize> ] -a\n")
+EX_NOINPUT = 66
+
+
+class _Usage(Exception):
+    pass
+
+
+def _set_check(rt: dict[str, Any], name: str, new: Any) -> int:
+    """The kernel handler's own validation: 0 or an errno."""
+    import errno as _e
+    if name == "kern.securelevel" and isinstance(new, int) and new < int(value(rt, name)):
+        return _e.EPERM  # securelevel can only be raised (kern_mib.c sysctl_kern_securelvl)
+    if name == "net.fibs" and isinstance(new, int) and new < 1:
+        return _e.EINVAL
+    if name == "kern.hostname" and len(str(new)) > 255:
+        return _e.EINVAL
+    return 0
 
 
 def main(argv: list[str]) -> int:
     prog = progname(argv, "sysctl")
     try:
-        opts, args = getopt(prog, argv[1:], "AabB:def:hiJj:NnoqTtVWwXx")
+        opts, args = getopt(prog, argv[1:], "AabB:def:FhiJj:lNnoqTtVWwXx")
     except UsageError:
         sys.stderr.write(USAGE)
         return 1
-    flags = {o for o, _ in opts}
-    jail = next((a for o, a in opts if o == "j"), None)
-    aflag = "a" in flags or "A" in flags or "X" in flags
-    nflag, Nflag, dflag, eflag = "n" in flags, "N" in flags, "d" in flags, "e" in flags
-    qflag, iflag = "q" in flags, "i" in flags
+    f: dict[str, bool] = {c: False for c in "abdeFhiJlNnoqTtVWx"}
+    conffile = None
+    jail = None
+    for o, a in opts:
+        if o == "A":
+            f["a"] = f["o"] = True
+        elif o == "X":
+            f["a"] = f["x"] = True
+        elif o == "f":
+            conffile = a
+        elif o == "j":
+            jail = a
+        elif o in ("w", "B"):
+            pass  # -w: compatibility, ignored; -B: buffer size
+        else:
+            f[o] = True
+    if f["N"] and (f["l"] or f["n"]):
+        sys.stderr.write(USAGE)
+        return 1
     if jail is not None:
         from . import jailhook
         if not jailhook.jail_exists(jail):
-            warnx(prog, f'jail "{jail}" not found')  # [UNCONFIRMED] wording
+            warnx(prog, f'jail "{jail}" not found')  # [UNCONFIRMED] wording (libjail jail_errmsg)
             return 1
-    if not args and not aflag:
+    if not (f["a"] and not args) and not args and conffile is None:
         sys.stderr.write(USAGE)
         return 1
-    out: list[str] = []
-    errors = 0
-    write = any("=" in a for a in args)
-    with hoststate.locked(write=write) as st:
-        rt = st.runtime
+    out = sys.stdout
+    write = bool(args) or conffile is not None
+    try:
+        with hoststate.locked(write=write) as st:
+            rt = st.runtime
+            if f["a"] and not args:
+                _show_all(rt, f, "")
+                return 0
+            warncount = 0
+            if conffile is not None:
+                warncount += _parsefile(rt, prog, f, conffile)
+            for arg in args:
+                warncount += _parse(rt, prog, f, arg, 0)
+                out.flush()
+            return warncount
+    except _Usage:
+        sys.stdout.flush()
+        sys.stderr.write(USAGE)
+        return 1
+    except _Exit as e:
+        return e.code
 
-        def show(name: str) -> None:
-            if Nflag:
-                out.append(name + "\n")
-                return
-            if dflag:
-                d = OIDS[name][3]
-                out.append(d + "\n" if nflag else f"{name}: {d}\n")
-                return
-            v = _fmt(value(rt, name))
-            if nflag:
-                out.append(v + "\n")
-            elif eflag:
-                out.append(f"{name}={v}\n")
-            else:
-                out.append(f"{name}: {v}\n")
 
-        if not args:
-            for name in _children(rt, ""):
-                show(name)
-        for arg in args:
-            name, sep, newval = arg.partition("=")
-            if name in OIDS and _exists(rt, name):
-                if not sep:
-                    show(name)
-                    continue
-                typ, _, fl, _, _ = OIDS[name]
-                if "w" not in fl:
-                    if "t" in fl:
-                        warnx(prog, f"oid '{name}' is a read only tunable")
-                        warnx(prog, "Tunable values are set in /boot/loader.conf")
-                    else:
-                        warnx(prog, f"oid '{name}' is read only")
-                    errors += 1
-                    continue
-                if typ == "S":
-                    new: Any = newval
-                else:
-                    try:
-                        new = int(newval, 0)
-                        if typ == "U" and new < 0:
-                            raise ValueError
-                    except ValueError:
-                        warnx(prog, f"invalid {TYPENAME[typ]} '{newval}'")
-                        errors += 1
-                        continue
-                old = _fmt(value(rt, name))
-                if name == "kern.hostname":
-                    rt["hostname"] = new
-                else:
-                    rt.setdefault("sysctl", {})[name] = new
-                if nflag:
-                    out.append(f"{old} -> {_fmt(new)}\n")
-                else:
-                    out.append(f"{name}: {old} -> {_fmt(new)}\n")
+class _Exit(Exception):
+    def __init__(self, code: int):
+        super().__init__(code)
+        self.code = code
+
+
+def _parsefile(rt: dict[str, Any], prog: str, f: dict[str, bool], filename: str) -> int:
+    """parsefile(): '#' starts a comment (outside quotes, unless escaped), blank lines are
+    skipped, each line is parse()d with " at line N" in its messages."""
+    try:
+        with open(hoststate.hostpath(filename) if filename.startswith("/") else filename,
+                  encoding="utf-8", errors="surrogateescape") as fh:
+            text = fh.read()
+    except OSError as e:
+        warn(prog, filename, e.errno or 2)
+        raise _Exit(EX_NOINPUT)
+    warncount = 0
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    for lineno, line in enumerate(lines, 1):
+        pq = line.find("'")
+        pdq = line.find('"')
+        p = 0
+        while True:
+            p = line.find("#", p)
+            if p < 0:
+                break
+            if pq >= 0 and p > pq:
+                q = line.find("'", pq + 1)
+                if q >= 0:
+                    line = line[:q + 1]
+                break
+            if pdq >= 0 and p > pdq:
+                q = line.find('"', pdq + 1)
+                if q >= 0:
+                    line = line[:q + 1]
+                break
+            if p == 0 or line[p - 1] != "\\":
+                line = line[:p]
+                break
+            p += 1
+        line = line.strip(" \t\n\v\f\r")
+        if not line:
+            continue
+        warncount += _parse(rt, prog, f, line, lineno)
+    return warncount
+
+
+def _descr(name: str) -> str:
+    if name in OIDS:
+        return OIDS[name][3]
+    return NODE_DESCR.get(name, "")
+
+
+def _show_var(rt: dict[str, Any], f: dict[str, bool], name: str, nflag: bool) -> int:
+    """show_var(): 0 when something was printed (the caller adds the newline), 1 when not."""
+    out = sys.stdout
+    leaf = name in OIDS
+    typ, _, fl, _, _ = OIDS[name] if leaf else ("N", None, "", "", None)
+    if f["W"] and ("w" not in fl or not leaf):
+        return 1
+    if f["T"] and "t" not in fl:
+        return 1
+    if f["N"]:
+        out.write(name)
+        return 0
+    sep = "=" if f["e"] else ": "
+    if f["t"] or f["F"] or f["d"]:
+        if not nflag:
+            out.write(name + sep)
+        if f["t"]:
+            tn = TYPENAME.get(typ, "node")
+            out.write(tn + sep if (f["F"] or f["d"]) else tn)
+        if f["F"]:
+            fm = _FMT.get(typ, "N")
+            out.write(fm + sep if f["d"] else fm)
+        if f["d"]:
+            out.write(_descr(name))
+        return 0
+    if not leaf:
+        return 1
+    v = value(rt, name)
+    if f["b"]:
+        if typ == "S":
+            out.write(str(v) + "\0")
+        else:
+            size = _SIZE[typ]
+            sys.stdout.flush()
+            sys.stdout.buffer.write(int(v).to_bytes(size, "little", signed=typ in ("I", "L")))
+        return 0
+    if not nflag:
+        out.write(name + sep)
+    if typ == "S":
+        if f["l"]:
+            out.write(f"{len(str(v).encode()) + 1}{sep}")
+        out.write(str(v))
+        return 0
+    size = _SIZE[typ]
+    if f["l"]:
+        out.write(f"{size}{sep}")
+    iv = int(v)
+    if f["x"]:
+        uv = iv & ((1 << (size * 8)) - 1)
+        width = 2 + size * 2
+        out.write(f"{uv:#0{width}x}" if uv else "0" * width)
+    else:
+        out.write(str(iv))
+    return 0
+
+
+def _show_all(rt: dict[str, Any], f: dict[str, bool], prefix: str) -> None:
+    for name in _children(rt, prefix):
+        if not _show_var(rt, f, name, f["n"]) and not f["b"]:
+            sys.stdout.write("\n")
+
+
+def _parse(rt: dict[str, Any], prog: str, f: dict[str, bool], string: str, lineno: int) -> int:
+    """parse() (sbin/sysctl/sysctl.c): returns 1 on a failure (counted into the exit status)."""
+    line = f" at line {lineno}" if lineno else ""
+    out = sys.stdout
+    # strsep(&cp, "=:"): either '=' or ':' separates name and value
+    cut = min((i for i in (string.find("="), string.find(":")) if i >= 0), default=-1)
+    newval = None
+    if cut >= 0:
+        name, newval = string[:cut], string[cut + 1:]
+        if f["T"] or f["W"]:
+            sys.stdout.flush()
+            warnx(prog, "Can't set variables when using -T or -W")
+            raise _Usage()
+        newval = newval.lstrip(" \t\n\v\f\r")
+        if newval[:1] in ("'", '"'):
+            if newval[-1] == newval[0]:
+                newval = newval[:-1]
+            newval = newval[1:]
+    else:
+        name = string
+    name = name.rstrip(" \t\n\v\f\r")
+    kind = _lookup(rt, name)
+    if kind is None:
+        if f["i"]:
+            return 0
+        if not f["q"]:
+            out.flush()
+            warnx(prog, f"unknown oid '{name}'{line}")
+        return 1
+    oid = name[:-1] if name.endswith(".") else name
+    if newval is None or f["d"]:
+        if kind == "node":
+            if f["d"]:
+                if not _show_var(rt, f, oid, f["n"]) and not f["b"]:
+                    out.write("\n")
+            _show_all(rt, f, oid)
+        elif not _show_var(rt, f, oid, f["n"]) and not f["b"]:
+            out.write("\n")
+        return 0
+    if kind == "node":
+        out.flush()
+        warnx(prog, f"oid '{name}' isn't a leaf node{line}")
+        return 1
+    typ, _, fl, _, _ = OIDS[oid]
+    if "w" not in fl:
+        out.flush()
+        if "t" in fl:
+            warnx(prog, f"oid '{name}' is a read only tunable{line}")
+            warnx(prog, "Tunable values are set in /boot/loader.conf")
+        else:
+            warnx(prog, f"oid '{name}' is read only{line}")
+        return 1
+    new: Any
+    if typ == "S":
+        new = newval
+    else:
+        if newval == "":
+            out.flush()
+            warnx(prog, "empty numeric value")
+            return 1
+        vals = []
+        for cp in newval.replace(",", " ").split(" "):
+            if cp == "":
                 continue
-            kids = _children(rt, name)
-            if kids and not sep:
-                for k in kids:
-                    show(k)
-                continue
-            if iflag:
-                continue
-            if not qflag:
-                warnx(prog, f"unknown oid '{name}'")
-            errors += 1
-    sys.stdout.write("".join(out))
-    return errors
+            v = _parse_numeric(cp, typ)
+            if v is None:
+                out.flush()
+                warnx(prog, f"invalid {TYPENAME[typ]} '{cp}'{line}")
+                return 1
+            vals.append(v)
+        if not vals:
+            # newsize 0: the kernel handler reads nothing and keeps the value
+            new = value(rt, oid)
+        else:
+            new = vals[0]
+    i = _show_var(rt, f, oid, f["n"])
+    err = _set_check(rt, oid, new)
+    if err:
+        if not i and not f["b"]:
+            out.write("\n")
+        out.flush()
+        warn(prog, f"{string}{line}", err)
+        return 1
+    if oid == "kern.hostname":
+        rt["hostname"] = new
+    else:
+        rt.setdefault("sysctl", {})[oid] = new
+    if not f["b"]:
+        out.write(" -> ")
+    j = _show_var(rt, f, oid, True)
+    if not j and not f["b"]:
+        out.write("\n")
+    return 0
