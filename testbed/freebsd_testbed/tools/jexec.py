@@ -32,7 +32,8 @@ def _pw_entry(user: str) -> tuple[str, str] | None:
                 if len(p) >= 7 and (p[0] == user or p[2] == user):
                     return p[5], p[6]
     except OSError:
-        pass
+        # a root without /etc/passwd (fast test hosts): only root exists
+        return ("/root", "/bin/sh") if user in ("root", "0") else None
     return None
 
 
@@ -46,13 +47,24 @@ def main(argv: list[str]) -> int:
         sys.stderr.write(USAGE)
         return 1
     clean = any(o == "l" for o, _ in opts)
-    user = next((a for o, a in opts if o in ("u", "U")), None)
+    user = next((a for o, a in reversed(opts) if o in ("u", "U")), None)
+    uflag = any(o == "u" for o, _ in opts)
+    Uflag = any(o == "U" for o, _ in opts)
     workdir = next((a for o, a in opts if o == "d"), None)
-    if sum(1 for o, _ in opts if o in ("u", "U")) > 1 and \
-            {o for o, _ in opts if o in ("u", "U")} == {"u", "U"}:
+    if uflag and Uflag:
         sys.stderr.write(USAGE)
         return 1
     target, cmd = args[0], args[1:]
+    # jexec.c main: with -u (or -l without -U) the user comes from the host's passwd, looked
+    # up before jail_attach; errx(1, "%s: no such user") [SRC usr.sbin/jexec/jexec.c
+    # get_user_info]
+    host_pw = None
+    if uflag or (clean and not Uflag):
+        host_pw = _pw_entry(user or "root")
+        if host_pw is None:
+            sys.stderr.write(f"jexec: {user}: no such user\n" if user
+                             else "jexec: unknown uid: 0\n")
+            return 1
     inside = jailctx.current_jail()
     with hoststate.locked(write=False) as st:
         # inside a jail only its descendants are visible, by names relative to it
@@ -76,7 +88,7 @@ def main(argv: list[str]) -> int:
         sys.stdout = open(1, "w", closefd=False)
         sys.stderr = open(2, "w", closefd=False)
     try:
-        rc = _run(j, cmd, clean, user, workdir, fast)
+        rc = _run(j, cmd, clean, user, workdir, fast, host_pw, Uflag)
     except SystemExit as e:
         rc = e.code if isinstance(e.code, int) else 1
     except BaseException as e:  # noqa: BLE001 - no traceback, but recorded (tools/_common.py)
@@ -89,7 +101,7 @@ def main(argv: list[str]) -> int:
     return rc
 
 
-def _run(j, cmd, clean, user, workdir, fast) -> int:
+def _run(j, cmd, clean, user, workdir, fast, host_pw=None, Uflag=False) -> int:
     env = dict(os.environ)
     if clean:
         keep = {k: v for k, v in os.environ.items() if k.startswith("TESTBED_")}
@@ -100,9 +112,10 @@ def _run(j, cmd, clean, user, workdir, fast) -> int:
     except OSError as e:
         sys.stderr.write(f"jexec: jail_attach({j['jid']}): {e.strerror}\n")
         return 1
-    pw = _pw_entry(user or "root")
-    if user and pw is None:
-        sys.stderr.write(f"jexec: unknown user: {user}\n")  # [UNCONFIRMED]
+    # -U: the jail's passwd, after jail_attach (jexec.c get_user_info: "%s: no such user")
+    pw = host_pw if host_pw is not None else _pw_entry(user or "root")
+    if Uflag and pw is None:
+        sys.stderr.write(f"jexec: {user}: no such user\n")
         return 1
     home, shell = pw if pw else ("/root", "/bin/sh")
     if clean:
@@ -114,6 +127,11 @@ def _run(j, cmd, clean, user, workdir, fast) -> int:
             pass
     elif user:
         os.environ.update({"USER": user, "HOME": home or "/", "SHELL": shell or "/bin/sh"})
+    if not clean:
+        try:
+            os.chdir(hoststate.hostpath("/"))       # jexec.c: chdir("/") after jail_attach
+        except OSError:
+            pass
     if workdir:
         try:
             os.chdir(hoststate.hostpath(workdir) if workdir.startswith("/") else workdir)
@@ -121,8 +139,12 @@ def _run(j, cmd, clean, user, workdir, fast) -> int:
             sys.stderr.write(f"jexec: chdir: {workdir}: {e.strerror}\n")
             return 1
     if not cmd:
-        sh = shell if shell and os.path.exists(shell) else "/bin/sh"
-        cmd = [sh] if not clean else ["-" + os.path.basename(sh)]
+        # jexec.c: execlp($SHELL or _PATH_BSHELL, shell, "-i"); SHELL is the user's with
+        # -l/-u/-U, else the caller's
+        sh = (shell if (clean or user) else os.environ.get("SHELL")) or "/bin/sh"
+        if not os.path.exists(sh):
+            sh = "/bin/sh"
+        cmd = [sh, "-i"]
         prog = sh
     else:
         prog = cmd[0]

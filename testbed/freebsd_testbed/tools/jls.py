@@ -21,7 +21,9 @@ from typing import Any
 from .. import hoststate, jailctx
 from ._common import UsageError, getopt
 
-USAGE = "usage: jls [-dhNnqv] [-j jail] [param ...]\n"
+# jls.c main: xo_errx(1, "usage: jls [-dhNnqv] [-j jail] [param ...]") -- xo_errx puts the
+# program name first [SRC usr.sbin/jls/jls.c, fel1x-developer/freebsd-src @2d614aa2]
+USAGE = "jls: usage: jls [-dhNnqv] [-j jail] [param ...]\n"
 # CTLFLAG_RD jail parameters (sys/kern/kern_jail.c SYSCTL_JAIL_PARAM): what -s leaves out
 SKIP_RDONLY = {"children.cur", "cpuset.id", "dying", "parent"}
 JAILSYS = {"host", "ip4", "ip6", "vnet", "sysvmsg", "sysvsem", "sysvshm"}
@@ -60,7 +62,7 @@ def main(argv: list[str]) -> int:
         rest.append(a)
         i += 1
     try:
-        opts, params = getopt("jls", rest, "cdj:hNnqsv")
+        opts, params = getopt("jls", rest, "acdj:hNnqsv")
     except UsageError:
         sys.stderr.write(USAGE)
         return 1
@@ -91,7 +93,7 @@ def main(argv: list[str]) -> int:
             sys.stderr.write(f"jls: unknown parameter: {p}\n")
             return 1
     with hoststate.locked(write=False) as st:
-        jails = jailctx.running_jails(st, dying="d" in fl)
+        jails = jailctx.running_jails(st, dying=bool({"a", "d"} & fl))   # jls.c: -a is -d
         inside = jailctx.current_jail()
         if inside:
             # a jail sees only its descendants, named and pathed relative to itself
@@ -136,8 +138,11 @@ def main(argv: list[str]) -> int:
                     continue
                 s = _export(v)
                 rec[p] = v if isinstance(v, list) else s
-                if s == "":
+                if s == "" and isinstance(v, list):
+                    # jls.c special_print: an empty array (jp_valuelen 0)
                     s = '""' if quoted else ("" if nameval else "-")
+                elif s == "":
+                    s = '""'      # jls.c quoted_print: an empty string is always ""
                 elif quoted:
                     s = _quote(s)
                 vals.append(f"{p}={s}" if nameval else s)
