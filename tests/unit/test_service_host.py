@@ -6,6 +6,8 @@ import pathlib
 
 import pytest
 
+from freebsd_provider.resources.sysrc import vars_from
+
 from freebsd_provider.host import service
 from freebsd_provider.resources.jail_service import JailService, parse_id
 
@@ -191,7 +193,11 @@ def test_init_steps_guard():
 def test_vars_and_status_results():
     assert js._vars_from(Result([], "", 0, "nginx_enable: YES\nx_flags: \n", "")) == {
         "nginx_enable": "YES", "x_flags": ""}
-    assert js._vars_from(Result([], "", 1, "", 'jexec: jail "x" not found\n')) == {}
+    # a jail that is not running is not an empty rc.conf (this used to read as {})
+    assert js._vars_from(Result([], "", 1, "", 'jexec: jail "x" not found\n')) is None
+    with pytest.raises(CommandError):
+        vars_from(Result([], "", 1, "", 'jexec: jail "x" not found\n'))
+    assert vars_from(Result([], "", 1, "", "sysrc: /etc/missing.conf: No such file or directory\n")) == {}
     with pytest.raises(CommandError):
         js._vars_from(Result([], "", 1, "", "sysrc: permission denied\n"))
     assert js._is_running(Result([], "", 0, "nginx is running as pid 12.\n", ""))

@@ -72,6 +72,15 @@ def get(name: str, *, file: Optional[str] = None, jail: Optional[str] = None) ->
     return _base(file, jail) + ["-n", name]
 
 
+_JAIL_MISSING_RE = re.compile(r'jail "[^"\n]*" not found')
+
+
+def is_jail_missing(stderr: str) -> bool:
+    """``sysrc -j JAIL`` runs ``jexec``: a jail that is not running gives
+    ``jexec: jail "JAIL" not found`` (usr.sbin/jexec/jexec.c, jail_getid's error)."""
+    return bool(_JAIL_MISSING_RE.search(stderr))
+
+
 def dump(*, file: Optional[str] = None, jail: Optional[str] = None) -> list[str]:
     """Every variable set in the file(s): ``sysrc -a`` prints ``name: value`` lines."""
     return _base(file, jail) + ["-a"]

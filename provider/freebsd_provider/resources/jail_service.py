@@ -65,7 +65,7 @@ def _rcvar(inputs: dict[str, Any]) -> str:
 
 
 def _jail_missing(e: CommandError) -> bool:
-    return "not found" in e.result.stderr and "jail" in e.result.stderr
+    return sysrc.is_jail_missing(e.result.stderr)
 
 
 def _vars_from(res: Result) -> Optional[dict[str, str]]:
@@ -373,7 +373,8 @@ class JailService(Resource):
         if isinstance(live, BaseException):
             raise live
         if live is None:
-            return None
+            # the jail is not running: the server keeps what we knew (read_jail_down)
+            raise CommandError(await host.fact(vars_fact(sysrc.RC_CONF, jail), check=False))
         rcv = _rcvar(base)
         enabled = service.is_enabled_value(live.get(rcv))
         if inputs is None:

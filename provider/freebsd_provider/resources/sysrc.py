@@ -55,8 +55,11 @@ async def read_vars(host: Host, file: str, jail: Optional[str]) -> dict[str, str
 
 
 def vars_from(res) -> dict[str, str]:
-    """The variables of a ``vars_fact`` result (a missing file has none)."""
+    """The variables of a ``vars_fact`` result (a missing file has none). A jail that is not
+    running is an error (CommandError), not an empty file."""
     if res.exit_code != 0:
+        if sysrc.is_jail_missing(res.stderr):
+            raise CommandError(res)
         if "No such file" in res.stderr or "not found" in res.stderr:
             return {}
         raise CommandError(res)
