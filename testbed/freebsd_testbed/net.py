@@ -93,7 +93,46 @@ def get(st: Any) -> dict[str, Any]:
     rt = _rt(st)
     if "net" not in rt:
         boot(rt)
-    return rt["net"]
+    n = rt["net"]
+    if "attach_seq" not in n:
+        _backfill_attach_seq(n)
+    return n
+
+
+# ---------------------------------------------------------------------------------------------
+# attach order: each vnet's V_ifnet list.  if_attach_internal() -> if_link_ifnet() appends the
+# interface at the tail (CK_STAILQ_INSERT_TAIL(&V_ifnet, ifp, if_link)); if_vmove() unlinks it
+# from the old vnet (if_unlink_ifnet) and re-attaches it in the new one, again at the tail
+# [SRC sys/net/if.c if_link_ifnet, if_unlink_ifnet, if_vmove].  The netlink RTM_GETLINK dump
+# walks V_ifnet and ifconfig lists in that order [SRC sbin/ifconfig/ifconfig_netlink.c
+# prepare_ifmap/cmp_iface "Sort according to the kernel-provided order"].  The model keeps a
+# counter in the runtime net dict; each attach stamps the interface with the next value.
+
+
+def _next_attach_seq(n: dict[str, Any]) -> int:
+    seq = int(n.get("attach_seq", 0)) + 1
+    n["attach_seq"] = seq
+    return seq
+
+
+def _backfill_attach_seq(n: dict[str, Any]) -> None:
+    """A runtime saved before attach order was recorded: stamp its interfaces in the order
+    ifconfig used to print them (a jail's own lo0 first, then by index)."""
+    n["attach_seq"] = 0
+    for vn in [HOST] + sorted(k for k in n.get("vnets", {}) if k != HOST):
+        v = n["vnets"].get(vn)
+        if not v:
+            continue
+        def _old(i: dict[str, Any]) -> tuple[int, int]:
+            own_lo = i.get("kind") == "loop" and i.get("home") not in (None, HOST)
+            return (0 if own_lo else 1, int(i.get("index", 0)))
+        for i in sorted(v.get("ifaces", {}).values(), key=_old):
+            i["attach_seq"] = _next_attach_seq(n)
+
+
+def attach_order(i: dict[str, Any]) -> tuple[int, int]:
+    """Sort key for a vnet's V_ifnet order (see above)."""
+    return (int(i.get("attach_seq", 0)), int(i.get("index", 0)))
 
 
 def vnets(st: Any) -> dict[str, Any]:
@@ -108,7 +147,8 @@ def vnet(st: Any, name: str) -> dict[str, Any]:
 
 
 def ifaces(st: Any, vnet_name: str = HOST) -> list[dict[str, Any]]:
-    """The interfaces of one vnet, in if_index order (the order ``ifconfig -a`` prints)."""
+    """The interfaces of one vnet, in if_index order (routes and others use this; ``ifconfig``
+    lists in V_ifnet attach order instead, see :func:`attach_order`)."""
     v = vnets(st).get(vnet_name)
     if v is None:
         return []
@@ -186,6 +226,7 @@ def _new_iface(st: Any, vnet_name: str, name: str, kind: str) -> dict[str, Any]:
     elif kind == "epair":
         i["groups"] = ["epair"]
     vnets(st)[vnet_name]["ifaces"][name] = i
+    i["attach_seq"] = _next_attach_seq(get(st))     # if_attach: tail of V_ifnet
     return i
 
 
@@ -393,7 +434,9 @@ def vnet_destroy(st: Any, name: str) -> None:
     v = vs.get(name)
     if v is None or name == HOST:
         return
-    for i in list(v["ifaces"].values()):
+    # vnet_if_return [SRC sys/net/if.c]: walks the dying vnet's V_ifnet, collecting the
+    # interfaces whose home vnet is elsewhere, then if_vmove()s them home in that order
+    for i in sorted(v["ifaces"].values(), key=attach_order):
         home = i.get("home", HOST)
         if home != name and home in vs:
             move_interface(st, i["name"], home, from_vnet=name)
@@ -444,6 +487,8 @@ def move_interface(st: Any, ifname: str, to_vnet: str, from_vnet: str = HOST) ->
     i["inet"] = []
     i["inet6"] = []
     vs[to_vnet]["ifaces"][ifname] = i
+    # if_vmove: unlinked from the old vnet's V_ifnet, attached at the tail of the new one's
+    i["attach_seq"] = _next_attach_seq(get(st))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ All paths go through :func:`hoststate.hostpath` semantics relative to ``root``.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 
 from .tools import kld
@@ -27,111 +28,25 @@ cryptodev_load="YES"
 zfs_load="YES"
 """
 
-# A subset of /etc/defaults/rc.conf: the variables a provider touches, with their 15.0 defaults.
-# Comments after a value are what `sysrc -d` prints.
-RC_DEFAULTS = """#!/bin/sh
-#
-# This is rc.conf - a file full of useful variables that you can set
-# to change the default startup behavior of your system.  You should
-# not edit this file!  Put any overrides into one of the ${rc_conf_files}
-# instead and you will be able to update these defaults later without
-# spamming your local configuration information.
-#
+# /etc/defaults/rc.conf: FreeBSD's libexec/rc/rc.conf, installed by libexec/rc/Makefile as
+# CONFS (CONFSDIR /etc/defaults, mode 0444), kept byte for byte in data/defaults_rc.conf.
+# [SRC libexec/rc/rc.conf; the text is Brine28/freebsd-src@52614649101d65deb154694c496c8052513eb21c,
+# a fork of freebsd/freebsd-src main from the 15.0 development window (virtual_oss,
+# osrelease_*_url, svcj_all_enable present; the store's freebsd/freebsd-src copies,
+# 0216ab4d/2cd26a28, are 13-era)].  `sysrc -A' lists it, `sysrc -d' reads its comments.
+_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 
-##############################################################
-###  Important initial Boot-time options  ####################
-##############################################################
 
-rc_conf_files="/etc/rc.conf /etc/rc.conf.local"	# Files to source for local overrides
-rc_info="NO"		# Enables display of informational messages at boot.
-rc_startmsgs="YES" 	# Show "Starting foo:" messages at boot
-early_late_divider="FILESYSTEMS"	# Script that separates early/late stages of the boot process.
-always_force_depends="NO"	# Set to check that indicated dependencies are running during boot.
-kld_list=""		# Kernel modules to load after local disks are mounted
-kldxref_enable="YES"	# Build linker.hints files with kldxref(8).
-zfs_enable="NO"		# Set to YES to automatically mount ZFS file systems
-zfs_bootonce_activate="NO" # Set YES to make successful bootonce BE permanent
-zpool_reguid=""		# Set to zpools for which the GUID should be replaced
-zpool_upgrade=""	# Set to zpools to be upgraded
+def _data(name: str) -> str:
+    with open(os.path.join(_DATA, name), encoding="utf-8", newline="") as f:
+        return f.read()
 
-##############################################################
-###  Network configuration sub-section  ######################
-##############################################################
 
-hostname=""			# Set this!
-nisdomainname="NO"		# Set to NIS domain if using NIS (or NO).
-dhclient_program="/sbin/dhclient"	# Path to dhcp client program.
-background_dhclient="NO"	# Start dhcp client in the background.
-synchronous_dhclient="NO"	# Start dhclient directly on configured
-firewall_enable="NO"		# Set to YES to enable firewall functionality
-firewall_script="/etc/rc.firewall" # Which script to run to set up the firewall
-firewall_type="UNKNOWN"		# Firewall type (see /etc/rc.firewall)
-pf_enable="NO"			# Set to YES to enable packet filter (pf)
-pf_rules="/etc/pf.conf"		# rules definition file for pf (nonexistent
-				# by default for security reasons)
-pf_program="/sbin/pfctl"	# where pfctl lives
-pf_flags=""			# additional flags for pfctl
-pf_fallback_rules_enable="NO"	# Use rules defined in pf_fallback_rules when
-pflog_enable="NO"		# Set to YES to enable packet filter logging
-pflog_logfile="/var/log/pflog"	# where pflogd should store the logfile
-pflog_program="/sbin/pflogd"	# where the pflogd program lives
-pflog_flags=""			# additional flags for pflogd
-pfsync_enable="NO"		# Expose pf state to other hosts for syncing
-gateway_enable="NO"		# Set to YES if this host will be a gateway.
-ipv6_gateway_enable="NO"	# Set to YES if this host will be a gateway.
-ifconfig_lo0="inet 127.0.0.1"	# default loopback device configuration.
-cloned_interfaces=""		# List of cloned network interfaces to create.
-cloned_interfaces_sticky="NO"	# Prevent cloned interfaces from being destroyed.
-vlans_IF=""			# Placeholder
-autobridge_interfaces=""	# List of bridges to check
-defaultrouter="NO"		# Set to default gateway (or NO).
-static_routes=""		# Set to static route list (or leave empty).
-ipv6_defaultrouter="NO"		# Set to IPv6 default gateway (or NO).
-ipv6_activate_all_interfaces="NO"	# If NO, interfaces which have no
-inetd_enable="NO"		# Run the network daemon dispatcher (YES/NO).
-sshd_enable="NO"		# Enable sshd
-sshd_program="/usr/sbin/sshd"	# path to sshd, if you want a different one.
-sshd_flags=""			# Additional flags for sshd.
-ntpd_enable="NO"		# Run ntpd Network Time Protocol (or NO).
-ntpd_sync_on_start="NO"		# Sync time on ntpd startup, even if offset is high
-ntpdate_enable="NO"		# Run ntpdate to sync time on boot (or NO).
-nfs_server_enable="NO"		# This host is an NFS server (or NO).
-rpcbind_enable="NO"		# Run the portmapper service (YES/NO).
-sendmail_enable="NONE"		# Run the sendmail inbound daemon (YES/NO/NONE).
-sendmail_submit_enable="YES"	# Start a localhost-only MTA for mail submission
-sendmail_outbound_enable="YES"	# Dequeue stuck mail (YES/NO).
-sendmail_msp_queue_enable="YES"	# Dequeue stuck clientmqueue mail (YES/NO).
+RC_DEFAULTS = _data("defaults_rc.conf")
 
-##############################################################
-###  System console options  #################################
-##############################################################
-
-keymap="NO"		# keymap in /usr/share/{syscons,vt}/keymaps/* (or NO).
-moused_enable="NO"	# Run the mouse daemon.
-moused_nondefault_enable="YES" # Treat non-default mice as enabled unless
-
-##############################################################
-###  Miscellaneous administrative options  ###################
-##############################################################
-
-cron_enable="YES"	# Run the periodic job daemon.
-syslogd_enable="YES"	# Run syslog daemon (or NO).
-dumpdev="NO"		# Device to crashdump to (device name, AUTO, or NO).
-local_startup="/usr/local/etc/rc.d" # startup script dirs.
-script_name_sep=" "	# Change if your startup scripts' names contain spaces
-rctl_enable="YES"	# Load rctl(8) rules on boot
-rctl_rules="/etc/rctl.conf" # rctl(8) ruleset. See rctl.conf(5).
-clear_tmp_enable="NO"	# Clear /tmp at startup.
-linux_enable="NO"	# Linux binary compatibility loaded at startup (or NO).
-jail_enable="NO"	# Set to NO to disable starting of any jails
-jail_conf="/etc/jail.conf"	# Configuration file for jails
-jail_parallel_start="NO"	# Start jails in the background
-jail_list=""		# Space separated list of names of jails
-jail_reverse_stop="NO"	# Stop jails in reverse order
-devfs_rulesets="/etc/defaults/devfs.rules /etc/devfs.rules" # Files containing
-devfs_system_ruleset=""	# The name (NOT number) of a ruleset to apply to /dev
-growfs_enable="NO"	# Set to YES to grow root partition to fill disk
-"""
+# sha256 of the subset the testbed wrote before the real file: a host provisioned back then
+# gets the real file on its next `up' (as an upgrade would install the new CONFS file).
+_OLD_RC_DEFAULTS_SHA256 = {"73808a794cdfbebfda6b9fc3da7fcbbc8fd38fa5fb9bb335884533e96742821c"}
 
 RESOLV_CONF = "search localdomain\nnameserver 192.168.1.1\n"
 FREEBSD_UPDATE_VERSION = "15.0-RELEASE"
@@ -147,9 +62,25 @@ def _write(root: str, path: str, text: str, mode: int = 0o644) -> None:
     os.chmod(real, mode)
 
 
+def _upgrade_old_defaults(root: str) -> None:
+    real = os.path.join(root, "etc/defaults/rc.conf")
+    try:
+        with open(real, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+    except OSError:
+        return
+    if digest in _OLD_RC_DEFAULTS_SHA256:
+        try:
+            os.chmod(real, 0o644)
+            os.remove(real)
+        except OSError:
+            return
+
+
 def populate(root: str) -> None:
     """Write the FreeBSD files a fresh 15.0 host has (only those missing)."""
     _write(root, "/etc/rc.conf", RC_CONF)
+    _upgrade_old_defaults(root)
     _write(root, "/etc/defaults/rc.conf", RC_DEFAULTS, 0o444)
     _write(root, "/boot/loader.conf", LOADER_CONF)
     marker = os.path.join(root, "var/db/testbed/provisioned")

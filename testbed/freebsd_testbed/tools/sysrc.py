@@ -18,8 +18,10 @@ import sys
 import tempfile
 from typing import Iterator
 
+import errno
+
 from .. import hoststate
-from ._common import progname
+from ._common import progname, strerror as _strerror
 
 VERSION = "7.2 Mar-4,2024"
 RC_DEFAULTS = "/etc/defaults/rc.conf"
@@ -81,7 +83,44 @@ def _parse_word(s: str, i: int, env: dict[str, str]) -> tuple[str, int]:
     return "".join(out), i
 
 
+def _cmdsubst_end(s: str, i: int) -> int:
+    """Index after the `)' closing the command substitution whose `$(' is at s[i]."""
+    depth, j, n = 1, i + 2, len(s)
+    while j < n and depth:
+        c = s[j]
+        if c in "'\"":
+            k = s.find(c, j + 1)
+            j = n if k < 0 else k + 1
+            continue
+        if c == "\\":
+            j += 2
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        j += 1
+    return j
+
+
+# The one command substitution FreeBSD's /etc/defaults/rc.conf runs while being sourced:
+#   : ${_localbase:="$(/sbin/sysctl -n user.localbase 2> /dev/null)"}
+# user.localbase is a libc-side sysctl [SRC lib/libc/gen/sysctl.c, USER_LOCALBASE]: it reports
+# _PATH_LOCALBASE ("/usr/local") unless the kernel's value was set.
+_LOCALBASE_CMD = re.compile(r"\s*(/sbin/)?sysctl\s+-n\s+user\.localbase(\s+2>\s*/dev/null)?\s*")
+
+
+def _cmdsubst(cmd: str) -> str:
+    if _LOCALBASE_CMD.fullmatch(cmd):
+        return "/usr/local"
+    return ""   # any other command: not run by this parser (rc.conf files hold none)
+
+
 def _expand(s: str, i: int, env: dict[str, str]) -> tuple[str, int]:
+    if s.startswith("$(", i) and not s.startswith("$((", i):
+        end = _cmdsubst_end(s, i)
+        # $( ... ): the output with its trailing newlines removed (bin/sh/expand.c expbackq)
+        return _cmdsubst(s[i + 2:end - 1]).rstrip("\n"), end
     m = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-=+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)").match(s, i)
     if not m:
         return "$", i + 1
@@ -89,7 +128,7 @@ def _expand(s: str, i: int, env: dict[str, str]) -> tuple[str, int]:
     val = env.get(name)
     op = m.group(2)
     if op:
-        word = m.group(3)
+        word = _unquote(m.group(3), env)   # the word is expanded and quote-removed
         empty = val is None or (op.startswith(":") and val == "")
         if op.endswith("-") and empty:
             val = word
@@ -98,6 +137,45 @@ def _expand(s: str, i: int, env: dict[str, str]) -> tuple[str, int]:
         elif op.endswith("=") and empty:
             val = env[name] = word
     return (val or ""), m.end()
+
+
+_FUNC = re.compile(r"[A-Za-z_][A-Za-z0-9_]*[ \t]*\([ \t]*\)[ \t\n]*\{")
+
+
+def _skip_braces(text: str, i: int) -> int:
+    """Index after the `}' closing a function body that starts at ``i`` (after its `{')."""
+    depth, n = 1, len(text)
+    while i < n and depth:
+        c = text[i]
+        if c == "#" and (i == 0 or text[i - 1] in " \t\n;"):
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+            continue
+        if c in "'\"":
+            j = text.find(c, i + 1)
+            i = n if j < 0 else j + 1
+            continue
+        if c == "\\":
+            i += 2
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+        i += 1
+    return i
+
+
+def _unquote(word: str, env: dict[str, str]) -> str:
+    out, i = [], 0
+    while i < len(word):
+        if word[i] in " \t\n;&|":
+            out.append(word[i])
+            i += 1
+            continue
+        v, i = _parse_word(word, i, env)
+        out.append(v)
+    return "".join(out)
 
 
 def parse_assignments(text: str, env: dict[str, str]) -> None:
@@ -121,12 +199,32 @@ def parse_assignments(text: str, env: dict[str, str]) -> None:
             val, i = _parse_word(text, m.end(), env)
             env[m.group(1)] = val
             continue
+        f = _FUNC.match(text, i)
+        if f:
+            # a function definition (FreeBSD's defaults define source_rc_confs()): its body
+            # runs only when called; skip it (its assignments are `local' or re-sourcing)
+            i = _skip_braces(text, f.end())
+            continue
+        if text[i] == ":" and (i + 1 >= n or text[i + 1] in " \t\n;"):
+            # `: ${_localbase:="/usr/local"}' (15.0 defaults): expanding the words of the
+            # `:' builtin performs their ${var:=word} assignments
+            i += 1
+            while i < n and text[i] not in "\n;#":
+                if text[i] in " \t":
+                    i += 1
+                    continue
+                _, i = _parse_word(text, i, env)
+            continue
         # some other command: skip to end of line (good enough for rc.conf files)
         j = text.find("\n", i)
         i = n if j < 0 else j + 1
 
 
 # ---------------------------------------------------------------- the sysrc model
+
+class SetError(Exception):
+    """f_sysrc_set failed; the message is what the shell printed on stderr."""
+
 
 class Sysrc:
     def __init__(self, ctx: _Ctx, rc_confs: list[str] | None, rc_defaults: str):
@@ -151,7 +249,8 @@ class Sysrc:
                 # FreeBSD's /etc/defaults/rc.conf ends with
                 #   if [ -z "${source_rc_confs_defined}" ]; then
                 #       source_rc_confs_defined=yes; source_rc_confs() { ... }; fi
-                # (the testbed's copy is a subset without that block): `sysrc -A` lists it
+                # [SRC libexec/rc/rc.conf]; the host's copy is that file (parsed above), a
+                # hand-edited system copy without the block still defines it: `sysrc -A' lists it
                 env["source_rc_confs_defined"] = "yes"
         return env
 
@@ -181,7 +280,13 @@ class Sysrc:
         return env
 
     def get(self, name: str) -> str | None:
-        return self.env().get(name)
+        """f_sysrc_get [SRC usr.sbin/bsdconfig/share/sysrc.subr]: eval echo '"${name}"' in
+        $( ... ): sh's echo takes a lone "-n"/"-e" as its option (bin/sh/bltin/echo.c), and
+        the command substitution drops trailing newlines."""
+        v = self.env().get(name)
+        if v is None:
+            return None
+        return "" if v in ("-n", "-e") else v.rstrip("\n")
 
     def find(self, name: str) -> str | None:
         rx = re.compile(r"^[ \t]*" + re.escape(name) + "=", re.M)
@@ -209,10 +314,17 @@ class Sysrc:
             file = self.conf_files()[0] if self.conf_files() else "/etc/rc.conf"
             text = self._read(file)
             real = self.ctx.real(file)
-            with open(real, "a", encoding="utf-8", errors="surrogateescape") as f:
-                if text and not text.endswith("\n"):
-                    f.write("\n")
-                f.write(f'{name}="{value}"\n')
+            # f_sysrc_set [SRC usr.sbin/bsdconfig/share/sysrc.subr f_sysrc_set, "not_found"]:
+            #   echo "$varname=\"$new_value\"" >> "$file"
+            # a plain append: no newline is added first, even if the file lacks a final one
+            try:
+                with open(real, "a", encoding="utf-8", errors="surrogateescape") as f:
+                    f.write(f'{name}="{value}"\n')
+            except OSError as e:
+                # sh's redirection error (bin/sh/redir.c openredirect: error("cannot create
+                # %s: %s")), prefixed with the script's $0; echo fails, f_sysrc_set returns 2
+                raise SetError(f"/usr/sbin/sysrc: cannot create {file}: "
+                               f"{_strerror(e.errno or errno.EIO)}\n") from None
             return
         text = self._read(file) or ""
         lines = text.split("\n")
@@ -246,22 +358,34 @@ class Sysrc:
                 tail = rest
             lines[idx] = f"{head}{t1}{value}{t2}{tail}"
             break
+        # The file goes through new_contents=$( tail -r $file ), awk, $( ... ) and
+        # echo | tail -r [SRC sysrc.subr f_sysrc_set]: both command substitutions strip the
+        # trailing newlines of the *reversed* text, i.e. the file's leading empty lines.
+        while lines and lines[0] == "":
+            lines.pop(0)
         self._write(file, "\n".join(lines) + "\n")
 
     def delete(self, name: str) -> None:
         rx = re.compile(r"^[ \t]*" + re.escape(name) + "=")
-        for f in self.conf_files():
+        # for file in ${RC_CONFS:-$( f_sysrc_get rc_conf_files )} [SRC sysrc.subr
+        # f_sysrc_delete]: an empty RC_CONFS (-D) falls back to rc_conf_files
+        files = self.conf_files()
+        if self.rc_confs is not None and not files:
+            files = self.defaults_env().get("rc_conf_files", "").split()
+        for f in files:
             text = self._read(f)
             if text is None:
                 continue
             lines = text.split("\n")
-            trailing = lines and lines[-1] == ""
-            if trailing:
+            if lines and lines[-1] == "":
                 lines.pop()
             kept = [ln for ln in lines if not rx.match(ln)]
             if len(kept) == len(lines):
-                continue
-            self._write(f, "\n".join(kept) + ("\n" if kept or trailing else ""))
+                continue  # awk exits 1 ("! found"): the file is left alone
+            # awk -v varname=... "$f_sysrc_delete_awk" "$file" > "$tmpfile" [SRC sysrc.subr
+            # f_sysrc_delete]: every kept record is printed with "\n" (a missing final newline
+            # is added); when no line is left the file becomes empty (0 bytes).
+            self._write(f, "".join(ln + "\n" for ln in kept))
 
     def describe(self, name: str) -> str:
         t = self._read(self.rc_defaults) or ""
@@ -357,7 +481,9 @@ def _getopts(pgm: str, args: list[str], optstring: str):
             c = a[j]
             k = optstring.find(c)
             if c == ":" or k < 0:
-                _err(f"{pgm}: Illegal option -{c}\n")
+                # bin/sh/options.c getopts(): out2fmt_flush("Illegal option -%c\n", c),
+                # no program prefix
+                _err(f"Illegal option -{c}\n")
                 return None, None
             if k + 1 < len(optstring) and optstring[k + 1] == ":":
                 if j + 1 < len(a):
@@ -366,7 +492,7 @@ def _getopts(pgm: str, args: list[str], optstring: str):
                     i += 1
                     opts.append((c, args[i]))
                 else:
-                    _err(f"{pgm}: No arg for -{c} option\n")
+                    _err(f"No arg for -{c} option\n")    # options.c getopts()
                     return None, None
                 break
             opts.append((c, ""))
@@ -380,17 +506,16 @@ def main(argv: list[str]) -> int:
     args = argv[1:]
     if not args:
         return _usage(pgm)
-    # --help / --version anywhere (skipping the arguments of -f/-R/-j)
-    k = 0
-    while k < len(args):
-        if args[k] == "--help":
+    # for arg in "$@"; do case "$arg" in --) break ;; --help) help ;; --version) ... exit
+    # $FAILURE [SRC usr.sbin/sysrc/sysrc]: every word is looked at, option arguments included
+    for a in args:
+        if a == "--":
+            break
+        if a == "--help":
             return _help(pgm)
-        if args[k] == "--version":
+        if a == "--version":
             sys.stdout.write(VERSION + "\n")
             return 1
-        if args[k] in ("-f", "-R", "-j"):
-            k += 1
-        k += 1
     opts, args = _getopts(pgm, args, "aAcdDef:Fhij:nNqR:vxX")
     if opts is None:
         return _usage(pgm)
@@ -447,6 +572,17 @@ def main(argv: list[str]) -> int:
         elif o == "X":
             delete = 2
     show_all = all_level > 0
+    # "Validate arguments" [SRC usr.sbin/sysrc/sysrc]: runs before the -x/-c/-j/-R checks.
+    # The script cuts the shell-expansion syntax first (name="${name%%:[+=-]*}";
+    # name="${name%%[%#+=-]*}", see _valid_part), so `bad-name=1' would pass as `bad';
+    # tests/testbed/test_sysrc.py::test_bad_usage pins the stricter whole-name check, kept.
+    for a in args:
+        name = a.split("=", 1)[0]
+        if name.endswith("+") or name.endswith("-"):
+            name = name[:-1]
+        if not NAME_OK.match(name) and name:
+            _err(f"{pgm}: {name}: name contains characters not allowed in shell\n")
+            return 1
     if not args and not show_all:
         return _usage(pgm)
     if delete and show_all and delete != 2:
@@ -487,14 +623,6 @@ def main(argv: list[str]) -> int:
             _err(f"chroot: {given}: {err}\n")
             return 1
         prefix = rootdir.rstrip("/")
-
-    for a in args:
-        name = a.split("=", 1)[0]
-        if name.endswith("+") or name.endswith("-"):
-            name = name[:-1]
-        if not NAME_OK.match(name):
-            _err(f"{pgm}: {name}: name contains characters not allowed in shell\n")
-            return 1
 
     rc = Sysrc(_Ctx(prefix), rc_confs, rc_defaults)
     out: list[str] = []
@@ -542,7 +670,9 @@ def _run(pgm, rc: Sysrc, args, out, *, show_all, check, describe, equals, show_f
             if not show_value:
                 out.append(name + "\n")
                 continue
-            out.append(f"{name + sep if show_name else ''}{env.get(name, '')}{eq_close}\n")
+            v = env.get(name, "")
+            v = "" if v in ("-n", "-e") else v.rstrip("\n")     # f_sysrc_get's echo
+            out.append(f"{name + sep if show_name else ''}{v}{eq_close}\n")
         return 0
 
     status = 0
@@ -555,6 +685,14 @@ def _run(pgm, rc: Sysrc, args, out, *, show_all, check, describe, equals, show_f
             mode, name = "REMOVE", name[:-1]
         if describe:
             out.append(f"{name}: {rc.describe(name)}\n")
+        if name == "":
+            # f_sysrc_get/f_sysrc_set/f_sysrc_delete return FAILURE for an empty name; the
+            # query's unknown-check is f_sysrc_get "?", i.e. "${?}" -- set, so it prints ": "
+            if "=" in arg or delete or check:
+                status = 1 if "=" in arg or delete else status
+            else:
+                out.append(f"{sep if show_name else ''}{eq_close}\n" if show_value else "\n")
+            continue
         if "=" in arg:
             newarg = arg.split("=", 1)[1]
             if verbose and not check:
@@ -596,9 +734,18 @@ def _run(pgm, rc: Sysrc, args, out, *, show_all, check, describe, equals, show_f
             before = (rc.find(name) or "") if show_file else cur
             if not show_value:
                 out.append(name + "\n")
-                rc.set(name, new)
+                try:
+                    rc.set(name, new)
+                except SetError as e:
+                    _flush_err(out, str(e))
+                    status = 1
                 continue
-            rc.set(name, new)
+            try:
+                rc.set(name, new)
+            except SetError as e:
+                _flush_err(out, str(e))
+                status = 1
+                continue
             after = (rc.find(name) or "") if show_file else (rc.get(name) or "")
             mid = '" #' if equals else ""
             out.append(f"{name + sep if show_name else ''}{before}{mid} -> {eq_close}{after}{eq_close}\n")
@@ -627,6 +774,15 @@ def _run(pgm, rc: Sysrc, args, out, *, show_all, check, describe, equals, show_f
         else:
             out.append(f"{name + sep if show_name else ''}{cur}{eq_close}\n")
     return status
+
+
+def _valid_part(arg: str) -> str:
+    """${name%%:[+=-]*} then ${name%%[%#+=-]*}: the part of ARG sysrc validates."""
+    m = re.search(r":[+=-]", arg)
+    if m:
+        arg = arg[:m.start()]
+    m = re.search(r"[%#+=-]", arg)
+    return arg[:m.start()] if m else arg
 
 
 def _flush_err(out: list[str], msg: str) -> None:
