@@ -678,17 +678,10 @@ class Parser:
         if t.kind == "w" and v in ("nat", "rdr", "binat", "no"):
             self.nat_rule()
             return
-        if t.kind == "w" and v == "antispoof":
-            self.antispoof_rule()
-            return
-        if t.kind == "w" and v == "ether":
-            self.ether_rule()
-            return
-        if t.kind == "w" and v == "altq":
-            self.altq_rule()
-            return
-        if t.kind == "w" and v == "queue":
-            self.queue_rule()
+        rule = {"antispoof": self.antispoof_rule, "ether": self.ether_rule,
+                "altq": self.altq_rule, "queue": self.queue_rule}.get(v) if t.kind == "w" else None
+        if rule is not None:
+            rule()
             return
         # macro definition
         self.advance()

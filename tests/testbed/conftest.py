@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -48,6 +49,44 @@ def tool(host_root, capsys):
         out, err = capsys.readouterr()
         return rc, out, err
     return run
+
+
+@pytest.fixture
+def host(host_root, monkeypatch):
+    """``host_root`` with a clean tool environment: no jail, host variable, user or password
+    set, no ifconfig format (a test module may override it and build on it)."""
+    for v in ("TESTBED_JAIL", "TESTBED_HOST_VAR", "TESTBED_USER", "PGPASSWORD", "IFCONFIG_FORMAT"):
+        monkeypatch.delenv(v, raising=False)
+    return host_root
+
+
+@pytest.fixture
+def run_cmd(host, capfd):
+    """Run a command line through the dispatcher (file-descriptor capture: child processes
+    such as exec.* hooks print there too) -> (exit code, stdout, stderr)."""
+    def _run(*argv: str):
+        capfd.readouterr()
+        rc = dispatch.main(list(argv))
+        out, err = capfd.readouterr()
+        return rc, out, err
+    return _run
+
+
+@pytest.fixture
+def run_tool(host, capsys, monkeypatch):
+    """Run one tool's main in-process, on the host or, with ``jail=NAME``, as jexec does
+    inside that VNET jail -> (exit code, stdout, stderr)."""
+    def _run(*argv: str, jail: str | None = None):
+        if jail:
+            monkeypatch.setenv("TESTBED_JAIL", jail)
+        else:
+            monkeypatch.delenv("TESTBED_JAIL", raising=False)
+        mod = importlib.import_module(f"freebsd_testbed.tools.{argv[0]}")
+        capsys.readouterr()
+        rc = mod.main(list(argv))
+        out, err = capsys.readouterr()
+        return rc, out, err
+    return _run
 
 
 class Host:

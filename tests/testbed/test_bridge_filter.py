@@ -7,7 +7,6 @@ The ruleset is the tutorial's own (tests/testbed/fixtures/tutorial.conf) or the 
 """
 from __future__ import annotations
 
-import importlib
 import os
 
 import pytest
@@ -36,20 +35,8 @@ pass inet proto icmp all
 
 
 @pytest.fixture
-def run(host_root, capsys, monkeypatch):
-    monkeypatch.delenv("TESTBED_JAIL", raising=False)
-
-    def _run(*argv: str, jail: str | None = None):
-        if jail:
-            monkeypatch.setenv("TESTBED_JAIL", jail)
-        else:
-            monkeypatch.delenv("TESTBED_JAIL", raising=False)
-        mod = importlib.import_module(f"freebsd_testbed.tools.{argv[0]}")
-        capsys.readouterr()
-        rc = mod.main(list(argv))
-        out, err = capsys.readouterr()
-        return rc, out, err
-    return _run
+def run(run_tool):
+    return run_tool
 
 
 def _sysctl(**values: int) -> None:

@@ -7,7 +7,6 @@ in_postproc/warn_nomask, in_delete_first_nl), ifgroup.c (printgroup, setifgroup)
 """
 from __future__ import annotations
 
-import importlib
 
 import pytest
 
@@ -15,21 +14,8 @@ from freebsd_testbed import hoststate, net
 
 
 @pytest.fixture
-def run(host_root, capsys, monkeypatch):
-    monkeypatch.delenv("TESTBED_JAIL", raising=False)
-    monkeypatch.delenv("IFCONFIG_FORMAT", raising=False)
-
-    def _run(*argv: str, jail: str | None = None):
-        if jail:
-            monkeypatch.setenv("TESTBED_JAIL", jail)
-        else:
-            monkeypatch.delenv("TESTBED_JAIL", raising=False)
-        mod = importlib.import_module(f"freebsd_testbed.tools.{argv[0]}")
-        capsys.readouterr()
-        rc = mod.main(list(argv))
-        out, err = capsys.readouterr()
-        return rc, out, err
-    return _run
+def run(run_tool):
+    return run_tool
 
 
 NOMASK = ("ifconfig: WARNING: setting interface address without mask is deprecated,\n"

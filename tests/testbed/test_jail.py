@@ -6,32 +6,14 @@ import os
 
 import pytest
 
-from freebsd_testbed import boot, hoststate, jailctx, jails, provision
-from freebsd_testbed.tools import dispatch
+from freebsd_testbed import boot, hoststate, jailctx, jails
 
 from jail_helpers import TUTORIAL_CONF, make_base, write
 
 
 @pytest.fixture
-def host(tmp_path, monkeypatch):
-    root = str(tmp_path / "host")
-    os.makedirs(root)
-    monkeypatch.setenv("TESTBED_ROOT", root)
-    monkeypatch.delenv("TESTBED_JAIL", raising=False)
-    monkeypatch.delenv("TESTBED_HOST_VAR", raising=False)
-    provision.populate(root)
-    boot.boot()
-    return root
-
-
-@pytest.fixture
-def run(host, capfd):
-    def _run(*argv: str):
-        capfd.readouterr()
-        rc = dispatch.main(list(argv))
-        out, err = capfd.readouterr()
-        return rc, out, err
-    return _run
+def run(run_cmd):
+    return run_cmd
 
 
 @pytest.fixture

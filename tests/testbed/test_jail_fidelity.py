@@ -18,37 +18,20 @@ Sources (the newest stored copies; 15.0's own tree was not in the store):
 """
 from __future__ import annotations
 
-import os
-
 import pytest
-
-from freebsd_testbed import boot, provision
-from freebsd_testbed.tools import dispatch
 
 from jail_helpers import make_base, write
 
 
 @pytest.fixture
-def host(tmp_path, monkeypatch):
-    root = str(tmp_path / "host")
-    os.makedirs(root)
-    monkeypatch.setenv("TESTBED_ROOT", root)
-    monkeypatch.delenv("TESTBED_JAIL", raising=False)
-    monkeypatch.delenv("TESTBED_HOST_VAR", raising=False)
-    provision.populate(root)
-    boot.boot()
-    make_base(root, "/jails/x")
-    return root
+def host(host):
+    make_base(host, "/jails/x")
+    return host
 
 
 @pytest.fixture
-def run(host, capfd):
-    def _run(*argv: str):
-        capfd.readouterr()
-        rc = dispatch.main(list(argv))
-        out, err = capfd.readouterr()
-        return rc, out, err
-    return _run
+def run(run_cmd):
+    return run_cmd
 
 
 def conf(host: str, text: str) -> None:

@@ -1,7 +1,6 @@
 """Network model + ifconfig/route/netstat/ping (fast, in-process)."""
 from __future__ import annotations
 
-import importlib
 import re
 import subprocess
 import sys
@@ -12,20 +11,8 @@ from freebsd_testbed import hoststate, net
 
 
 @pytest.fixture
-def run(host_root, capsys, monkeypatch):
-    monkeypatch.delenv("TESTBED_JAIL", raising=False)
-
-    def _run(*argv: str, jail: str | None = None):
-        if jail:
-            monkeypatch.setenv("TESTBED_JAIL", jail)
-        else:
-            monkeypatch.delenv("TESTBED_JAIL", raising=False)
-        mod = importlib.import_module(f"freebsd_testbed.tools.{argv[0]}")
-        capsys.readouterr()
-        rc = mod.main(list(argv))
-        out, err = capsys.readouterr()
-        return rc, out, err
-    return _run
+def run(run_tool):
+    return run_tool
 
 
 def _subseq(lines, text):

@@ -13,8 +13,7 @@ import sys
 
 import pytest
 
-from freebsd_testbed import boot, hoststate, jailctx, jails, pkgdb, provision
-from freebsd_testbed.tools import dispatch
+from freebsd_testbed import boot, hoststate, jailctx, jails, pkgdb
 
 from jail_helpers import TUTORIAL_CONF, make_base, write
 
@@ -23,26 +22,14 @@ WEB = "/jails/containers/webserver"
 
 
 @pytest.fixture
-def host(tmp_path, monkeypatch):
-    root = str(tmp_path / "host")
-    os.makedirs(root)
-    monkeypatch.setenv("TESTBED_ROOT", root)
-    for v in ("TESTBED_JAIL", "TESTBED_HOST_VAR", "TESTBED_USER", "PGPASSWORD"):
-        monkeypatch.delenv(v, raising=False)
+def host(host, monkeypatch):
     monkeypatch.setenv("ASSUME_ALWAYS_YES", "yes")
-    provision.populate(root)
-    boot.boot()
-    return root
+    return host
 
 
 @pytest.fixture
-def run(host, capfd):
-    def _run(*argv: str):
-        capfd.readouterr()
-        rc = dispatch.main(list(argv))
-        out, err = capfd.readouterr()
-        return rc, out, err
-    return _run
+def run(run_cmd):
+    return run_cmd
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import Any, Optional
 
 from .. import hoststate, pkgdb, services
 
@@ -240,6 +240,24 @@ def _gated(cmd: str, pid: Any) -> bool:
     return True
 
 
+def _refused(out: Any, err: Any, cmd: str, name: str, rcvar: str, pid: Any, enabled: bool,
+             prefix: str) -> Optional[int]:
+    """run_rc_command's early exits (libexec/rc/rc.subr): a disabled service refuses the
+    gated commands (silently with quiet/fast), and start refuses a running one."""
+    quiet = prefix in ("fast", "quiet")
+    if _gated(cmd, pid) and not enabled:
+        if quiet:
+            return 0
+        out.write(f"Cannot '{cmd}' {name}. Set {rcvar} to YES in /etc/rc.conf or use "
+                  f"'one{cmd}' instead of '{cmd}'.\n")
+        return 0
+    if cmd == "start" and prefix != "fast" and pid:
+        if not quiet:
+            err.write(f"{name} already running?  (pid={pid}).\n")
+        return 1
+    return None
+
+
 def _startmsg_ok(env: dict[str, str], quiet: bool) -> bool:
     """check_startmsgs(): with rc_quiet set, only when rc_startmsgs is YES (the default)."""
     if not quiet:
@@ -267,17 +285,9 @@ def _rc(st: Any, root: pkgdb.Root, name: str, path: str, rcvar: str, cmd: str) -
         return 0 if enabled else 1
     rec = services.running(st, root, name)
     pid = rec["pid"] if rec else None
-    quiet = prefix in ("fast", "quiet")
-    if _gated(cmd, pid) and not enabled:
-        if quiet:
-            return 0
-        out.write(f"Cannot '{cmd}' {name}. Set {rcvar} to YES in /etc/rc.conf or use "
-                  f"'one{cmd}' instead of '{cmd}'.\n")
-        return 0
-    if cmd == "start" and prefix != "fast" and pid:
-        if not quiet:
-            err.write(f"{name} already running?  (pid={pid}).\n")
-        return 1
+    early = _refused(out, err, cmd, name, rcvar, pid, enabled, prefix)
+    if early is not None:
+        return early
     if cmd == "rcvar":
         out.write(f"# {name}\n#\n{rcvar}=\"{val if val is not None else 'NO'}\"\n"
                   f"#   (default: \"\")\n\n")
@@ -439,16 +449,9 @@ def _generic(st: Any, root: pkgdb.Root, name: str, path: str, cmd: str) -> int:
     procs = [p for p in (jc.procs_list(st, root.jail) if jc else [])
              if p.get("service") == name] if jc else []
     pid = procs[0]["pid"] if procs else None
-    if _gated(cmd, pid) and not enabled:
-        if quiet:
-            return 0
-        out.write(f"Cannot '{cmd}' {name}. Set {rcvar} to YES in /etc/rc.conf or use "
-                  f"'one{cmd}' instead of '{cmd}'.\n")
-        return 0
-    if cmd == "start" and prefix != "fast" and pid:
-        if not quiet:
-            err.write(f"{name} already running?  (pid={pid}).\n")
-        return 1
+    early = _refused(out, err, cmd, name, rcvar, pid, enabled, prefix)
+    if early is not None:
+        return early
     if cmd == "rcvar":
         out.write(f"# {name}\n#\n{rcvar}=\"{val if val is not None else 'NO'}\"\n"
                   f"#   (default: \"\")\n\n")
