@@ -1,10 +1,10 @@
 """The gRPC side: the ResourceProvider service, written against the SDK's generated stubs.
 
-It started as a subclass of ``pulumi.provider.experimental.server.ProviderServicer`` and replaced
-every RPC where that framework falls short (see shared/reference/pulumi-python-provider.md); what
-was left of the framework (Construct/Call/Invoke/Parameterize plumbing for components and
-functions, which this provider has none of) is not worth importing the whole SDK at start-up, so
-the servicer now implements the generated ``ResourceProviderServicer`` directly:
+The servicer implements the generated ``ResourceProviderServicer`` directly rather than the SDK's
+experimental ``ProviderServicer``: that framework falls short on the RPCs below (see
+shared/reference/pulumi-python-provider.md), and the rest of it (Construct/Call/Invoke/
+Parameterize plumbing for components and functions, which this provider has none of) is not worth
+importing the whole SDK at start-up:
 
 * unknowns: values are decoded by ``wire`` (unknown sentinel kept, output values unwrapped),
   never through ``PropertyValue`` which cannot marshal computed values;

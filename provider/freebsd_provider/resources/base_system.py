@@ -136,7 +136,7 @@ class BaseSystem(Resource):
             raise
         bad = len(steps) - 1 if steps[-1].exit_code != 0 else None
         if bad == cleanup:
-            # removing the temp dir is best effort (as before): carry on with the rest
+            # removing the temp dir is best effort: a leftover temp dir must not fail the update
             steps = steps + await host.batch(argvs[cleanup + 1:], check=False)
             bad = len(steps) - 1 if steps[-1].exit_code != 0 else None
         if bad is not None:

@@ -236,7 +236,7 @@ class JailService(Resource):
         res = await host.fact(service.exists(jail, guard), check=False)  # shared with a refresh's other reads
         return res.exit_code == 0
 
-    # Steps of the write batches (each mirrors one former `host.run`).
+    # Steps of the write batches: rc.conf edits, then the service action.
     @staticmethod
     def _set_steps(jail: str, values: dict[str, str]) -> list[_Step]:
         return [_Step(sysrc.set_value(k, v, jail=jail)) for k, v in values.items()]
@@ -353,7 +353,7 @@ class JailService(Resource):
                 await self._act(host, jail, svc, [], stop=True)
         except Exception as e:
             if 0 < len(done) <= n_set and done[-1].exit_code != 0:
-                raise  # setting a variable failed: as before, nothing is recorded
+                raise  # setting a variable failed: nothing changed on the host, nothing to record
             # the variables are set: record them so delete can undo them
             from .base import PartialFailure
             raise PartialFailure(str(e), rid, self._outputs(inputs, False, previous)) from e
