@@ -65,14 +65,19 @@ def step_loader(rt: dict[str, Any]) -> None:
     for line in _read("/boot/loader.conf").splitlines():
         mm = re.match(r'^\s*([A-Za-z0-9_.]+\.[A-Za-z0-9_.]+)\s*=\s*"?([^"#]*)"?', line)
         if mm and mm.group(1) in sysctl.OIDS:
-            typ = sysctl.OIDS[mm.group(1)][0]
-            v: Any = mm.group(2).strip()
-            if typ != "S":
-                try:
-                    v = int(v, 0)
-                except ValueError:
-                    continue
-            rt.setdefault("sysctl", {})[mm.group(1)] = v
+            _set_oid(rt, mm.group(1), mm.group(2))
+
+
+def _set_oid(rt: dict[str, Any], name: str, text: str) -> None:
+    """A loader.conf tunable or sysctl.conf line's value, as its OID's type takes it (numbers
+    as strtol with base 0 reads them; a value that is not one is skipped)."""
+    v: Any = text.strip()
+    if sysctl.OIDS[name][0] != "S":
+        try:
+            v = int(v, 0)
+        except ValueError:
+            return
+    rt.setdefault("sysctl", {})[name] = v
 
 
 def step_hostname(rt: dict[str, Any]) -> None:
@@ -104,17 +109,8 @@ def step_sysctl_conf(rt: dict[str, Any]) -> None:
             mm = re.match(r'^\s*([A-Za-z0-9_.]+\.[A-Za-z0-9_.%]+)\s*=\s*"?([^"#]*)"?', line)
             if not mm or mm.group(1) not in sysctl.OIDS:
                 continue
-            name = mm.group(1)
-            if not sysctl._exists(rt, name):
-                continue
-            typ = sysctl.OIDS[name][0]
-            v: Any = mm.group(2).strip()
-            if typ != "S":
-                try:
-                    v = int(v, 0)
-                except ValueError:
-                    continue
-            rt.setdefault("sysctl", {})[name] = v
+            if sysctl._exists(rt, mm.group(1)):
+                _set_oid(rt, mm.group(1), mm.group(2))
 
 
 def step_sysctl_lastload(rt: dict[str, Any]) -> None:

@@ -77,8 +77,7 @@ def _fail(msg: str) -> int:
 
 def _probe(tb: Testbed, args: argparse.Namespace) -> int:
     import ipaddress
-    import os
-    from . import hoststate, probe
+    from . import hoststate, probe, proxy
     try:
         ipaddress.IPv4Address(args.addr)
     except ValueError:
@@ -87,10 +86,8 @@ def _probe(tb: Testbed, args: argparse.Namespace) -> int:
         return _fail("probe: a TCP/UDP probe needs a PORT between 1 and 65535")
     if not tb.running():
         return _fail(f"testbed '{tb.name}' is not running")
-    path = os.path.join(tb.dir, "root", "run", "testbed", "runtime.json")
     try:
-        with open(path, encoding="utf-8") as f:
-            runtime = json.load(f)
+        runtime = proxy.load_runtime(tb.dir)
     except (OSError, ValueError) as e:
         return _fail(f"probe: cannot read the host's runtime state: {e}")
     st = hoststate.State({}, runtime)

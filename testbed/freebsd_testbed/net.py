@@ -782,6 +782,26 @@ def route_delete(st: Any, vnet_name: str, dest: str, host: bool = False) -> dict
 # reachability
 
 
+def _l2_neighbours(st: Any, vn: str, x: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The up interfaces one layer-2 hop from ``x``: its epair peer, its bridge, a bridge's
+    members."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    if x.get("peer"):
+        loc = locate(st, x["peer"])
+        if loc is not None:
+            out.append(loc)
+    if x.get("member_of"):
+        br = find(st, x["member_of"], vn)
+        if br is not None:
+            out.append((vn, br))
+    if x["kind"] == "bridge":
+        for m in x["members"]:
+            mi = find(st, m["ifname"], vn)
+            if mi is not None:
+                out.append((vn, mi))
+    return [n for n in out if n[1]["up"]]
+
+
 def _segment(st: Any, vnet_name: str, i: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """Every interface (any vnet) in the same layer-2 segment as ``i``; each must be up to pass
     frames (a bridge forwards only while up, and only between up members)."""
@@ -793,21 +813,8 @@ def _segment(st: Any, vnet_name: str, i: dict[str, Any]) -> list[tuple[str, dict
         if key in seen:
             continue
         seen[key] = (vn, x)
-        if not x["up"]:
-            continue
-        if x.get("peer"):
-            loc = locate(st, x["peer"])
-            if loc is not None and loc[1]["up"]:
-                todo.append(loc)
-        if x.get("member_of"):
-            br = find(st, x["member_of"], vn)
-            if br is not None and br["up"]:
-                todo.append((vn, br))
-        if x["kind"] == "bridge":
-            for m in x["members"]:
-                mi = find(st, m["ifname"], vn)
-                if mi is not None and mi["up"]:
-                    todo.append((vn, mi))
+        if x["up"]:
+            todo.extend(_l2_neighbours(st, vn, x))
     return [s for s in seen.values() if s[1]["up"]]
 
 
@@ -815,18 +822,12 @@ def _is_internet(addr: ipaddress.IPv4Address) -> bool:
     return addr.is_global
 
 
-# if_bridge(4)'s pfil sysctls and their FreeBSD 15.0 defaults (sys/net/if_bridge.c, releng/15.0):
-# commit 22893e584032 "bridge: default to not filtering L3" (D37009, "MFC: never", so 15.0 is
-# the first release with it) set pfil_member and pfil_bridge to 0; pfil_onlyip stays 1 and
-# pfil_local_phys 0.  The values live in the per-VNET sysctl tree (CTLFLAG_VNET); only the host
-# vnet holds bridges here.
-BRIDGE_PFIL_DEFAULTS = {"net.link.bridge.pfil_onlyip": 1, "net.link.bridge.pfil_member": 0,
-                        "net.link.bridge.pfil_bridge": 0, "net.link.bridge.pfil_local_phys": 0}
-
-
 def bridge_pfil(st: Any, name: str) -> int:
-    """The current value of one of if_bridge's pfil sysctls (its 15.0 default when unset)."""
-    return _sysctl(_rt(st), f"net.link.bridge.{name}", BRIDGE_PFIL_DEFAULTS[f"net.link.bridge.{name}"])
+    """The current value of one of if_bridge's pfil sysctls (``pfil_member``, ...), or its
+    FreeBSD 15.0 default when unset (tools/sysctl.py OIDS, from sys/net/if_bridge.c)."""
+    from .tools.sysctl import OIDS
+    oid = f"net.link.bridge.{name}"
+    return _sysctl(_rt(st), oid, OIDS[oid][1])
 
 
 def _l2_path(st: Any, start: tuple[str, dict[str, Any]], goal: tuple[str, dict[str, Any]]
@@ -843,23 +844,8 @@ def _l2_path(st: Any, start: tuple[str, dict[str, Any]], goal: tuple[str, dict[s
             while prev[key(path[-1])] is not None:
                 path.append(prev[key(path[-1])])  # type: ignore[arg-type]
             return list(reversed(path))
-        vn, x = node
-        nxt: list[tuple[str, dict[str, Any]]] = []
-        if x.get("peer"):
-            loc = locate(st, x["peer"])
-            if loc is not None:
-                nxt.append(loc)
-        if x.get("member_of"):
-            br = find(st, x["member_of"], vn)
-            if br is not None:
-                nxt.append((vn, br))
-        if x["kind"] == "bridge":
-            for m in x["members"]:
-                mi = find(st, m["ifname"], vn)
-                if mi is not None:
-                    nxt.append((vn, mi))
-        for n in nxt:
-            if key(n) not in prev and n[1]["up"]:
+        for n in _l2_neighbours(st, *node):
+            if key(n) not in prev:
                 prev[key(n)] = node
                 todo.append(n)
     return []

@@ -88,12 +88,17 @@ async def _pipe(reader, writer, faults: Faults) -> None:
 CLIENT_IP = "192.168.1.100"
 
 
+def load_runtime(state_dir: str) -> dict:
+    """The running host's runtime state, read from outside (its /var/run/testbed); OSError or
+    ValueError when it cannot be read."""
+    with open(os.path.join(state_dir, "root", "run", "testbed", "runtime.json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
 def pf_gate(state_dir: str) -> bool:
     """Would the host's PF let a new SSH connection in? (True when PF is off or not loaded.)"""
-    path = os.path.join(state_dir, "root", "run", "testbed", "runtime.json")
     try:
-        with open(path, encoding="utf-8") as f:
-            runtime = json.load(f)
+        runtime = load_runtime(state_dir)
     except (OSError, ValueError):
         return True
     if not runtime.get("pf"):

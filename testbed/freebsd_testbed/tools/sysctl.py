@@ -66,8 +66,9 @@ OIDS: dict[str, tuple[str, Any, str, str, str | None]] = {
     "net.inet.tcp.nolocaltimewait": ("I", 0, "w", "Do not create TCP TIME_WAIT state for local connections", None),
     "net.fibs": ("I", 1, "wt", "set number of fibs", None),
     "net.link.bridge.member_ifaddrs": ("I", 0, "w", "Allow layer 3 addresses on bridge members", "if_bridge"),
-    # sys/net/if_bridge.c SYSCTL_INTs; 15.0 defaults (commit 22893e584032: pfil_member and
-    # pfil_bridge 0); see net.BRIDGE_PFIL_DEFAULTS, which the network model filters by
+    # sys/net/if_bridge.c SYSCTL_INTs; 15.0 defaults (commit 22893e584032, "bridge: default to
+    # not filtering L3": pfil_member and pfil_bridge 0), which the network model filters by
+    # (net.bridge_pfil)
     "net.link.bridge.pfil_onlyip": ("I", 1, "w", "Only pass IP packets when pfil is enabled", "if_bridge"),
     "net.link.bridge.pfil_member": ("I", 0, "w", "Packet filter on the member interface", "if_bridge"),
     "net.link.bridge.pfil_bridge": ("I", 0, "w", "Packet filter on the bridge interface", "if_bridge"),
