@@ -15,10 +15,15 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from typing import Awaitable, Callable, Optional, Sequence
+from typing import Any, Awaitable, Callable, Optional, Sequence, TypeVar
 
+from .errors import classify
 from .host import batch as batchmod
+from .host.facts import Fact
+from .host.steps import Step, StepResults, attach, batches
 from .ssh import CommandError, Connection, Result, join_argv
+
+T = TypeVar("T")
 
 
 FACT_TTL = 10.0
@@ -54,7 +59,8 @@ class Host:
 
     async def batch(self, argvs: Sequence[Sequence[str]], *, check: bool = True, mutates: bool = True,
                     timeout: Optional[float] = None, keep_going: bool = False,
-                    prime: Sequence[Sequence[str]] = ()) -> list[Result]:
+                    prime: Sequence[Sequence[str]] = (), stdin: bytes | str | None = None,
+                    sensitive: bool = False) -> list[Result]:
         """Run several argv lists in ONE remote exec (one round trip), in order.
 
         Stops at the first command that exits non-zero (unless ``keep_going``): the list returned
@@ -67,23 +73,77 @@ class Host:
         argvs = [list(a) for a in argvs]
         gen = self._generation
         nonce = secrets.token_hex(8)
-        res = await self.run(batchmod.script(argvs, nonce, join_argv, keep_going), check=False,
-                             mutates=mutates, timeout=timeout)
+        res = await self.run(batchmod.script(argvs, nonce, join_argv, keep_going, stdin is not None),
+                             stdin=stdin, check=False, mutates=mutates, timeout=timeout,
+                             sensitive=sensitive)
         steps = batchmod.parse(res.stdout, res.stderr, nonce)
         results = [Result(a, join_argv(a), s.exit_code, s.stdout, s.stderr) for a, s in zip(argvs, steps)]
         bad = batchmod.failed(steps, len(argvs))
         if bad is not None and bad >= len(results):
             # the shell itself died before finishing (killed, or a broken host shell)
             raise CommandError(Result(argvs[bad], join_argv(argvs[bad]), res.exit_code or 1,
-                                      res.stdout, res.stderr, res.duration))
+                                      res.stdout, res.stderr, res.duration), shell_died=True)
         if prime and len(results) == len(argvs) and self._generation == gen + (1 if mutates else 0):
             for fact in prime:
                 hits = [r for r in results if r.argv == list(fact)]
                 if hits:
                     self.prime(fact, hits[-1])
         if check and bad is not None and bad < len(results):
-            raise CommandError(results[bad])
+            raise classify(results[bad])
         return results
+
+    # -- steps ------------------------------------------------------------------------------
+    async def run_steps(self, steps: Sequence[Step], done: Optional[StepResults] = None) -> StepResults:
+        """Run ``steps`` in order, as if one by one, in as few execs as possible.
+
+        One batch per exec (a step with stdin starts a new one); a batch stops at the first
+        non-zero exit: when the step tolerates it, the rest goes in the next batch, otherwise
+        the classified error (``errors.classify``) is raised. Every error raised carries
+        ``e.steps``: the :class:`StepResults` of what ran (``done``, when given, is filled as
+        results come), and, when the connection was lost during an exec, its steps as
+        ``pending``. Steps that prime a fact cache their result when they succeed."""
+        done = StepResults() if done is None else done
+        todo = list(steps)
+        while todo:
+            group = batches(todo)[0]
+            mutates = any(st.mutates for st in group)
+            gen = self._generation
+            try:
+                results = await self.batch(
+                    [st.argv for st in group], check=False, mutates=mutates,
+                    timeout=self.steps_timeout(len(group)), stdin=group[0].stdin,
+                    sensitive=any(st.sensitive for st in group))
+            except BaseException as e:
+                done.pending = list(group)
+                raise attach(e, done)
+            fresh = self._generation == gen + (1 if mutates else 0)
+            stop = None
+            for st, res in zip(group, results):
+                done.add(st, res)
+                if res.exit_code != 0:
+                    stop = st
+                    break
+                if st.primes is not None and fresh:
+                    self.prime(st.primes.argv, res)
+            todo = todo[len(results):]
+            if stop is not None:
+                if not stop.tolerates(done.items[-1][1]):
+                    raise attach(classify(done.items[-1][1]), done)
+                continue
+            if len(results) < len(group):  # pragma: no cover  (batch() raises for a dead shell)
+                break
+        return done
+
+    # -- typed facts --------------------------------------------------------------------------
+    async def get(self, fact: Fact[T]) -> T:
+        """The parsed value of a fact (shared and cached like ``fact``)."""
+        return fact.parse((await self.facts([fact.argv]))[0])
+
+    async def get_many(self, *facts: Fact[Any]) -> list[Any]:
+        """Several facts, read in one exec when none is cached; parsed in order. A fact whose
+        parser raises raises here (after all were read)."""
+        results = await self.facts([f.argv for f in facts])
+        return [f.parse(r) for f, r in zip(facts, results)]
 
     async def facts(self, argvs: Sequence[Sequence[str]]) -> list[Result]:
         """Several facts at once (results in order, never raising on a non-zero exit).
@@ -142,10 +202,11 @@ class Host:
                 del self._facts[key]
 
     async def fact(self, argv: Sequence[str], *, check: bool = True) -> Result:
-        """One shared fact (see ``facts``); with ``check`` a non-zero exit raises CommandError."""
+        """One shared fact's raw result (see ``facts``); with ``check`` a non-zero exit raises
+        the classified error."""
         res = (await self.facts([argv]))[0]
         if check and res.exit_code != 0:
-            raise CommandError(res)
+            raise classify(res)
         return res
 
     def prime(self, argv: Sequence[str], result: Result) -> None:

@@ -37,11 +37,10 @@ from .hostctx import Host
 from .resources import RESOURCES
 from .resources.base import DiffResult, Failure, PartialFailure, Resource, clamp, shown
 from .schema import render as render_schema
-from .ssh import CommandError, Connection, SSHError
+from .errors import JailNotRunning, ProviderError, SSHError
+from .ssh import Connection
 
 log = logging.getLogger("freebsd_provider")
-
-_JAIL_DOWN = __import__("re").compile(r'jail "[^"]*" not found')
 
 _KIND = {
     ("add", False): provider_pb2.PropertyDiff.ADD,
@@ -164,7 +163,7 @@ class FreeBSDServicer(provider_pb2_grpc.ResourceProviderServicer):
             await context.abort_with_status(_Status(
                 grpc.StatusCode.UNKNOWN, self.scrub(str(exc)),
                 (("grpc-status-details-bin", s.SerializeToString()),)))
-        if isinstance(exc, (CommandError, SSHError, RuntimeError, ValueError)):
+        if isinstance(exc, (ProviderError, RuntimeError, ValueError)):
             msg = str(exc)
         else:
             msg = f"{type(exc).__name__}: {exc}\n{''.join(traceback.format_exception(exc))}"
@@ -248,7 +247,7 @@ class FreeBSDServicer(provider_pb2_grpc.ResourceProviderServicer):
         inputs, failures = r.normalize_inputs(news)
         if not failures:
             try:
-                failures = r.validate(wire.reveal(inputs))
+                failures = r.op_validate(wire.reveal(inputs))
             except Exception as e:  # noqa: BLE001  (a validator bug must not crash the run)
                 failures = [Failure("", f"validation failed: {e}")]
         return provider_pb2.CheckResponse(
@@ -263,7 +262,7 @@ class FreeBSDServicer(provider_pb2_grpc.ResourceProviderServicer):
         news = self._decode(request.news)
         base, _ = r.normalize_inputs({k: v for k, v in (old_inputs or olds).items()
                                       if k in {f.wire for f in r.input_fields()}})
-        res: DiffResult = r.diff(wire.reveal(base), wire.reveal(news))
+        res: DiffResult = r.op_diff(wire.reveal(base), wire.reveal(news))
         detailed = {k: provider_pb2.PropertyDiff(kind=_KIND[(d.kind, d.replace)], inputDiff=True)
                     for k, d in res.changes.items()}
         replaces = res.replaces
@@ -289,7 +288,7 @@ class FreeBSDServicer(provider_pb2_grpc.ResourceProviderServicer):
             out = r.preview_outputs(wire.reveal(inputs))
             return provider_pb2.CreateResponse(id="", properties=wire.encode(self._outputs(r, inputs, out)))
         try:
-            rid, out = await r.create(self._ctx(request.urn), wire.reveal(inputs))
+            rid, out = await r.op_create(self._ctx(request.urn), wire.reveal(inputs))
         except Exception as e:  # noqa: BLE001
             await self._fail(context, e, request.urn, r, inputs)
             raise
@@ -303,7 +302,7 @@ class FreeBSDServicer(provider_pb2_grpc.ResourceProviderServicer):
             return
         try:
             ctx = self._ctx(urn, preview=True)
-            for w in await r.preview_warnings(ctx, wire.reveal(news)):
+            for w in await r.op_preview_warnings(ctx, wire.reveal(news)):
                 await ctx.warn(w)
         except Exception as e:  # noqa: BLE001
             await self._log("debug", f"preview checks skipped: {e}", urn)
@@ -315,10 +314,10 @@ class FreeBSDServicer(provider_pb2_grpc.ResourceProviderServicer):
         self._remember_secrets(state)
         self._remember_secrets(inputs)
         try:
-            res = await r.read(self._ctx(request.urn), request.id,
+            res = await r.op_read(self._ctx(request.urn), request.id,
                                wire.reveal(inputs) if inputs is not None else None, wire.reveal(state))
-        except CommandError as e:
-            if not (_JAIL_DOWN.search(e.result.stderr) and inputs is not None):
+        except JailNotRunning as e:
+            if inputs is None:
                 await self._fail(context, e, request.urn)
                 raise
             # The jail this resource lives in is not running (stopped by hand, or the host just
@@ -327,7 +326,7 @@ class FreeBSDServicer(provider_pb2_grpc.ResourceProviderServicer):
             # reports the stopped jail so the next `up` starts it before touching what is inside.
             await self._log("warning", f"jail not running, {request.id} not read: {e.result.stderr.strip()}",
                             request.urn)
-            res = r.read_jail_down(wire.reveal(inputs), wire.reveal(state))
+            res = r.op_read_jail_down(wire.reveal(inputs), wire.reveal(state))
         except Exception as e:  # noqa: BLE001
             await self._fail(context, e, request.urn)
             raise
@@ -353,7 +352,7 @@ class FreeBSDServicer(provider_pb2_grpc.ResourceProviderServicer):
                 out[f.wire] = wire.reveal(olds).get(f.wire, wire.UNKNOWN)
             return provider_pb2.UpdateResponse(properties=wire.encode(self._outputs(r, news, out)))
         try:
-            out = await r.update(self._ctx(request.urn), request.id, wire.reveal(old_inputs),
+            out = await r.op_update(self._ctx(request.urn), request.id, wire.reveal(old_inputs),
                                  wire.reveal(news), wire.reveal(olds))
         except Exception as e:  # noqa: BLE001
             await self._fail(context, e, request.urn, r, news)
@@ -365,7 +364,7 @@ class FreeBSDServicer(provider_pb2_grpc.ResourceProviderServicer):
         state = self._decode(request.properties)
         inputs = self._decode(request.old_inputs) if request.HasField("old_inputs") and request.old_inputs.fields else state
         try:
-            await r.delete(self._ctx(request.urn), request.id, wire.reveal(inputs), wire.reveal(state))
+            await r.op_delete(self._ctx(request.urn), request.id, wire.reveal(inputs), wire.reveal(state))
         except Exception as e:  # noqa: BLE001
             await self._fail(context, e, request.urn)
             raise

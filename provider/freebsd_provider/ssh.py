@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
 from . import trace
+from .errors import (AuthFailed, Cancelled, CommandFailed, CommandTimeout, ConnectionLost,
+                     HostKeyError, HostUnreachable, SSHError, classify)
 
 
 class _LazyParamiko:
@@ -46,21 +48,7 @@ log = logging.getLogger(__name__)
 BECOME_PREFIX = {"none": [], "doas": ["doas"], "sudo": ["sudo", "-n", "--"]}
 
 
-class SSHError(Exception):
-    """A connection-level failure (unreachable host, refused key, authentication)."""
-
-
-class HostKeyError(SSHError):
-    """The host's key is unknown or does not match the pinned one."""
-
-
-class CommandError(Exception):
-    """A command exited non-zero; carries the command line, exit code and stderr."""
-
-    def __init__(self, result: "Result"):
-        self.result = result
-        err = result.stderr.strip() or result.stdout.strip()
-        super().__init__(f"command failed (exit {result.exit_code}): {result.command}\n{err}".rstrip())
+CommandError = CommandFailed  # the name most callers know
 
 
 @dataclass
@@ -235,10 +223,10 @@ class Connection:
             ) from None
         except paramiko.AuthenticationException as e:
             client.close()
-            raise SSHError(f"SSH authentication as {cfg.user}@{cfg.host}:{cfg.port} failed: {e}") from None
+            raise AuthFailed(f"SSH authentication as {cfg.user}@{cfg.host}:{cfg.port} failed: {e}") from None
         except (OSError, socket.timeout, paramiko.SSHException) as e:
             client.close()
-            raise SSHError(f"cannot connect to {cfg.host}:{cfg.port}: {e}") from None
+            raise HostUnreachable(f"cannot connect to {cfg.host}:{cfg.port}: {e}") from None
         transport = client.get_transport()
         assert transport is not None
         transport.set_keepalive(15)
@@ -261,7 +249,7 @@ class Connection:
             delay = self.cfg.retry_delay
             for attempt in range(self.cfg.connect_retries + 1):
                 if self._cancelled:
-                    raise SSHError("cancelled")
+                    raise Cancelled("cancelled")
                 try:
                     self._client = self._new_client()
                     t = self._client.get_transport()
@@ -269,14 +257,14 @@ class Connection:
                     return t
                 except HostKeyError:
                     raise
+                except AuthFailed:
+                    raise
                 except SSHError as e:
-                    if "authentication" in str(e):
-                        raise
                     last = e
                     if attempt < self.cfg.connect_retries:
                         time.sleep(delay)
                         delay = min(delay * 2, 10.0)
-            raise SSHError(f"{last} (gave up after {self.cfg.connect_retries + 1} attempts)")
+            raise HostUnreachable(f"{last} (gave up after {self.cfg.connect_retries + 1} attempts)")
 
     def probe_new(self, argv: Sequence[str], timeout: float = 10.0) -> Result:
         """Run argv over a NEW connection (one attempt, short timeouts), then close it.
@@ -326,8 +314,8 @@ class Connection:
         with self._sem:
             try:
                 result = self._exec(argv, command, stdin, timeout)
-            except SSHError as e:
-                if not retry_safe or "timed out" in str(e) or self._cancelled:
+            except ConnectionLost as e:
+                if not retry_safe or isinstance(e, CommandTimeout) or self._cancelled:
                     raise
                 # a read-only command is safe to run again on a new connection
                 self._drop()
@@ -336,7 +324,7 @@ class Connection:
         if self.on_command:
             self.on_command(result if not sensitive else Result(argv, "<sensitive command>", result.exit_code, "", "", result.duration))
         if check and result.exit_code != 0:
-            raise CommandError(result)
+            raise classify(result)
         return result
 
     def _open_channel(self, transport, start: float):
@@ -348,7 +336,7 @@ class Connection:
                 # The server refused the channel (sshd's MaxSessions: channels just closed are
                 # released asynchronously). The connection itself is fine: wait and ask again.
                 if time.monotonic() - start > self.cfg.connect_timeout or not transport.is_active():
-                    raise SSHError(f"cannot open a channel to {self.cfg.host}: {e}") from None
+                    raise HostUnreachable(f"cannot open a channel to {self.cfg.host}: {e}") from None
                 time.sleep(delay)
                 delay = min(delay * 2, 0.5)
 
@@ -376,7 +364,7 @@ class Connection:
                     break
                 # the budget is full: a spare being opened or a closing channel frees one soon
                 if time.monotonic() - start > self.cfg.connect_timeout:
-                    raise SSHError(f"cannot open a channel to {self.cfg.host}: no free session")
+                    raise HostUnreachable(f"cannot open a channel to {self.cfg.host}: no free session")
                 self._cv.wait(0.05)
         try:
             chan = self._open_channel(transport, start)
@@ -443,7 +431,7 @@ class Connection:
                         self._client.close()
                         self._client = None
                 return self._exec(argv, command, stdin, timeout, _retry=False)
-            raise SSHError(f"cannot open a channel to {self.cfg.host}: {e}") from None
+            raise HostUnreachable(f"cannot open a channel to {self.cfg.host}: {e}") from None
         self.round_trips += 1
         out, err = bytearray(), bytearray()
         try:
@@ -472,18 +460,18 @@ class Connection:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     chan.close()
-                    raise SSHError(f"command timed out after {timeout:.0f}s: {command}")
+                    raise CommandTimeout(f"command timed out after {timeout:.0f}s: {command}")
                 if self._cancelled:
                     chan.close()
-                    raise SSHError(f"cancelled: {command}")
+                    raise Cancelled(f"cancelled: {command}")
                 select.select([chan], [], [], min(left, 0.5))
                 if chan.closed and not chan.exit_status_ready():
-                    raise SSHError(f"connection lost while running: {command}")
+                    raise ConnectionLost(f"connection lost while running: {command}")
             code = chan.recv_exit_status()
             if code == -1:  # the channel closed without an exit status: the connection died
-                raise SSHError(f"connection lost while running: {command}")
+                raise ConnectionLost(f"connection lost while running: {command}")
         except (EOFError, OSError, paramiko.SSHException) as e:
-            raise SSHError(f"connection lost while running: {command} ({e})") from None
+            raise ConnectionLost(f"connection lost while running: {command} ({e})") from None
         finally:
             chan.close()
             self._release(transport)

@@ -14,14 +14,17 @@ numbers to the declared types and fills defaults, so resource code stays small.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import re
 import types
 import typing
 from dataclasses import MISSING, dataclass
-from typing import Any, ClassVar, Optional, get_args, get_origin
+from typing import Any, Callable, ClassVar, Optional, get_args, get_origin
 
 from .. import wire
+from ..errors import ProviderError, may_have_run
+from ..host.steps import Step, StepResults
 
 # --------------------------------------------------------------------------------------------
 # Field metadata
@@ -29,8 +32,15 @@ from .. import wire
 
 def field(description: str, *, default: Any = MISSING, secret: bool = False,
           replace: bool = False, default_factory: Any = MISSING, required: Optional[bool] = None,
-          always_present: Optional[bool] = None):
+          always_present: Optional[bool] = None, check: Optional[Callable[[Any], Optional[str]]] = None,
+          key_check: Optional[Callable[[str], Optional[str]]] = None, unique: bool = False):
     """A resource property. ``replace``: a change replaces the resource.
+
+    Validation declared on the field, run by ``Resource.validate_fields`` before the resource's
+    own ``validate``: ``check(value) -> error or None`` (for a list: each item; for a map: each
+    value), ``key_check(key)`` for a map's keys, ``unique``: a list must not repeat an item.
+    Unknown values (and unknown items) are skipped; messages name the item (``allow[2]``,
+    ``parameters["x"]``).
 
     ``always_present``: whether every create and every read (import included) returns the
     property with a value. Those are the schema's ``required`` outputs, which the SDKs type as
@@ -40,7 +50,8 @@ def field(description: str, *, default: Any = MISSING, secret: bool = False,
     an output the resource always fills in are present; an optional input, or an output only
     recorded when there was something (e.g. a previous value), is ``Optional``.
     """
-    meta = {"description": description, "secret": secret, "replace": replace}
+    meta = {"description": description, "secret": secret, "replace": replace,
+            "check": check, "key_check": key_check, "unique": unique}
     if required is not None:
         meta["required"] = required
     if always_present is not None:
@@ -76,6 +87,9 @@ class FieldInfo:
     required: bool
     default: Any
     always_present: bool = True  # see field()
+    check: Optional[Callable[[Any], Optional[str]]] = None
+    key_check: Optional[Callable[[str], Optional[str]]] = None
+    unique: bool = False
 
 
 def fields_of(cls) -> list[FieldInfo]:
@@ -95,7 +109,78 @@ def fields_of(cls) -> list[FieldInfo]:
             secret=f.metadata.get("secret", False), replace=f.metadata.get("replace", False),
             required=f.metadata.get("required", False), default=default,
             always_present=f.metadata.get("always_present", not is_optional(hints[f.name])),
+            check=f.metadata.get("check"), key_check=f.metadata.get("key_check"),
+            unique=f.metadata.get("unique", False),
         ))
+    return out
+
+
+def field_failures(cls, values: Any) -> list["Failure"]:
+    """The failures of the per-field rules (``check``/``key_check``/``unique``) of ``cls`` on
+    ``values`` (a typed instance or a wire dict); unknowns are skipped."""
+    out: list[Failure] = []
+    for f in fields_of(cls):
+        v = values.get(f.wire) if isinstance(values, dict) else getattr(values, f.name)
+        if v is None or wire.is_unknown(v):
+            continue
+        if isinstance(v, wire.Secret):
+            v = v.value
+        if isinstance(v, list):
+            seen: set = set()
+            for i, item in enumerate(v):
+                if wire.is_unknown(item):
+                    continue
+                e = f.check(item) if f.check else None
+                if e:
+                    out.append(Failure(f"{f.wire}[{i}]", e))
+                if f.unique:
+                    k = repr(item)
+                    if k in seen:
+                        out.append(Failure(f"{f.wire}[{i}]", f"{item!r} is listed twice in {f.wire}"))
+                    seen.add(k)
+        elif isinstance(v, dict) and not dataclasses.is_dataclass(_strip_optional(f.type)):
+            for k, item in v.items():
+                path = f'{f.wire}["{k}"]'
+                e = f.key_check(k) if f.key_check else None
+                if e:
+                    out.append(Failure(path, e))
+                    continue
+                if f.check and not wire.is_unknown(item):
+                    e = f.check(item)
+                    if e:
+                        out.append(Failure(path, e))
+        elif f.check:
+            e = f.check(v)
+            if e:
+                out.append(Failure(f.wire, e))
+    return out
+
+
+def load(cls, values: Optional[dict[str, Any]]):
+    """A typed instance of the dataclass ``cls`` from wire (camelCase) values; absent values take
+    the field's default; nested dataclasses are loaded too; unknown keys are ignored."""
+    values = values or {}
+    kw = {}
+    for f in fields_of(cls):
+        v = values.get(f.wire)
+        if v is None:
+            kw[f.name] = copy.deepcopy(f.default)
+            continue
+        tp = _strip_optional(f.type)
+        if dataclasses.is_dataclass(tp) and isinstance(v, dict):
+            v = load(tp, v)
+        kw[f.name] = v
+    return cls(**kw)
+
+
+def dump(obj: Any) -> dict[str, Any]:
+    """Wire (camelCase) values of a typed instance; None values are left out."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(obj):
+        v = getattr(obj, f.name)
+        if v is None:
+            continue
+        out[camel(f.name)] = dump(v) if dataclasses.is_dataclass(v) else v
     return out
 
 
@@ -256,6 +341,7 @@ class PartialFailure(Exception):
     """The resource was (partly) made on the host but the operation failed: record it."""
 
     def __init__(self, message: str, resource_id: str, outputs: dict[str, Any], inputs: dict[str, Any] | None = None):
+        """``outputs``: the wire outputs of what is on the host now (see ``Resource.outputs``)."""
         super().__init__(message)
         self.resource_id = resource_id
         self.outputs = outputs
@@ -267,10 +353,25 @@ class PartialFailure(Exception):
 
 
 class Resource:
+    """Subclasses declare ``Args``/``State`` and implement the lifecycle on typed instances:
+
+    * ``validate(args) -> [Failure]``: rules across fields (per-field rules go on the field);
+      values may be unknown (``wire.is_unknown``) during preview: skip them.
+    * ``diff(olds, news) -> DiffResult``: default, per field by the ``replace`` flags.
+    * ``create(ctx, args) -> (id, State)``; ``read(ctx, id, args|None, state|None) ->
+      (Args, State) | None`` (None: gone; ``args`` None: an import); ``update(ctx, id, olds,
+      news, state) -> State``; ``delete(ctx, id, args, state)``.
+
+    Host work goes through ``self.apply(ctx, steps, partial=...)`` and facts through
+    ``ctx.host.get(fact)``; see docs/writing-a-resource.md. The ``op_*`` methods are the
+    framework's side (wire dicts in and out), called by the server.
+    """
     token: ClassVar[str]
     description: ClassVar[str]
     Args: ClassVar[type]
     State: ClassVar[Optional[type]] = None
+    # False while a resource still takes wire dicts in its lifecycle methods
+    typed: ClassVar[bool] = False
     import_id: ClassVar[str] = "the resource's name"
     # A valid set of inputs (wire names), used in docs and by the hostile-input tests, which push
     # every hostile string through every string input starting from this example.
@@ -319,13 +420,102 @@ class Resource:
                 out[f.wire] = wire.Secret(v)
         return out, failures
 
+    # -- typed values ---------------------------------------------------------------------
+    @classmethod
+    def args(cls, inputs: Optional[dict[str, Any]]):
+        return load(cls.Args, inputs)
+
+    @classmethod
+    def state(cls, values: Optional[dict[str, Any]]):
+        return load(cls.State, values) if cls.State is not None else None
+
+    @staticmethod
+    def outputs(args: Any, state: Any = None) -> dict[str, Any]:
+        """The wire outputs of a resource: its inputs and its output-only properties."""
+        return {**dump(args), **(dump(state) if state is not None else {})}
+
+    # -- the framework's side (wire dicts), called by the server ----------------------------
+    def op_validate(self, inputs: dict[str, Any]) -> list[Failure]:
+        failures = field_failures(self.Args, inputs)
+        if failures:
+            return failures
+        return self.validate(self.args(inputs) if self.typed else inputs)
+
+    def op_diff(self, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        if not self.typed:
+            return self.diff(olds, news)
+        return self.diff(self.args(olds), self.args(news))
+
+    async def op_create(self, ctx, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        if not self.typed:
+            return await self.create(ctx, inputs)
+        a = self.args(inputs)
+        rid, st = await self.create(ctx, a)
+        return rid, self.outputs(a, st)
+
+    async def op_read(self, ctx, rid: str, inputs: Optional[dict[str, Any]],
+                      state: dict[str, Any]) -> Optional[tuple[dict[str, Any], dict[str, Any]]]:
+        if not self.typed:
+            return await self.read(ctx, rid, inputs, state)
+        got = await self.read(ctx, rid, self.args(inputs) if inputs is not None else None,
+                              self.state(state) if state else None)
+        if got is None:
+            return None
+        a, st = got
+        return dump(a), self.outputs(a, st)
+
+    def op_read_jail_down(self, inputs: dict[str, Any], state: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        if not self.typed:
+            return self.read_jail_down(inputs, state)
+        a, st = self.read_jail_down(self.args(inputs), self.state(state))
+        return dump(a), self.outputs(a, st)
+
+    async def op_update(self, ctx, rid: str, olds: dict[str, Any], news: dict[str, Any],
+                        state: dict[str, Any]) -> dict[str, Any]:
+        if not self.typed:
+            return await self.update(ctx, rid, olds, news, state)
+        n = self.args(news)
+        st = await self.update(ctx, rid, self.args(olds), n, self.state(state))
+        return self.outputs(n, st)
+
+    async def op_delete(self, ctx, rid: str, inputs: dict[str, Any], state: dict[str, Any]) -> None:
+        if not self.typed:
+            return await self.delete(ctx, rid, inputs, state)
+        await self.delete(ctx, rid, self.args(inputs), self.state(state))
+
+    async def op_preview_warnings(self, ctx, news: dict[str, Any]) -> list[str]:
+        return await self.preview_warnings(ctx, self.args(news) if self.typed else news)
+
+    # -- running steps -------------------------------------------------------------------------
+    async def apply(self, ctx, steps: list[Step], *,
+                    partial: Optional[Callable[[StepResults], Optional[tuple]]] = None,
+                    done: Optional[StepResults] = None) -> StepResults:
+        """Run ``steps`` on the host (``Host.run_steps``). When they fail after changing the
+        host, ``partial(done)`` says what the resource now is, ``(id, outputs)`` or ``(id,
+        outputs, what_was_done)`` (outputs: a wire dict, e.g. ``self.outputs(args, state)``),
+        or None when nothing needs recording; the failure is then raised as a
+        :class:`PartialFailure` so the engine records it. ``done`` collects
+        the results as they come (also after a failure)."""
+        done = StepResults() if done is None else done
+        try:
+            return await ctx.host.run_steps(steps, done)
+        except ProviderError as e:
+            if partial is not None and may_have_run(e) and done.changed():
+                got = partial(done)
+                if got is not None:
+                    msg = f"{got[2]}: {e}" if len(got) > 2 and got[2] else str(e)
+                    raise PartialFailure(msg, got[0], got[1]) from e
+            raise
+
     # -- lifecycle (override) -------------------------------------------------------------
-    def validate(self, inputs: dict[str, Any]) -> list[Failure]:
+    def validate(self, inputs: Any) -> list[Failure]:
         """Resource-specific validation on revealed inputs; unknown values must be skipped."""
         return []
 
-    def diff(self, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+    def diff(self, olds: Any, news: Any) -> DiffResult:
         """Default: per-field comparison using the ``replace`` flags of the fields."""
+        if self.typed:
+            olds, news = dump(olds), dump(news)
         return diff_fields(self.input_fields(), olds, news)
 
     async def create(self, ctx, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -336,8 +526,10 @@ class Resource:
         """Return (inputs, outputs) as found on the host, or None if it is gone."""
         raise NotImplementedError
 
-    def read_jail_down(self, inputs: dict[str, Any], state: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    def read_jail_down(self, inputs: Any, state: Any) -> tuple[Any, Any]:
         """Read when the resource's jail is not running: by default, what we knew."""
+        if self.typed:
+            return inputs, state
         known = {f.wire for f in self.input_fields()}
         return {k: v for k, v in inputs.items() if k in known}, dict(state)
 

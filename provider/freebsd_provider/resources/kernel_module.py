@@ -2,20 +2,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Optional
 
-from .. import wire
-from ..host import kld, sysrc
-from ..hostctx import Host
-from ..ssh import CommandError
-from .base import Failure, PartialFailure, Resource, field
-from .sysrc import read_vars, vars_fact, vars_from
+from ..errors import CommandFailed, ModuleBusy, ModuleNotLoaded, UnknownVariable
+from ..host import facts, kld, sysrc
+from ..host.steps import Step
+from .base import Resource, field
 
 
 @dataclass
 class KernelModuleArgs:
     name: str = field("Module name as in /boot/kernel, without `.ko`, e.g. `if_epair` or `pf`. "
-                      "Changing it replaces the resource.", replace=True)
+                      "Changing it replaces the resource.", replace=True, check=kld.name_error)
     persist: bool = field(
         "Load it at every boot: `NAME_load=\"YES\"` in /boot/loader.conf (set with `sysrc -f` "
         "under the host-side lock). Turning it off removes the line (or restores the value it "
@@ -50,132 +48,91 @@ class KernelModule(Resource):
     )
     Args = KernelModuleArgs
     State = KernelModuleState
+    typed = True
     import_id = "the module name, e.g. `if_epair`"
     example = {"name": "if_epair"}
-
-    FACT = kld.stat_verbose()
-
-    def validate(self, inputs: dict[str, Any]) -> list[Failure]:
-        name = inputs.get("name")
-        if isinstance(name, str) and not wire.is_unknown(name):
-            err = kld.name_error(name)
-            if err:
-                return [Failure("name", err)]
-        return []
-
-    async def _kld(self, host: Host) -> kld.KldState:
-        res = await host.fact(self.FACT)
-        return kld.parse_stat(res.stdout)
 
     @staticmethod
     def _var(name: str) -> str:
         return f"{name}_load"
 
-    async def _persist(self, host: Host, name: str) -> None:
-        await host.run(sysrc.set_value(self._var(name), "YES", file=sysrc.LOADER_CONF))
+    @classmethod
+    def _persist_step(cls, name: str) -> Step:
+        return Step(sysrc.set_value(cls._var(name), "YES", file=sysrc.LOADER_CONF), "persist")
 
-    async def _unpersist(self, host: Host, name: str, previous: Optional[str]) -> None:
+    @classmethod
+    def _unpersist_step(cls, name: str, previous: Optional[str]) -> Step:
         if previous is not None:
-            await host.run(sysrc.set_value(self._var(name), previous, file=sysrc.LOADER_CONF))
-            return
-        res = await host.run(sysrc.delete(self._var(name), file=sysrc.LOADER_CONF), check=False)
-        if res.exit_code != 0 and not sysrc.is_unknown_variable(res.stderr):
-            raise CommandError(res)
+            return Step(sysrc.set_value(cls._var(name), previous, file=sysrc.LOADER_CONF), "unpersist")
+        return Step(sysrc.delete(cls._var(name), file=sysrc.LOADER_CONF), "unpersist",
+                    tolerate=(UnknownVariable,))
 
-    async def create(self, ctx, inputs):
+    async def create(self, ctx, a: KernelModuleArgs):
         # Two execs: the kldstat and loader.conf facts together, then load + persist + re-read.
-        host: Host = ctx.host
-        name = inputs["name"]
-        kst, loader = await host.facts([self.FACT, vars_fact(sysrc.LOADER_CONF, None)])
-        if kst.exit_code != 0:
-            raise CommandError(kst)
-        was = kld.parse_stat(kst.stdout).is_loaded(name)
-        previous = vars_from(loader).get(self._var(name))
-        argvs = []
-        loading = bool(inputs.get("load", True)) and not was
-        if loading:
-            argvs.append(kld.load(name))
-        if inputs.get("persist", True):
-            argvs.append(sysrc.set_value(self._var(name), "YES", file=sysrc.LOADER_CONF))
-        steps = await host.batch([*argvs, self.FACT], prime=[self.FACT], check=False)
-        out = dict(inputs)
-        out.update({"wasLoaded": was, "previousLoad": previous})
-        failed = next((r for r in steps if r.exit_code != 0), None)
-        if failed is not None:
-            if loading and failed is steps[0]:
-                raise CommandError(failed)  # kldload failed first: nothing changed
-            # the module was loaded (by us when `loading`) but loader.conf was not edited:
-            # record the resource so that delete unloads what this create loaded
-            out.update({"loaded": was or loading, "persist": False})
-            raise PartialFailure(f"kernel module {name} was loaded but {sysrc.LOADER_CONF} was not "
-                                 f"updated: {CommandError(failed)}", name, out)
-        out["loaded"] = kld.parse_stat(steps[-1].stdout).is_loaded(name)
-        return name, out
+        kst, loader = await ctx.host.get_many(facts.kldstat(), facts.rc_vars(sysrc.LOADER_CONF))
+        st = KernelModuleState(was_loaded=kst.is_loaded(a.name), previous_load=loader.get(self._var(a.name)))
+        loading = a.load and not st.was_loaded
+        steps = [Step(kld.load(a.name), "load")] if loading else []
+        if a.persist:
+            steps.append(self._persist_step(a.name))
+        steps.append(Step(kld.stat_verbose(), "kldstat", primes=facts.kldstat(), mutates=False))
 
-    async def read(self, ctx, resource_id, inputs, state):
-        host: Host = ctx.host
+        def partial(done):
+            # loaded (by us) but loader.conf not edited: record it, so that delete unloads what
+            # this create loaded and the next `up` persists it
+            st.loaded = st.was_loaded or done.ok("load")
+            return (a.name, self.outputs(KernelModuleArgs(a.name, persist=False, load=a.load), st),
+                    f"kernel module {a.name} was loaded but {sysrc.LOADER_CONF} was not updated")
+
+        done = await self.apply(ctx, steps, partial=partial)
+        st.loaded = kld.parse_stat(done["kldstat"].stdout).is_loaded(a.name)
+        return a.name, st
+
+    async def read(self, ctx, resource_id, a: Optional[KernelModuleArgs], state: Optional[KernelModuleState]):
         err = kld.name_error(resource_id)
         if err:
             raise ValueError(f"invalid KernelModule id {resource_id!r}: {err}")
-        await host.facts([self.FACT, vars_fact(sysrc.LOADER_CONF, None)])  # both in one exec
-        st = await self._kld(host)
-        loaded = st.is_loaded(resource_id)
-        var = (await read_vars(host, sysrc.LOADER_CONF, None)).get(self._var(resource_id))
-        persisted = (var or "").upper() == "YES"
-        state = state or {}
-        if inputs is None:  # import
-            if not loaded and not persisted:
-                return None
-            new_inputs = {"name": resource_id, "persist": persisted, "load": loaded}
-            out = dict(new_inputs)
-            out.update({"loaded": loaded, "wasLoaded": True, "previousLoad": None})
-            return new_inputs, out
-        want_load = bool(inputs.get("load", True))
-        want_persist = bool(inputs.get("persist", True))
+        kst, loader = await ctx.host.get_many(facts.kldstat(), facts.rc_vars(sysrc.LOADER_CONF))
+        loaded = kst.is_loaded(resource_id)
+        persisted = (loader.get(self._var(resource_id)) or "").upper() == "YES"
         if not loaded and not persisted:
             return None
-        new_inputs = {"name": resource_id,
-                      "persist": persisted if want_persist else False,
-                      "load": loaded if want_load else False}
-        out = dict(new_inputs)
-        out.update({"loaded": loaded, "wasLoaded": bool(state.get("wasLoaded", False)),
-                    "previousLoad": state.get("previousLoad")})
-        return new_inputs, out
+        if a is None:  # import: what is there was not loaded by this stack
+            return (KernelModuleArgs(resource_id, persist=persisted, load=loaded),
+                    KernelModuleState(loaded=loaded, was_loaded=True))
+        st = state or KernelModuleState()
+        return (KernelModuleArgs(resource_id, persist=persisted and a.persist, load=loaded and a.load),
+                KernelModuleState(loaded=loaded, was_loaded=st.was_loaded, previous_load=st.previous_load))
 
-    async def update(self, ctx, resource_id, olds, news, state):
-        host: Host = ctx.host
+    async def update(self, ctx, resource_id, olds: KernelModuleArgs, news: KernelModuleArgs,
+                     state: KernelModuleState):
         name = resource_id
-        if news.get("load", True) and not (await self._kld(host)).is_loaded(name):
-            await host.run(kld.load(name))
-        vars_ = await read_vars(host, sysrc.LOADER_CONF, None)
-        persisted = (vars_.get(self._var(name)) or "").upper() == "YES"
-        if news.get("persist", True) and not persisted:
-            await self._persist(host, name)
-        elif not news.get("persist", True) and olds.get("persist", True):
-            await self._unpersist(host, name, state.get("previousLoad"))
-        out = dict(news)
-        out.update({"loaded": (await self._kld(host)).is_loaded(name),
-                    "wasLoaded": bool(state.get("wasLoaded", False)),
-                    "previousLoad": state.get("previousLoad")})
-        return out
+        kst, loader = await ctx.host.get_many(facts.kldstat(), facts.rc_vars(sysrc.LOADER_CONF))
+        persisted = (loader.get(self._var(name)) or "").upper() == "YES"
+        steps = [Step(kld.load(name), "load")] if news.load and not kst.is_loaded(name) else []
+        if news.persist and not persisted:
+            steps.append(self._persist_step(name))
+        elif not news.persist and olds.persist:
+            steps.append(self._unpersist_step(name, state.previous_load))
+        steps.append(Step(kld.stat_verbose(), "kldstat", primes=facts.kldstat(), mutates=False))
+        done = await self.apply(ctx, steps)
+        state.loaded = kld.parse_stat(done["kldstat"].stdout).is_loaded(name)
+        return state
 
-    async def delete(self, ctx, resource_id, inputs, state):
-        host: Host = ctx.host
+    async def delete(self, ctx, resource_id, a: KernelModuleArgs, state: KernelModuleState):
+        host = ctx.host
         name = resource_id
-        if inputs.get("persist", True):
-            await self._unpersist(host, name, state.get("previousLoad"))
-        if state.get("wasLoaded", True):
+        if a.persist:
+            await self.apply(ctx, [self._unpersist_step(name, state.previous_load)])
+        if state.was_loaded:
             return
-        st = await self._kld(host)
+        st = await host.get(facts.kldstat())
         if st.file(name) is None:
             if not st.is_loaded(name):
                 await host.log(f"kernel module {name} is already unloaded", "info")
             return
-        res = await host.run(kld.unload(name), check=False)
-        if res.exit_code == 0 or kld.is_not_loaded(res.stderr):
-            return
-        if kld.is_busy(res.stderr):
+        done = await self.apply(ctx, [Step(kld.unload(name), "unload", tolerate=(ModuleNotLoaded, ModuleBusy))])
+        res = done["unload"]
+        if res.exit_code != 0 and isinstance(CommandFailed(res), ModuleBusy):
             await host.log(f"kernel module {name} is in use and stays loaded until the next reboot "
                            f"(kldunload: {res.stderr.strip()}); it is no longer loaded at boot", "warning")
-            return
-        raise CommandError(res)

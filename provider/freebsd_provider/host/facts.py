@@ -1,0 +1,153 @@
+"""Typed facts: a read-only command and the parser of its result (pyinfra's ``FactBase``).
+
+``await host.get(fact)`` returns the parsed value. The command runs at most once per run for
+every resource that asks (single-flight, see ``hostctx.Host.facts``), reads asked together go
+out in one exec, and a step that re-reads a fact after a change primes it (``Step.primes``).
+
+A fact's ``parse`` gets the command's :class:`Result`. It returns the value for exit 0, and
+decides about a non-zero exit with :mod:`..errors` types only: it returns a value where the
+failure is an answer (e.g. a file that does not exist has no variables) and raises the
+classified error otherwise (a jail that is not running is :class:`JailNotRunning`).
+
+The facts below are the ones several resources share; a fact only one resource reads may live
+beside it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Generic, Optional, TypeVar
+
+from ..errors import CommandFailed, JailNotRunning, ModuleNotLoaded, NoSuchFile, classify
+from . import ifconfig, jail as jailmod, kld, pfctl, pkg, sysrc, zfs
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Fact(Generic[T]):
+    """``argv`` (the read-only command; also the cache key) and ``parse(Result) -> T``."""
+    argv: tuple[str, ...]
+    parse: Callable[[Any], T]
+    name: str = ""
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return self.argv
+
+
+def fact(argv: list[str], parse: Callable[[Any], T], name: str = "") -> Fact[T]:
+    return Fact(tuple(argv), parse, name or " ".join(argv[:3]))
+
+
+def ok_stdout(res) -> str:
+    """stdout of a command that must succeed (raises the classified error otherwise)."""
+    if res.exit_code != 0:
+        raise classify(res)
+    return res.stdout
+
+
+def parsing(parse: Callable[[str], T]) -> Callable[[Any], T]:
+    """A fact parser from a parser of stdout (any non-zero exit raises)."""
+    return lambda res: parse(ok_stdout(res))
+
+
+# -- rc.conf-style files ---------------------------------------------------------------------
+
+
+def _vars(res) -> dict[str, str]:
+    if res.exit_code != 0:
+        err = classify(res)
+        if isinstance(err, NoSuchFile) and not isinstance(err, JailNotRunning):
+            return {}  # a file that does not exist sets no variable
+        raise err
+    return sysrc.parse_dump(res.stdout)
+
+
+def rc_vars(file: str = sysrc.RC_CONF, jail: Optional[str] = None) -> Fact[dict[str, str]]:
+    """Every variable set in ``file`` itself (``sysrc -f FILE -a``; in a jail ``sysrc -j``).
+    A missing file has none; a jail that is not running raises :class:`JailNotRunning`."""
+    argv = sysrc.dump_file(file) if not jail else sysrc.dump(file=file, jail=jail)
+    return fact(argv, _vars, f"rc vars {jail + ':' if jail else ''}{file}")
+
+
+# -- jails -------------------------------------------------------------------------------------
+
+
+def jls() -> Fact[dict[str, dict[str, Any]]]:
+    """Running jails by name with all their parameters."""
+    return fact(jailmod.jls_fact(), parsing(jailmod.parse_jls), "jls")
+
+
+def jail_confs() -> Fact[dict[str, str]]:
+    """Every /etc/jail.conf.d/*.conf file's text by path."""
+    return fact(jailmod.read_confs(), parsing(jailmod.parse_confs), "jail.conf.d")
+
+
+# -- kernel modules ------------------------------------------------------------------------------
+
+
+def kldstat() -> Fact["kld.KldState"]:
+    return fact(kld.stat_verbose(), parsing(kld.parse_stat), "kldstat -v")
+
+
+# -- pf ------------------------------------------------------------------------------------------
+
+
+def _pf_enabled(res) -> bool:
+    if res.exit_code != 0:
+        err = classify(res)
+        if isinstance(err, ModuleNotLoaded):
+            return False  # pf.ko not loaded: off
+        raise err
+    return pfctl.parse_status(res.stdout)
+
+
+def pf_enabled() -> Fact[bool]:
+    """``pfctl -s info``: is pf enabled (False when pf.ko is not loaded)?"""
+    return fact(pfctl.show("info"), _pf_enabled, "pf status")
+
+
+def _pf_lines(res) -> Optional[list[str]]:
+    if res.exit_code != 0:
+        if isinstance(classify(res), ModuleNotLoaded):
+            return None
+        raise classify(res)
+    return [ln for ln in pfctl.lines(res.stdout) if ln.strip()]
+
+
+def pf_loaded(what: str, anchor: Optional[str] = None) -> Fact[Optional[list[str]]]:
+    """The loaded ``rules`` or ``nat`` lines (``pfctl -s``); None when pf.ko is not loaded."""
+    return fact(pfctl.show(what, anchor), _pf_lines, f"pf {what}")
+
+
+def file_text(path: str) -> Fact[Optional[str]]:
+    """A whole file's text, or None when it does not exist."""
+    return fact(pfctl.read_conf(path), parsing(pfctl.parse_read_conf), f"file {path}")
+
+
+# -- interfaces ----------------------------------------------------------------------------------
+
+
+def interfaces() -> Fact[dict[str, "ifconfig.Interface"]]:
+    return fact(ifconfig.list_all(), parsing(ifconfig.parse_all), "ifconfig -a")
+
+
+# -- packages ------------------------------------------------------------------------------------
+
+
+def pkg_state(jail: str) -> Fact["pkg.PkgState"]:
+    """The jail's packages (raises :class:`JailNotRunning` when it is not running)."""
+    return fact(pkg.state(jail), parsing(pkg.parse_state), f"pkg state {jail}")
+
+
+# -- zfs -----------------------------------------------------------------------------------------
+
+
+def datasets() -> Fact[dict[str, "zfs.Dataset"]]:
+    """Every filesystem and volume with its properties (one ``zfs get``)."""
+    return fact(zfs.get_all(), parsing(zfs.parse_get), "zfs datasets")
+
+
+__all__ = ["Fact", "fact", "ok_stdout", "parsing", "rc_vars", "jls", "jail_confs", "kldstat",
+           "pf_enabled", "pf_loaded", "file_text", "interfaces", "pkg_state", "datasets",
+           "CommandFailed"]
