@@ -43,6 +43,7 @@ TOOLS: dict[str, tuple[str, str]] = {
     "pkg": ("pkg", "/usr/sbin/pkg"),
     "fetch": ("fetch", "/usr/bin/fetch"),
     "su": ("su", "/usr/bin/su"),
+    "pw": ("pw", "/usr/sbin/pw"),
 }
 
 
