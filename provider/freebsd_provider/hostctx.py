@@ -19,7 +19,7 @@ from typing import Any, Awaitable, Callable, Optional, Sequence, TypeVar
 
 from .errors import classify
 from .host import batch as batchmod
-from .host.facts import Fact
+from .host.factbase import Fact
 from .host.steps import Step, StepResults, attach, batches
 from .ssh import CommandError, Connection, Result, join_argv
 

@@ -14,42 +14,11 @@ beside it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable, Generic, Optional, TypeVar
+from typing import Any, Optional
 
 from ..errors import CommandFailed, JailNotRunning, ModuleNotLoaded, NoSuchFile, classify
 from . import ifconfig, jail as jailmod, kld, pfctl, pkg, sysrc, zfs
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Fact(Generic[T]):
-    """``argv`` (the read-only command; also the cache key) and ``parse(Result) -> T``."""
-    argv: tuple[str, ...]
-    parse: Callable[[Any], T]
-    name: str = ""
-
-    @property
-    def key(self) -> tuple[str, ...]:
-        return self.argv
-
-
-def fact(argv: list[str], parse: Callable[[Any], T], name: str = "") -> Fact[T]:
-    return Fact(tuple(argv), parse, name or " ".join(argv[:3]))
-
-
-def ok_stdout(res) -> str:
-    """stdout of a command that must succeed (raises the classified error otherwise)."""
-    if res.exit_code != 0:
-        raise classify(res)
-    return res.stdout
-
-
-def parsing(parse: Callable[[str], T]) -> Callable[[Any], T]:
-    """A fact parser from a parser of stdout (any non-zero exit raises)."""
-    return lambda res: parse(ok_stdout(res))
-
+from .factbase import Fact, fact, ok_stdout, parsing
 
 # -- rc.conf-style files ---------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from ..errors import CommandFailed, classify
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..ssh import Result
-    from .facts import Fact
+    from .factbase import Fact
 
 # tolerate=ANSWER: any exit status is an answer (a status query, a `test -e`), never a failure
 ANSWER = True
