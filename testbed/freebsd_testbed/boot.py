@@ -135,9 +135,9 @@ def step_pf(rt: dict[str, Any]) -> None:
 def step_jails(rt: dict[str, Any]) -> None:
     """Host processes (init, syslogd, cron, ...), then rc.d/jail: jail_enable=YES starts
     jail_list (or every jail of jail.conf) as ``service jail start`` does."""
-    from . import jails
-    jails.boot_host_procs(rt)
-    jails.boot_step(rt)
+    from . import rcd_jail
+    rcd_jail.boot_host_procs(rt)
+    rcd_jail.boot_step(rt)
 
 
 STEPS: list[Callable[[dict[str, Any]], None]] = [

@@ -584,7 +584,7 @@ def hide_foreign_programs() -> None:
 
 def _host_base_services(rt: dict[str, Any]) -> None:
     """The host's /etc/rc.d scripts (from basesystem's list, when missing) and its base daemons
-    sshd/ntpd in the process table when enabled (syslogd/cron/devd come from jails.py)."""
+    sshd/ntpd in the process table when enabled (syslogd/cron/devd come from rcd_jail.py)."""
     if hoststate.root() == "/" and not os.path.exists("/etc/ssh/testbed_sshd_config"):
         return
     try:

@@ -1,4 +1,4 @@
-"""jail(8), jls(8), rc.d/jail (jails.service_jail) on a fast host root (TESTBED_ROOT)."""
+"""jail(8), jls(8), rc.d/jail (rcd_jail.service_jail) on a fast host root (TESTBED_ROOT)."""
 from __future__ import annotations
 
 import json
@@ -6,7 +6,8 @@ import os
 
 import pytest
 
-from freebsd_testbed import boot, hoststate, jailctx, jails
+from freebsd_testbed import boot, hoststate, jailctx, jails, rcd_jail
+from freebsd_testbed.tools import jail as jail_tool
 
 from jail_helpers import TUTORIAL_CONF, make_base, write
 
@@ -20,7 +21,7 @@ def run(run_cmd):
 def svc(host, capfd):
     def _svc(*args: str):
         capfd.readouterr()
-        rc = jails.service_jail(list(args))
+        rc = rcd_jail.service_jail(list(args))
         out, err = capfd.readouterr()
         return rc, out, err
     return _svc
@@ -302,7 +303,7 @@ def test_cmdline_jail_messages_have_no_name(host, run):
         (0, 'jail_set(JAIL_CREATE) name=x persist host.hostname="a b"\ncreated\n', "")
     assert run("jail", "-c", "name=x", "persist") == (1, "", 'jail: "x" already exists\n')
     assert run("jail", "-m", "name=y", "persist") == (1, "", 'jail: "y" not found\n')
-    assert run("jail", "-r", "name=x") == (1, "", jails.USAGE)
+    assert run("jail", "-r", "name=x") == (1, "", jail_tool.USAGE)
 
 
 def test_quoted_print():

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from freebsd_testbed import boot, hoststate, jailctx, jails, pkgdb
+from freebsd_testbed import boot, hoststate, jailctx, pkgdb, rcd_jail
 
 from jail_helpers import TUTORIAL_CONF, make_base, write
 
@@ -72,7 +72,7 @@ def tutorial(host, run):
     assert run("ifconfig", "vtnet0", "inet", "192.168.1.10", "-alias")[0] == 0
     assert run("ifconfig", "bridge0", "inet", "192.168.1.10/24", "addm", "vtnet0", "up")[0] == 0
     assert run("sysrc", "jail_enable=YES")[0] == 0
-    assert jails.service_jail(["start"]) == 0
+    assert rcd_jail.service_jail(["start"]) == 0
     return host
 
 
@@ -109,7 +109,7 @@ def test_nginx_in_jail(tutorial, run):
     rc, out, _ = run("service", "-j", "webserver", "nginx", "status")
     assert rc == 0 and out.startswith("nginx is running as pid ")
     # jail restart: nginx comes back through the jail's /etc/rc
-    assert jails.service_jail(["restart", "webserver"]) == 0
+    assert rcd_jail.service_jail(["restart", "webserver"]) == 0
     rc, out, _ = run("service", "-j", "webserver", "nginx", "status")
     assert rc == 0 and out.startswith("nginx is running as pid "), out
 

@@ -103,6 +103,138 @@ def getopt(prog: str, args: list[str], optstring: str) -> tuple[list[tuple[str, 
     return scan_options(args, optstring, illegal, missing)
 
 
+
+def sh_getopts(args: list[str], optstring: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """A shell script's ``while getopts OPTSTRING flag`` loop: the walk of :func:`getopt`, with
+    bin/sh's own messages, which carry no program name [SRC bin/sh/options.c getopts]:
+    ``Illegal option -x`` / ``No arg for -x option`` on stderr, then :class:`UsageError`."""
+    def illegal(c: str) -> None:
+        sys.stderr.write(f"Illegal option -{c}\n")
+        raise UsageError(c)
+
+    def missing(c: str) -> None:
+        sys.stderr.write(f"No arg for -{c} option\n")
+        raise UsageError(c)
+    return scan_options(args, optstring, illegal, missing)
+
+
+def getopt_switch(args: list[str], spec: str, err: Callable[[str], None],
+                  usage: Callable[[], None], longs: dict[str, str] | None = None, *,
+                  prog: str | None = None, permute: bool | None = None,
+                  colon_case: bool | str = True, long_eq: bool = False, bad_long: str = "\0"):
+    """getopt(3)/getopt_long(3) and the ``switch`` of an option loop written as zfs_main.c and
+    zpool_main.c write theirs; returns (opts, operands), an option without argument ``(c, None)``.
+
+    ``case '?'``: ``err("invalid option 'c'")`` then ``usage()`` (which raises).  ``case ':'``
+    (``colon_case``): ``err("missing argument for 'c' option")`` -- or the text given -- then
+    ``usage()``; without such a case a missing argument drops the option.  libc's own
+    diagnostics (``PROG: illegal option -- c``, getopt_long's ``invalid option -- c`` and
+    ``unrecognized option `--x'``, ``option requires an argument -- c``) are printed only with
+    ``prog`` set and no leading ':' in ``spec`` (opterr); then a missing argument is a '?'.
+    With ``longs`` (getopt_long) ``--name`` words map to option letters (``long_eq``: the name
+    ends at '='); an unknown one is ``invalid option 'BAD_LONG'`` (getopt_long sets optopt to
+    0).  ``permute`` (default: with ``longs``) lets options follow operands.
+    """
+    quiet = prog is None or spec.startswith(":")
+    body = spec[1:] if spec.startswith(":") else spec
+
+    def illegal(c: str) -> None:
+        if not quiet:
+            err("%s: %s -- %s" % (prog, "invalid option" if longs is not None else "illegal option",
+                                  c))
+        err("invalid option '%s'" % c)
+        usage()
+
+    def missing(c: str) -> None:
+        if not quiet:
+            err("%s: option requires an argument -- %s" % (prog, c))
+            err("invalid option '%s'" % c)
+            usage()
+        elif colon_case:
+            err(colon_case if isinstance(colon_case, str) else
+                "missing argument for '%s' option" % c)
+            usage()
+        # a ':' with no case ':' in the switch: the option is dropped
+
+    def longopt(a: str) -> str:
+        name = a[2:].split("=", 1)[0] if long_eq else a[2:]
+        if longs is not None and name in longs:
+            return longs[name]
+        if not quiet:
+            err("%s: unrecognized option `%s'" % (prog, a))
+        err("invalid option '%s'" % bad_long)
+        usage()
+        return ""
+    if permute is None:
+        permute = longs is not None
+    return scan_options(args, body, illegal, missing, longopt if longs is not None else None,
+                        permute, flag=None)
+
+# ----------------------------------------------------------------------------- strtol(3)
+
+def strtoul_base10(s: str) -> tuple[int, str]:
+    """strtoul(s, &end, 10): (value, rest).  Leading blanks and a sign are accepted; no digits
+    gives (0, s).  Out of range gives ULONG_MAX (64 bits; ERANGE is not reported) and a ``-``
+    negates the value modulo 2**64, as unsigned long arithmetic does."""
+    i = 0
+    while i < len(s) and s[i] in " \t\n\v\f\r":
+        i += 1
+    neg = False
+    if i < len(s) and s[i] in "+-":
+        neg = s[i] == "-"
+        i += 1
+    j = i
+    while j < len(s) and s[j] in "0123456789":
+        j += 1
+    if j == i:
+        return 0, s
+    v = int(s[i:j])
+    if v > 0xFFFFFFFFFFFFFFFF:
+        v = 0xFFFFFFFFFFFFFFFF
+    if neg:
+        v = (-v) & 0xFFFFFFFFFFFFFFFF
+    return v, s[j:]
+
+
+def strtol_base0(s: str, unsigned: bool = False, bits: int = 64) -> tuple[int, str, bool]:
+    """strtol(3) (strtoul(3) with ``unsigned``) with base 0: (value, rest, erange).
+
+    ``0x`` is hex, a leading ``0`` octal; out of range gives the clamped value (LONG_MIN/
+    LONG_MAX, ULONG_MAX) and erange True (errno ERANGE).  No digits: (0, s, False)."""
+    i = 0
+    while i < len(s) and s[i] in " \t\n\v\f\r":
+        i += 1
+    neg = False
+    if i < len(s) and s[i] in "+-":
+        neg = s[i] == "-"
+        i += 1
+    base = 10
+    digits = "0123456789"
+    if s[i:i + 2].lower() == "0x" and i + 2 < len(s) and s[i + 2].lower() in "0123456789abcdef":
+        base, i, digits = 16, i + 2, "0123456789abcdef"
+    elif s[i:i + 1] == "0":
+        base, digits = 8, "01234567"
+    j = i
+    while j < len(s) and s[j].lower() in digits:
+        j += 1
+    if j == i:
+        return 0, s, False
+    v = int(s[i:j], base)
+    erange = False
+    if unsigned:
+        if v > (1 << bits) - 1:
+            v, erange = (1 << bits) - 1, True
+        elif neg:
+            v = (-v) & ((1 << bits) - 1)
+    else:
+        v = -v if neg else v
+        if v > (1 << (bits - 1)) - 1:
+            v, erange = (1 << (bits - 1)) - 1, True
+        elif v < -(1 << (bits - 1)):
+            v, erange = -(1 << (bits - 1)), True
+    return v, s[j:], erange
+
+
 # ----------------------------------------------------------------------------- crash records
 
 CRASH_LOG = "/var/log/testbed/crashes.log"

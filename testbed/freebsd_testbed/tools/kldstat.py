@@ -11,7 +11,7 @@ import sys
 
 from .. import hoststate
 from . import kld
-from ._common import UsageError, getopt, progname, warn
+from ._common import UsageError, getopt, progname, strtoul_base10, warn
 
 PTR_WIDTH = 18
 
@@ -63,29 +63,6 @@ def humanize(n: int) -> str:
     return humanize_number(n, 5)
 
 
-def c_strtoul(s: str, base: int = 10) -> tuple[int, str]:
-    """strtoul(3): (value, rest).  Leading blanks and a sign are accepted; no digits gives
-    (0, s).  The value wraps like unsigned long (64 bits) on overflow (ULONG_MAX)."""
-    i = 0
-    while i < len(s) and s[i] in " \t\n\v\f\r":
-        i += 1
-    neg = False
-    if i < len(s) and s[i] in "+-":
-        neg = s[i] == "-"
-        i += 1
-    j = i
-    while j < len(s) and s[j].isdigit() and s[j] in "0123456789"[:base]:
-        j += 1
-    if j == i:
-        return 0, s
-    v = int(s[i:j])
-    if v > 0xFFFFFFFFFFFFFFFF:
-        v = 0xFFFFFFFFFFFFFFFF
-    if neg:
-        v = (-v) & 0xFFFFFFFFFFFFFFFF
-    return v, s[j:]
-
-
 def to_int32(v: int) -> int:
     v &= 0xFFFFFFFF
     return v - (1 << 32) if v >= 1 << 31 else v
@@ -124,7 +101,7 @@ def main(argv: list[str]) -> int:
             humanized = True
         elif o == "i":
             # fileid = (int)strtoul(optarg, &p, 10); if (*p != '\0') usage();
-            v, rest = c_strtoul(a)
+            v, rest = strtoul_base10(a)
             if rest:
                 return _usage(prog)
             fileid = to_int32(v)

@@ -23,12 +23,13 @@ EX_USAGE = 64
 
 
 def _atoi(s: str) -> int:
-    from .kldstat import c_strtoul, to_int32
+    from ._common import strtoul_base10
+    from .kldstat import to_int32
     i = 0
     while i < len(s) and s[i] in " \t\n\v\f\r":
         i += 1
     neg = i < len(s) and s[i] == "-"
-    v, _ = c_strtoul(s[i + 1:] if i < len(s) and s[i] in "+-" else s[i:])
+    v, _ = strtoul_base10(s[i + 1:] if i < len(s) and s[i] in "+-" else s[i:])
     return to_int32(-v if neg else v)
 
 

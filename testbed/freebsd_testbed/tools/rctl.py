@@ -80,8 +80,8 @@ def _humanize(n: int) -> str:
 
 def expand_number(s: str) -> int | None:
     """libutil expand_number(): strtoumax(base 0) then an optional unit (b k m g t p e)."""
-    from .sysctl import c_strtol
-    v, rest, erange = c_strtol(s, unsigned=True)
+    from ._common import strtol_base0
+    v, rest, erange = strtol_base0(s, unsigned=True)
     if erange or rest == s and not s[:1].isdigit():
         return None
     unit = rest[:1].lower()

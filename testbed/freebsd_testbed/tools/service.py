@@ -2,7 +2,7 @@
 
 [SRC usr.sbin/service/service.sh, libexec/rc/rc.subr; ports www/nginx/files/nginx.in,
 databases/postgresql17-server/files/postgresql.in].  ``service jail ...`` is handed to
-jails.service_jail.  Scripts are looked up as files in /etc/rc.d and /usr/local/etc/rc.d of the
+rcd_jail.service_jail.  Scripts are looked up as files in /etc/rc.d and /usr/local/etc/rc.d of the
 calling root (the jail's with ``-j`` or inside jexec); the behaviour of nginx and postgresql is
 in :mod:`freebsd_testbed.services`.
 """
@@ -181,12 +181,12 @@ def main(argv: list[str]) -> int:
     name = args[0]
     if name == "jail":
         try:
-            from .. import jails
+            from .. import rcd_jail
         except ImportError:
             sys.stdout.write("jail does not exist in /etc/rc.d or the local startup\n"
                              f"directories ({LOCAL}), or is not executable\n")
             return 1
-        return jails.service_jail(args[1:])
+        return rcd_jail.service_jail(args[1:])
     path = script_path(root, name) if "/" not in name else None
     if verbose and path:
         sys.stdout.write(f"{name} is located in {os.path.dirname(path)}\n")

@@ -25,7 +25,7 @@ from typing import Any
 
 from .. import hoststate
 from . import kld
-from ._common import UsageError, getopt, progname, warn, warnx
+from ._common import UsageError, getopt, progname, strtol_base0, warn, warnx
 
 OSRELEASE = "15.0-RELEASE"
 OSRELDATE = 1500068
@@ -160,42 +160,6 @@ def _lookup(rt: dict[str, Any], name: str) -> str | None:
     return None
 
 
-def c_strtol(s: str, unsigned: bool = False, bits: int = 64) -> tuple[int, str, bool]:
-    """strtol(3)/strtoul(3) with base 0: (value, rest, erange).  No digits: (0, s, False)."""
-    i = 0
-    while i < len(s) and s[i] in " \t\n\v\f\r":
-        i += 1
-    neg = False
-    if i < len(s) and s[i] in "+-":
-        neg = s[i] == "-"
-        i += 1
-    base = 10
-    digits = "0123456789"
-    if s[i:i + 2].lower() == "0x" and i + 2 < len(s) and s[i + 2].lower() in "0123456789abcdef":
-        base, i, digits = 16, i + 2, "0123456789abcdef"
-    elif s[i:i + 1] == "0":
-        base, digits = 8, "01234567"
-    j = i
-    while j < len(s) and s[j].lower() in digits:
-        j += 1
-    if j == i:
-        return 0, s, False
-    v = int(s[i:j], base)
-    erange = False
-    if unsigned:
-        if v > (1 << bits) - 1:
-            v, erange = (1 << bits) - 1, True
-        elif neg:
-            v = (-v) & ((1 << bits) - 1)
-    else:
-        v = -v if neg else v
-        if v > (1 << (bits - 1)) - 1:
-            v, erange = (1 << (bits - 1)) - 1, True
-        elif v < -(1 << (bits - 1)):
-            v, erange = -(1 << (bits - 1)), True
-    return v, s[j:], erange
-
-
 def _wrap(v: int, bits: int, signed: bool) -> int:
     v &= (1 << bits) - 1
     if signed and v >= 1 << (bits - 1):
@@ -206,7 +170,7 @@ def _wrap(v: int, bits: int, signed: bool) -> int:
 def _parse_numeric(text: str, typ: str) -> int | None:
     """parse_numeric() (sbin/sysctl/sysctl.c): strtol/strtoul base 0, errno and a full
     match required; INT and UINT are then narrowed to 32 bits."""
-    v, rest, erange = c_strtol(text, unsigned=typ in ("U",))
+    v, rest, erange = strtol_base0(text, unsigned=typ in ("U",))
     if erange or rest == text or rest:
         return None
     if typ == "I":

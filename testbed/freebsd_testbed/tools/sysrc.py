@@ -21,7 +21,7 @@ from typing import Iterator
 import errno
 
 from .. import hoststate
-from ._common import progname, strerror as _strerror
+from ._common import UsageError, progname, sh_getopts, strerror as _strerror
 
 VERSION = "7.2 Mar-4,2024"
 RC_DEFAULTS = "/etc/defaults/rc.conf"
@@ -83,24 +83,36 @@ def _parse_word(s: str, i: int, env: dict[str, str]) -> tuple[str, int]:
     return "".join(out), i
 
 
-def _cmdsubst_end(s: str, i: int) -> int:
-    """Index after the `)' closing the command substitution whose `$(' is at s[i]."""
-    depth, j, n = 1, i + 2, len(s)
-    while j < n and depth:
-        c = s[j]
+def _close_end(text: str, i: int, opening: str, closing: str, comments: bool = False) -> int:
+    """Index after the ``closing`` that balances an ``opening`` just before ``text[i]``.
+
+    Quoted strings and backslash escapes are skipped; with ``comments`` so is a ``#`` comment
+    (at the start of a word) up to its newline."""
+    depth, n = 1, len(text)
+    while i < n and depth:
+        c = text[i]
+        if comments and c == "#" and (i == 0 or text[i - 1] in " \t\n;"):
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+            continue
         if c in "'\"":
-            k = s.find(c, j + 1)
-            j = n if k < 0 else k + 1
+            j = text.find(c, i + 1)
+            i = n if j < 0 else j + 1
             continue
         if c == "\\":
-            j += 2
+            i += 2
             continue
-        if c == "(":
+        if c == opening:
             depth += 1
-        elif c == ")":
+        elif c == closing:
             depth -= 1
-        j += 1
-    return j
+        i += 1
+    return i
+
+
+def _cmdsubst_end(s: str, i: int) -> int:
+    """Index after the `)' closing the command substitution whose `$(' is at s[i]."""
+    return _close_end(s, i + 2, "(", ")")
 
 
 # The one command substitution FreeBSD's /etc/defaults/rc.conf runs while being sourced:
@@ -144,26 +156,7 @@ _FUNC = re.compile(r"[A-Za-z_][A-Za-z0-9_]*[ \t]*\([ \t]*\)[ \t\n]*\{")
 
 def _skip_braces(text: str, i: int) -> int:
     """Index after the `}' closing a function body that starts at ``i`` (after its `{')."""
-    depth, n = 1, len(text)
-    while i < n and depth:
-        c = text[i]
-        if c == "#" and (i == 0 or text[i - 1] in " \t\n;"):
-            j = text.find("\n", i)
-            i = n if j < 0 else j
-            continue
-        if c in "'\"":
-            j = text.find(c, i + 1)
-            i = n if j < 0 else j + 1
-            continue
-        if c == "\\":
-            i += 2
-            continue
-        if c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-        i += 1
-    return i
+    return _close_end(text, i, "{", "}", comments=True)
 
 
 def _unquote(word: str, env: dict[str, str]) -> str:
@@ -224,6 +217,11 @@ def parse_assignments(text: str, env: dict[str, str]) -> None:
 
 class SetError(Exception):
     """f_sysrc_set failed; the message is what the shell printed on stderr."""
+
+
+def _assign_rx(name: str) -> re.Pattern[str]:
+    """A line assigning ``name`` (``^[ \\t]*name=``), as sysrc.subr's awk/grep match it."""
+    return re.compile(r"^[ \t]*" + re.escape(name) + "=", re.M)
 
 
 class Sysrc:
@@ -289,7 +287,7 @@ class Sysrc:
         return "" if v in ("-n", "-e") else v.rstrip("\n")
 
     def find(self, name: str) -> str | None:
-        rx = re.compile(r"^[ \t]*" + re.escape(name) + "=", re.M)
+        rx = _assign_rx(name)
         for f in list(reversed(self.conf_files())) + [self.rc_defaults]:
             t = self._read(f)
             if t is not None and rx.search(t):
@@ -330,7 +328,7 @@ class Sysrc:
         lines = text.split("\n")
         if lines and lines[-1] == "":
             lines.pop()
-        rx = re.compile(r"^[ \t]*" + re.escape(name) + "=")
+        rx = _assign_rx(name)
         for idx in range(len(lines) - 1, -1, -1):
             m = rx.match(lines[idx])
             if not m:
@@ -366,7 +364,7 @@ class Sysrc:
         self._write(file, "\n".join(lines) + "\n")
 
     def delete(self, name: str) -> None:
-        rx = re.compile(r"^[ \t]*" + re.escape(name) + "=")
+        rx = _assign_rx(name)
         # for file in ${RC_CONFS:-$( f_sysrc_get rc_conf_files )} [SRC sysrc.subr
         # f_sysrc_delete]: an empty RC_CONFS (-D) falls back to rc_conf_files
         files = self.conf_files()
@@ -389,7 +387,7 @@ class Sysrc:
 
     def describe(self, name: str) -> str:
         t = self._read(self.rc_defaults) or ""
-        rx = re.compile(r"^[ \t]*" + re.escape(name) + "=")
+        rx = _assign_rx(name)
         lines = t.split("\n")
         for i, ln in enumerate(lines):
             if rx.match(ln):
@@ -465,42 +463,6 @@ def _help(pgm: str) -> int:
     return 1
 
 
-def _getopts(pgm: str, args: list[str], optstring: str):
-    """sh getopts: like getopt(3) but FreeBSD sh's messages."""
-    opts = []
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if a == "--":
-            i += 1
-            break
-        if not a.startswith("-") or a == "-":
-            break
-        j = 1
-        while j < len(a):
-            c = a[j]
-            k = optstring.find(c)
-            if c == ":" or k < 0:
-                # bin/sh/options.c getopts(): out2fmt_flush("Illegal option -%c\n", c),
-                # no program prefix
-                _err(f"Illegal option -{c}\n")
-                return None, None
-            if k + 1 < len(optstring) and optstring[k + 1] == ":":
-                if j + 1 < len(a):
-                    opts.append((c, a[j + 1:]))
-                elif i + 1 < len(args):
-                    i += 1
-                    opts.append((c, args[i]))
-                else:
-                    _err(f"No arg for -{c} option\n")    # options.c getopts()
-                    return None, None
-                break
-            opts.append((c, ""))
-            j += 1
-        i += 1
-    return opts, args[i:]
-
-
 def main(argv: list[str]) -> int:
     pgm = progname(argv, "sysrc")
     args = argv[1:]
@@ -516,8 +478,9 @@ def main(argv: list[str]) -> int:
         if a == "--version":
             sys.stdout.write(VERSION + "\n")
             return 1
-    opts, args = _getopts(pgm, args, "aAcdDef:Fhij:nNqR:vxX")
-    if opts is None:
+    try:
+        opts, args = sh_getopts(args, "aAcdDef:Fhij:nNqR:vxX")
+    except UsageError:
         return _usage(pgm)
     show_all = check = describe = equals = show_file = ignore = quiet = verbose = False
     all_level = 0
@@ -658,9 +621,7 @@ def _run(pgm, rc: Sysrc, args, out, *, show_all, check, describe, equals, show_f
                 out.append(f"{name}: {rc.describe(name)}\n")
                 continue
             if show_file:
-                if show_name:
-                    out.append(f"{name}: ")
-                out.append((rc.find(name) or "") + "\n")
+                _show_file(out, rc, name, show_name)
                 continue
             if delete == 2:
                 rc.delete(name)
@@ -762,9 +723,7 @@ def _run(pgm, rc: Sysrc, args, out, *, show_all, check, describe, equals, show_f
             rc.delete(name)
             continue
         if show_file:
-            if show_name:
-                out.append(f"{name}: ")
-            out.append((rc.find(name) or "") + "\n")
+            _show_file(out, rc, name, show_name)
             continue
         if verbose:
             f = rc.find(name) or ""
@@ -774,6 +733,13 @@ def _run(pgm, rc: Sysrc, args, out, *, show_all, check, describe, equals, show_f
         else:
             out.append(f"{name + sep if show_name else ''}{cur}{eq_close}\n")
     return status
+
+
+def _show_file(out: list[str], rc: Sysrc, name: str, show_name: bool) -> None:
+    """-F: ``[name: ]FILE`` -- the last file assigning ``name`` (f_sysrc_find)."""
+    if show_name:
+        out.append(f"{name}: ")
+    out.append((rc.find(name) or "") + "\n")
 
 
 def _valid_part(arg: str) -> str:

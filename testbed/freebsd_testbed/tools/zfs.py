@@ -18,9 +18,10 @@ from typing import Any
 from .. import hoststate
 from . import zfs_engine as eng_mod
 from . import zfs_model as zm
-from ._common import scan_options
-from .zfs_common import VERSION, Exit, echo_bytes, err, out, print_version, run_guarded
-from .zfs_engine import fmt_time, nicenum  # noqa: F401 (re-exported)
+from ._common import getopt_switch
+from .zfs_common import (VERSION, Exit, echo_bytes, err, out, print_version, run_guarded,
+                         validate_name)
+from .zfs_engine import collect, nicenum, sort_key
 from .zfs_props import PROPS
 from .zfs_usage import COMMANDS, FULL_USAGE, USAGE
 
@@ -83,104 +84,7 @@ def getopt(args: list[str], spec: str, longs: dict[str, str] | None = None,
     and, where it has a ``case ':'`` (``colon_case``), "missing argument for 'c' option"; both
     go to usage(B_FALSE). A ':' with no such case is ignored by the loop.
     """
-    quiet = spec.startswith(":")
-    body = spec[1:] if quiet else spec
-
-    def illegal(c: str) -> None:
-        if not quiet:
-            err("zfs: %s -- %s" % ("invalid option" if longs is not None else "illegal option", c))
-        err("invalid option '%s'" % c)
-        usage()
-
-    def missing(c: str) -> None:
-        if not quiet:
-            err("zfs: option requires an argument -- %s" % c)
-            err("invalid option '%s'" % c)
-            usage()
-        elif colon_case:
-            err(colon_case if isinstance(colon_case, str) else
-                "missing argument for '%s' option" % c)
-            usage()
-        # a ':' with no case ':' in the switch: the option is dropped
-
-    def longopt(a: str) -> str:
-        assert longs is not None
-        if a[2:] in longs:
-            return longs[a[2:]]
-        if not quiet:
-            err("zfs: unrecognized option `%s'" % a)
-        err("invalid option '\0'")  # optopt = 0 for an unknown long option
-        usage()
-        return ""
-    permute = longs is not None      # getopt_long permutes operands to the end
-    return scan_options(args, body, illegal, missing, longopt if permute else None,
-                        permute, flag=None)
-
-
-# --------------------------------------------------------------------------- names
-
-NAME_ERRS = {
-    "toolong": "name is too long", "leadslash": "leading slash in name",
-    "empty": "empty component or misplaced '@' or '#' delimiter in name",
-    "trailslash": "trailing slash in name", "multi": "multiple '@' and/or '#' delimiters in name",
-    "noletter": "pool doesn't begin with a letter", "self": "self reference, '.' is found in name",
-    "parent": "parent reference, '..' is found in name",
-}
-
-
-def _valid_char(c: str) -> bool:
-    return c.isascii() and (c.isalnum() or c in "-_.: ")
-
-
-def validate_name(path: str, types: int, modifying: bool = True) -> str | None:
-    """zfs_validate_name(): None if valid, else the auxiliary error text."""
-    if not (types & zm.T_SNAP) and "@" in path:
-        return "snapshot delimiter '@' is not expected here"
-    if types == zm.T_SNAP and "@" not in path:
-        return "missing '@' delimiter in snapshot name"
-    if "#" in path:
-        return "bookmark delimiter '#' is not expected here"
-    if modifying and "%" in path:
-        return "invalid character % in name"
-    if len(path.encode(errors="surrogateescape")) >= 256:  # argv bytes that are not UTF-8 count as bytes
-        return NAME_ERRS["toolong"]
-    if path.startswith("/"):
-        return NAME_ERRS["leadslash"]
-    if path == "":
-        return NAME_ERRS["empty"]
-    start, found = 0, False
-    while True:
-        end = start
-        while end < len(path) and path[end] not in "/@#":
-            end += 1
-        if end == len(path) and path.endswith("/"):
-            return NAME_ERRS["trailslash"]
-        for c in path[start:end]:
-            if not _valid_char(c) and c != "%":
-                return "invalid character '%s' in name" % c
-        comp = path[start:end]
-        if end == len(path) or path[end] == "/":
-            if comp == ".":
-                return NAME_ERRS["self"]
-            if comp == "..":
-                return NAME_ERRS["parent"]
-        if end < len(path) and path[end] in "@#":
-            if found:
-                return NAME_ERRS["multi"]
-            found = True
-        if start == end:
-            return NAME_ERRS["empty"]
-        if end == len(path):
-            break
-        if path[end] == "/" and found:
-            return NAME_ERRS["trailslash"]
-        start = end + 1
-    pool = path.split("/")[0].split("@")[0]
-    if not (pool[:1].isascii() and pool[:1].isalpha()):
-        return NAME_ERRS["noletter"]
-    if pool in ("mirror", "raidz", "draid"):
-        return "name is reserved"
-    return None
+    return getopt_switch(args, spec, err, usage, longs, prog="zfs", colon_case=colon_case)
 
 
 # --------------------------------------------------------------------------- property values
@@ -274,16 +178,6 @@ def check_prop(prop: str, value: str, dstype: str, creating: bool) -> tuple[str,
     return name, value
 
 
-def json_info(z: dict[str, Any], name: str, as_int: bool) -> dict[str, Any]:
-    """zfs_main.c fill_dataset_info()."""
-    d = z["datasets"][name]
-    info: dict[str, Any] = {"name": name, "type": d["type"].upper(), "pool": zm.pool_of(name),
-                            "createtxg": d["createtxg"] if as_int else str(d["createtxg"])}
-    if d["type"] == "snapshot":
-        info["dataset"], info["snapshot_name"] = name.split("@", 1)
-    return info
-
-
 def print_json_doc(cmd: str, body: dict[str, Any]) -> None:
     """zfs_json_schema() + zcmd_print_json(): one compact line."""
     doc = {"output_version": {"command": "zfs " + cmd, "vers_major": 0, "vers_minor": 1}}
@@ -293,79 +187,6 @@ def print_json_doc(cmd: str, body: dict[str, Any]) -> None:
 
 def print_json(cmd: str, datasets: dict[str, Any]) -> None:
     print_json_doc(cmd, {"datasets": datasets})
-
-
-# --------------------------------------------------------------------------- iteration
-
-def sort_key(z: dict[str, Any], name: str):
-    """zfs_iter.c zfs_compare(): by name, a dataset before its snapshots, those by createtxg."""
-    fs, _, snap = name.partition("@")
-    return (fs.encode(), 1 if snap else 0, z["datasets"][name]["createtxg"] if snap else 0)
-
-
-def collect(z: dict[str, Any], args: list[str], types: int, recurse: bool, depth: int | None,
-            listsnaps: bool = False) -> tuple[list[str], int]:
-    """zfs_iter.c zfs_for_each() + zfs_callback(): the matching dataset names (sorted) and an
-    error flag. No operands means every pool's root, recursively (zfs_iter_root).
-    ``listsnaps`` is ZFS_ITER_PROP_LISTSNAPS (zfs list without -t): snapshots are included when
-    the pool's listsnapshots property is on (zfs_include_snapshots())."""
-    rc = 0
-    found: set[str] = set()
-
-    def include_snaps(name: str) -> bool:
-        if listsnaps:
-            rec = zm.pool_rec(z, name) or {}
-            return rec.get("props", {}).get("listsnapshots", "off") == "on"
-        return bool(types & zm.T_SNAP)
-
-    def walk(name: str, level: int) -> None:
-        d = z["datasets"][name]
-        if zm.TYPE_BITS[d["type"]] & types or (d["type"] == "snapshot" and include_snaps(name)):
-            found.add(name)
-        if d["type"] == "snapshot":
-            return
-        if not (recurse or depth is not None):
-            return
-        if depth is not None and level >= depth:
-            return
-        for c in zm.children(z, name):
-            walk(c, level + 1)
-        if include_snaps(name):
-            for s in zm.snapshots(z, name):
-                found.add(s)
-
-    if not args:
-        recurse = True
-        for pool in sorted(z.get("pools", {z["pool"]: None})):
-            if pool in z["datasets"]:
-                walk(pool, 0)
-    for a in args:
-        name = a
-        if a.startswith("/") or a.startswith("./"):
-            # ZFS_ITER_ARGS_CAN_BE_PATHS: the filesystem mounted at/above the path
-            path = os.path.normpath(os.path.join("/", a))
-            best = None
-            for n in z["datasets"]:
-                mp = zm.mount_path(z, n)
-                if mp and (path == mp or path.startswith(mp.rstrip("/") + "/")):
-                    if best is None or len(mp) > len(zm.mount_path(z, best) or ""):
-                        best = n
-            if best is None:
-                err("'%s': not a ZFS filesystem" % a)
-                rc = 1
-                continue
-            name = best
-        why = validate_name(name, zm.T_FS | zm.T_SNAP | zm.T_VOL, False)
-        if why is not None:
-            err("cannot open '%s': %s" % (name, why))
-            rc = 1
-            continue
-        if name not in z["datasets"]:
-            err("cannot open '%s': dataset does not exist" % name)
-            rc = 1
-            continue
-        walk(name, 0)
-    return sorted(found, key=lambda n: sort_key(z, n)), rc
 
 
 TYPE_WORDS = {"filesystem": 1, "fs": 1, "volume": 4, "vol": 4, "snapshot": 2, "snap": 2,
@@ -409,27 +230,44 @@ def proplist(fields: str) -> list[eng_mod.Entry] | None:
 
 # --------------------------------------------------------------------------- commands
 
+def query_opt(q: eng_mod.Query, o: str, a: str) -> bool:
+    """One of the options zfs_do_list() and zfs_do_get() parse alike (False: another one)."""
+    if o == "p":
+        q.literal = True
+    elif o == "d":
+        q.depth = parse_depth(a)
+    elif o == "r":
+        q.recurse = True
+    elif o == "H":
+        q.scripted = True
+    elif o == "j":
+        q.js = True
+    elif o == "J":
+        q.as_int = q.literal = True
+    elif o == "t":
+        q.types, q.tspec = parse_types(a), True
+    else:
+        return False
+    return True
+
+
+def check_json_int(q: eng_mod.Query) -> None:
+    if q.as_int and not q.js:
+        err("'--json-int' only works with '-j' option")
+        usage()
+
+
 def cmd_list(z: dict[str, Any], args: list[str]) -> int:
     """zfs_main.c zfs_do_list() / print_header() / collect_dataset()."""
     opts, args = getopt(args, "jHS:d:o:prs:t:", {"json": "j", "json-int": "J"})
-    fields, types, tspec, recurse, depth = "name,used,available,referenced,mountpoint", 7, False, False, None
-    literal = scripted = js = as_int = False
+    fields = "name,used,available,referenced,mountpoint"
+    q = eng_mod.Query(types=7)
     sorts: list[tuple[str, bool]] = []
     for o, a in opts:
+        if query_opt(q, o, a):
+            continue
         if o == "o":
             fields = a
-        elif o == "p":
-            literal = True
-        elif o == "d":
-            depth = parse_depth(a)
-        elif o == "r":
-            recurse = True
-        elif o == "j":
-            js = True
-        elif o == "J":
-            as_int = literal = True
-        elif o == "H":
-            scripted = True
         elif o in "sS":
             # zfs_iter.c zfs_add_sort_column(): any table name (hidden too) or a user property
             n = eng_mod.name_to_prop(a)
@@ -437,26 +275,19 @@ def cmd_list(z: dict[str, Any], args: list[str]) -> int:
                 err("invalid property '%s'" % a)
                 usage()
             sorts.append((n or a, o == "S"))
-        elif o == "t":
-            types, tspec = parse_types(a), True
-    if as_int and not js:
-        err("'--json-int' only works with '-j' option")
-        usage()
-    if fields == "space" and not tspec:
-        types &= ~zm.T_SNAP
-    if types in (zm.T_SNAP, 16) and args and not recurse and depth is None:
-        depth = 1
+    check_json_int(q)
+    if fields == "space" and not q.tspec:
+        q.types &= ~zm.T_SNAP
     entries = proplist(fields)
     if entries is None:
         entries = eng_mod.expand_all()
-    names, rc = collect(z, args, types, recurse, depth, listsnaps=not tspec)
     eng = eng_mod.Engine(z)
+    names, rc = eng.select(q, args, listsnaps=not q.tspec)
     if sorts:
         names = eng.sort(names, sorts)
-    # widths over every row first (zfs_callback() expands while collecting); only -p passes
-    # ZFS_ITER_LITERAL_PROPS, so the fixed numeric columns widen only then
-    for n in names:
-        eng.expand(entries, n, literal)
+    # only -p passes ZFS_ITER_LITERAL_PROPS, so the fixed numeric columns widen only then
+    eng.widths(entries, names, q.literal)
+    js, scripted = q.js, q.scripted
     jsd: dict[str, Any] = {}
     lines: list[str] = []
     if names and not scripted and not js:
@@ -472,13 +303,12 @@ def cmd_list(z: dict[str, Any], args: list[str]) -> int:
         parts = []
         props: dict[str, Any] = {}
         s, frm = "none", ""
-        for i, e in enumerate(entries):
-            g = eng.lookup(n, e.prop, literal, e.native)
+        for i, (e, g) in enumerate(eng.values(n, entries, q.literal)):
             # collect_dataset(): a failed lookup leaves sourcetype as the previous column set it
             val, s, frm = g if g is not None else ("-", s, frm)
             if js:
                 if e.prop != "name":
-                    props[e.prop] = eng_mod.json_prop(val, s, frm, as_int)
+                    props[e.prop] = eng_mod.json_prop(val, s, frm, q.as_int)
                 continue
             last = i == len(entries) - 1
             if scripted or (last and not e.right):
@@ -486,9 +316,7 @@ def cmd_list(z: dict[str, Any], args: list[str]) -> int:
             else:
                 parts.append(val.rjust(e.width) if e.right else val.ljust(e.width))
         if js:
-            info = json_info(z, n, as_int)
-            info["properties"] = props
-            jsd[n] = info
+            jsd[n] = eng_mod.json_dataset(z, n, q.as_int, props)
         else:
             lines.append(("\t" if scripted else "  ").join(parts))
     for ln in lines:
@@ -509,22 +337,11 @@ def cmd_get(z: dict[str, Any], args: list[str]) -> int:
     opts, args = getopt(args, ":d:o:s:jrt:Hp", {"json": "j", "json-int": "J"})
     cols = ["name", "property", "value", "source"]
     sources = set(eng_mod.SOURCES)
-    types, recurse, depth = 23, False, None
-    literal = scripted = js = as_int = False
+    q = eng_mod.Query(types=23)
     for o, a in opts:
-        if o == "p":
-            literal = True
-        elif o == "d":
-            depth = parse_depth(a)
-        elif o == "r":
-            recurse = True
-        elif o == "H":
-            scripted = True
-        elif o == "j":
-            js = True
-        elif o == "J":
-            as_int = literal = True
-        elif o == "o":
+        if query_opt(q, o, a):
+            continue
+        if o == "o":
             cols = []
             n = 0
             for tok in a.split(","):
@@ -549,31 +366,22 @@ def cmd_get(z: dict[str, Any], args: list[str]) -> int:
                     err("invalid source '%s'" % tok)
                     usage()
                 sources.add(tok)
-        elif o == "t":
-            types = parse_types(a)
     if not args:
         err("missing property argument")
         usage()
-    if as_int and not js:
-        err("'--json-int' only works with '-j' option")
-        usage()
-    fields = args[0]
-    if types in (zm.T_SNAP, 16) and len(args) > 1 and not recurse and depth is None:
-        depth = 1
-    given = proplist(fields)
+    check_json_int(q)
+    given = proplist(args[0])
     # the fake 'name' entry zfs_do_get() puts first (its width sizes NAME and SOURCE)
     entries = eng_mod.expand_all() if given is None else [eng_mod.Entry("name", True, 4)] + given
-    names, rc = collect(z, args[1:], types, recurse, depth)
     eng = eng_mod.Engine(z)
-    received = "received" in cols
-    for n in names:
-        eng.expand(entries, n, False, received)
+    names, rc = eng.select(q, args[1:])
+    eng.widths(entries, names, False, "received" in cols)
+    js, scripted = q.js, q.scripted
     rows: list[list[str]] = []
     jsd: dict[str, Any] = {}
     for n in names:
         jprops: dict[str, Any] = {}
-        for e in entries[1:]:
-            g = eng.lookup(n, e.prop, literal, e.native)
+        for e, g in eng.values(n, entries[1:], q.literal):
             if g is None:
                 if e.all:
                     continue
@@ -582,15 +390,13 @@ def cmd_get(z: dict[str, Any], args: list[str]) -> int:
             if s not in sources:
                 continue
             if js:
-                jprops[e.prop] = eng_mod.json_prop(val, s, frm, as_int)
+                jprops[e.prop] = eng_mod.json_prop(val, s, frm, q.as_int)
                 continue
             cells = {"name": n, "property": e.prop, "value": val, "received": "-",
                      "source": eng_mod.source_text(s, frm)}
             rows.append([cells[c] for c in cols])
         if js and jprops:
-            info = json_info(z, n, as_int)
-            info["properties"] = jprops
-            jsd[n] = info
+            jsd[n] = eng_mod.json_dataset(z, n, q.as_int, jprops)
     if js:
         if rc == 0:
             print_json("get", jsd)
@@ -1323,7 +1129,6 @@ def remount_tree(z: dict[str, Any], name: str, change) -> None:
             zm.do_unmount(z, n)
     change()
     for n in [x for x in affected if x in z["datasets"]]:
-        d = z["datasets"][n]
         # changelist_postfix(): remount what was mounted, and mount every canmount=on one
         if zm.should_mount(z, n) or (was.get(n) and zm.mountpoint(z, n).startswith("/")
                                      and zm.prop_source(z, n, "canmount")[0] != "off"):

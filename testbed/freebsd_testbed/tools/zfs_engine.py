@@ -13,15 +13,21 @@ Everything a column, a sort key, a ``-s`` source filter or a JSON entry needs co
   dataset while zfs_iter.c ``zfs_callback()`` collects them, starting from
   module/zcommon/zprop_common.c ``zprop_width()``.
 * ``Engine.sort()`` -- ``zfs list -s/-S``: cmd/zfs/zfs_iter.c ``zfs_sort()`` then ``zfs_compare()``.
+* ``Query`` / ``Engine.select()`` / ``collect()`` -- the options both commands share (-t, -r,
+  -d, -p, -H, -j) and the datasets they pick: one type filter and one recursion/depth walk,
+  zfs_iter.c ``zfs_for_each()`` + ``zfs_callback()``.
+* ``Engine.values()`` / ``json_dataset()`` -- one row's lookups, and a dataset's JSON entry.
 """
 from __future__ import annotations
 
 import functools
+import os
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from . import zfs_model as zm
+from .zfs_common import err, validate_name
 from .zfs_props import PROPS
 
 # module/zcommon/zfs_prop.c: numbers registered with flex=B_TRUE (always_flex -> never "fixed"),
@@ -192,6 +198,104 @@ def json_prop(value: str, s: str, frm: str, as_int: bool) -> dict[str, Any]:
 
 
 Value = tuple[str, str, str]   # (value text, source type, source dataset)
+
+
+# --------------------------------------------------------------------------- selection
+
+@dataclass
+class Query:
+    """What zfs_do_list() and zfs_do_get() parse alike: -t (``types``; ``tspec``: given), -r,
+    -d, -p (``literal``), -H (``scripted``), -j and --json-int (``as_int``, implies -p)."""
+    types: int
+    tspec: bool = False
+    recurse: bool = False
+    depth: int | None = None
+    literal: bool = False
+    scripted: bool = False
+    js: bool = False
+    as_int: bool = False
+
+
+def sort_key(z: dict[str, Any], name: str):
+    """zfs_iter.c zfs_compare(): by name, a dataset before its snapshots, those by createtxg."""
+    fs, _, snap = name.partition("@")
+    return (fs.encode(), 1 if snap else 0, z["datasets"][name]["createtxg"] if snap else 0)
+
+
+def collect(z: dict[str, Any], args: list[str], types: int, recurse: bool, depth: int | None,
+            listsnaps: bool = False) -> tuple[list[str], int]:
+    """zfs_iter.c zfs_for_each() + zfs_callback(): the matching dataset names (sorted) and an
+    error flag. No operands means every pool's root, recursively (zfs_iter_root).
+    ``listsnaps`` is ZFS_ITER_PROP_LISTSNAPS (zfs list without -t): snapshots are included when
+    the pool's listsnapshots property is on (zfs_include_snapshots())."""
+    rc = 0
+    found: set[str] = set()
+
+    def include_snaps(name: str) -> bool:
+        if listsnaps:
+            rec = zm.pool_rec(z, name) or {}
+            return rec.get("props", {}).get("listsnapshots", "off") == "on"
+        return bool(types & zm.T_SNAP)
+
+    def walk(name: str, level: int) -> None:
+        d = z["datasets"][name]
+        if zm.TYPE_BITS[d["type"]] & types or (d["type"] == "snapshot" and include_snaps(name)):
+            found.add(name)
+        if d["type"] == "snapshot":
+            return
+        if not (recurse or depth is not None):
+            return
+        if depth is not None and level >= depth:
+            return
+        for c in zm.children(z, name):
+            walk(c, level + 1)
+        if include_snaps(name):
+            for s in zm.snapshots(z, name):
+                found.add(s)
+
+    if not args:
+        recurse = True
+        for pool in sorted(z.get("pools", {z["pool"]: None})):
+            if pool in z["datasets"]:
+                walk(pool, 0)
+    for a in args:
+        name = a
+        if a.startswith("/") or a.startswith("./"):
+            # ZFS_ITER_ARGS_CAN_BE_PATHS: the filesystem mounted at/above the path
+            path = os.path.normpath(os.path.join("/", a))
+            best = None
+            for n in z["datasets"]:
+                mp = zm.mount_path(z, n)
+                if mp and (path == mp or path.startswith(mp.rstrip("/") + "/")):
+                    if best is None or len(mp) > len(zm.mount_path(z, best) or ""):
+                        best = n
+            if best is None:
+                err("'%s': not a ZFS filesystem" % a)
+                rc = 1
+                continue
+            name = best
+        why = validate_name(name, zm.T_FS | zm.T_SNAP | zm.T_VOL, False)
+        if why is not None:
+            err("cannot open '%s': %s" % (name, why))
+            rc = 1
+            continue
+        if name not in z["datasets"]:
+            err("cannot open '%s': dataset does not exist" % name)
+            rc = 1
+            continue
+        walk(name, 0)
+    return sorted(found, key=lambda n: sort_key(z, n)), rc
+
+
+def json_dataset(z: dict[str, Any], name: str, as_int: bool, props: dict[str, Any]) -> dict[str, Any]:
+    """zfs_main.c fill_dataset_info(), then the dataset's "properties" (zfs list -j, zfs get -j)."""
+    d = z["datasets"][name]
+    info: dict[str, Any] = {"name": name, "type": d["type"].upper(), "pool": zm.pool_of(name),
+                            "createtxg": d["createtxg"] if as_int else str(d["createtxg"])}
+    if d["type"] == "snapshot":
+        info["dataset"], info["snapshot_name"] = name.split("@", 1)
+    info["properties"] = props
+    return info
 
 
 class Engine:
@@ -455,3 +559,27 @@ class Engine:
                     return -r if rev else r
             return base[a] - base[b]
         return sorted(names, key=functools.cmp_to_key(cmp))
+
+    # ------------------------------------------------------------------ selection and rows
+
+    def select(self, q: Query, operands: list[str], listsnaps: bool = False
+               ) -> tuple[list[str], int]:
+        """The datasets a zfs list / zfs get picks (sorted) and an error flag: a -t of only
+        snapshots or bookmarks with operands and neither -r nor -d looks one level down
+        (``flags |= ZFS_ITER_DEPTH_LIMIT; limit = 1`` in both zfs_do_list() and zfs_do_get())."""
+        depth = q.depth
+        if q.types in (zm.T_SNAP, 16) and operands and not q.recurse and depth is None:
+            depth = 1
+        return collect(self.z, operands, q.types, q.recurse, depth, listsnaps)
+
+    def widths(self, entries: list[Entry], names: list[str], literal: bool,
+               received: bool = False) -> None:
+        """zfs_callback() expands the list for every dataset while collecting: widths (and an
+        'all' list's user properties) over every row before the first is printed."""
+        for n in names:
+            self.expand(entries, n, literal, received)
+
+    def values(self, name: str, entries: list[Entry], literal: bool
+               ) -> list[tuple[Entry, Value | None]]:
+        """One dataset's row: every entry's :meth:`lookup` (None where it fails)."""
+        return [(e, self.lookup(name, e.prop, literal, e.native)) for e in entries]

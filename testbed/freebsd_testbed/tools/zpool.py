@@ -15,10 +15,9 @@ from typing import Any
 from .. import hoststate
 from . import zfs_model as zm
 from . import zpool_model as pm
-from ._common import scan_options
-from .zfs import nicenum, validate_name  # shared formatting / dataset-name rules
-from .zfs_common import VERSION  # noqa: F401 (re-exported)
+from ._common import getopt_switch
 from .zfs_common import Exit, echo_bytes, err, out, print_version, run_guarded
+from .zfs_engine import nicenum
 
 # ----------------------------------------------------------------------------- usage
 # zpool_main.c:get_usage()
@@ -111,22 +110,10 @@ def usage(requested: bool = False) -> None:
 
 def getopt(args: list[str], spec: str, longs: dict[str, str] | None = None
            ) -> tuple[list[tuple[str, str | None]], list[str]]:
-    """getopt(3)/getopt_long(3) with opterr=0 and a leading ':' as zpool_main.c uses it."""
-    def illegal(c: str) -> None:
-        err("invalid option '%s'" % c)
-        usage()
-
-    def missing(c: str) -> None:
-        err("missing argument for '%s' option" % c)
-        usage()
-
-    def longopt(a: str) -> str:
-        name = a[2:].split("=", 1)[0]
-        if longs is not None and name in longs:
-            return longs[name]
-        illegal("?")
-        return ""
-    return scan_options(args, spec, illegal, missing, longopt, flag=None)
+    """getopt(3)/getopt_long(3) with opterr=0 and a leading ':' as zpool_main.c uses it; a
+    ``--name=value`` word is matched by its name, an unknown one is ``invalid option '?'``."""
+    return getopt_switch(args, spec, err, usage, longs or {}, permute=False, long_eq=True,
+                         bad_long="?")
 
 
 def check_json_opts(js: bool, as_int: bool, keyguid: bool) -> None:
