@@ -35,7 +35,7 @@ class Testbed:
         r = subprocess.run([TESTBED, "log", self.name, "--state-dir", self.state_dir],
                            capture_output=True, text=True, timeout=60)
         assert r.returncode == 0, r.stderr
-        return [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+        return [json.loads(line) for line in r.stdout.split("\n") if line.strip()]
 
     def fault(self, *args: str) -> None:
         r = subprocess.run([TESTBED, "fault", self.name, "--state-dir", self.state_dir, *args],

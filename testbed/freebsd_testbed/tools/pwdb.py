@@ -93,7 +93,10 @@ class _File:
 
     def __init__(self, text: str, parse):
         self.lines: list[object] = []
-        for ln in text.splitlines():
+        rows = text.split("\n")  # \n only, as getpwent(3) reads; no line after the final newline
+        if rows and rows[-1] == "":
+            rows.pop()
+        for ln in rows:
             ent = None if (not ln or ln.startswith("#")) else parse(ln)
             self.lines.append(ent if ent is not None else ln)
 
@@ -136,7 +139,7 @@ class Db:
             from .. import basesystem
             t = basesystem.PASSWD
         out = []
-        for ln in t.splitlines():
+        for ln in t.split("\n")[:-1] if t.endswith("\n") else t.split("\n"):
             f = ln.split(":")
             if ln.startswith("#") or len(f) != 7:
                 out.append(ln)
@@ -307,7 +310,7 @@ def read_userconfig(real_path: str) -> UserConf:
             text = f.read()
     except OSError:
         return cnf
-    for ln in text.splitlines():
+    for ln in text.split("\n"):
         ln = ln.strip()
         if not ln or ln.startswith("#"):
             continue
