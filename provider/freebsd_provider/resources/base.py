@@ -169,6 +169,8 @@ def load(cls, values: Optional[dict[str, Any]]):
         tp = _strip_optional(f.type)
         if dataclasses.is_dataclass(tp) and isinstance(v, dict):
             v = load(tp, v)
+        else:
+            v = coerce(f.type, v)  # numbers are doubles on the wire: ints come back as ints
         kw[f.name] = v
     return cls(**kw)
 
