@@ -173,15 +173,30 @@ class RctlDisabled(CommandFailed):
     """rctl(8) with ``kern.racct.enable=0``: ``rctl: failed to ...: RACCT/RCTL present, but disabled; ...``."""
 
 
+class UserMissing(NotFound):
+    """pw(8): ``pw: no such user `X'`` (EX_NOUSER, 67)."""
+
+
+class GroupMissing(NotFound):
+    """pw(8): ``pw: group `X' does not exist`` (EX_NOUSER, 67) for a ``-g``/``-G`` group."""
+
+
+class UserExists(AlreadyExists):
+    """pw useradd: ``pw: login name `X' already exists`` (EX_DATAERR, 65)."""
+
+
 class LockTimeout(CommandFailed):
     """lockf(1) exits 75 (EX_TEMPFAIL) when the host-side lock is not free within its timeout."""
 
 
 # (class, programs it applies to or None for any, pattern over stderr + stdout). First match
 # wins, so the specific messages come before the generic ones.
+_INTO_JAIL = frozenset({"<a command run in a jail>"})
 _RULES: list[tuple[type[CommandFailed], Optional[frozenset[str]], re.Pattern]] = [
-    # usr.sbin/jexec/jexec.c and libjail's jail_getid: jail "NAME" not found; pkg -j: the same
-    (JailNotRunning, None, re.compile(r'jail "[^"\n]*" not found|jail \S+ not found')),
+    # usr.sbin/jexec/jexec.c: errx(1, "%s", jail_errmsg) after libjail's jail_getid: 'jail "NAME"
+    # not found' (a JID: 'jail N not found'); sysrc -j and service -j run jexec; pkg -j warnx's
+    # the same text. Only for a command aimed into a jail (see _into_jail).
+    (JailNotRunning, _INTO_JAIL, re.compile(r'(?m)^(?:jexec|pkg): jail (?:"[^"\n]*"|\d+) not found$')),
     # sbin/pfctl/pfctl.c: open("/dev/pf") fails with ENOENT when pf.ko is not loaded
     (ModuleNotLoaded, frozenset({"pfctl"}), re.compile(r"/dev/pf: No such file or directory")),
     (PfAlreadyEnabled, frozenset({"pfctl"}), re.compile(r"pf already enabled")),
@@ -203,10 +218,14 @@ _RULES: list[tuple[type[CommandFailed], Optional[frozenset[str]], re.Pattern]] =
     (ServiceNotRunning, frozenset({"service"}), re.compile(r"not running")),
     # usr.bin/rctl/rctl.c: the kernel was built with RACCT but it is disabled
     (RctlDisabled, frozenset({"rctl"}), re.compile(r"RACCT/RCTL|racct", re.IGNORECASE)),
+    # usr.sbin/pw/pw_user.c: errx(EX_NOUSER, "no such user `%s'"), errx(EX_DATAERR,
+    # "login name `%s' already exists"); pw_group.c/pw_user.c: "group `%s' does not exist"
+    (UserMissing, frozenset({"pw"}), re.compile(r"no such user `")),
+    (UserExists, frozenset({"pw"}), re.compile(r"login name `.*' already exists")),
+    (GroupMissing, frozenset({"pw"}), re.compile(r"group `.*' does not exist")),
     (NoSuchFile, None, re.compile(r"No such file or directory")),
 ]
 
-_PREFIXES = {"doas": 0, "sudo": 0, "lockf": 0, "jexec": 1, "/usr/bin/env": 0}
 
 
 def program(argv: Sequence[str]) -> str:
@@ -234,11 +253,20 @@ def program(argv: Sequence[str]) -> str:
     return ""
 
 
+def _into_jail(argv: Sequence[str]) -> bool:
+    """Whether a command line runs something in a jail: through jexec, or a tool's ``-j``."""
+    names = [os.path.basename(w) for w in argv]
+    return "jexec" in names or ("-j" in argv and program(argv) in ("sysrc", "pkg", "service"))
+
+
 def _kind_of(result: "Result") -> type[CommandFailed]:
     prog = program(result.argv)
     text = result.stderr + "\n" + result.stdout
     for cls, progs, rx in _RULES:
-        if progs is not None and prog not in progs:
+        if progs is _INTO_JAIL:
+            if not _into_jail(result.argv):
+                continue
+        elif progs is not None and prog not in progs:
             continue
         if rx.search(text):
             return cls

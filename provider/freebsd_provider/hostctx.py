@@ -51,11 +51,17 @@ class Host:
             if mutates:
                 self.invalidate()
 
-    def steps_timeout(self, steps: int) -> Optional[float]:
-        """The time budget of a batch of ``steps`` commands: what they had one by one
-        (commandTimeout each); None (the connection's default) when it has no config."""
+    def steps_timeout(self, steps: int | Sequence[Step]) -> Optional[float]:
+        """The time budget of a batch: what its commands had one by one (their own
+        ``Step.timeout``, else commandTimeout each); None (the connection's default) when
+        nothing says."""
         per = getattr(getattr(self.conn, "cfg", None), "command_timeout", None)
-        return per * steps if per else None
+        if isinstance(steps, int):
+            return per * steps if per else None
+        own = [st.timeout for st in steps]
+        if all(t is None for t in own) and not per:
+            return None
+        return sum(t if t is not None else (per or 600.0) for t in own)
 
     async def batch(self, argvs: Sequence[Sequence[str]], *, check: bool = True, mutates: bool = True,
                     timeout: Optional[float] = None, keep_going: bool = False,
@@ -111,7 +117,7 @@ class Host:
             try:
                 results = await self.batch(
                     [st.argv for st in group], check=False, mutates=mutates,
-                    timeout=self.steps_timeout(len(group)), stdin=group[0].stdin,
+                    timeout=self.steps_timeout(group), stdin=group[0].stdin,
                     sensitive=any(st.sensitive for st in group))
             except BaseException as e:
                 done.pending = list(group)

@@ -17,7 +17,7 @@ CASES = [
     # jexec.c: jail_getid's error; sysrc -j / service -j / pkg -j run jexec
     (["/usr/sbin/jexec", "web", "/bin/cat", "/etc/rc.conf"], 'jexec: jail "web" not found\n', E.JailNotRunning),
     ([*LOCK, "/usr/sbin/sysrc", "-j", "web", "-x", "a"], 'jexec: jail "web" not found\n', E.JailNotRunning),
-    (["/usr/sbin/pkg", "-j", "db", "info"], 'pkg: jail db not found\n', E.JailNotRunning),
+    (["/usr/sbin/pkg", "-j", "db", "info"], 'pkg: jail "db" not found\n', E.JailNotRunning),
     (["/sbin/pfctl", "-s", "info"], "pfctl: /dev/pf: No such file or directory\n", E.ModuleNotLoaded),
     (["/sbin/pfctl", "-e"], "pfctl: pf already enabled\n", E.PfAlreadyEnabled),
     (["/sbin/pfctl", "-d"], "pfctl: pf not enabled\n", E.PfNotEnabled),
@@ -57,6 +57,9 @@ def test_constructing_the_base_class_classifies_too():
 def test_a_message_of_another_tool_does_not_classify():
     # "not running" from a program that is not service(8) is not ServiceNotRunning
     assert type(E.classify(res(["/bin/sh", "-c", "x"], "nginx not running?\n"))) is E.CommandFailed
+    # a command run in a running jail that prints the same words is not a stopped jail unless
+    # the command line goes through jexec; and never from a command on the host
+    assert type(E.classify(res(["/bin/sh", "-c", "x"], 'jexec: jail "web" not found\n'))) is E.CommandFailed
     # the word "jail" in a file name is not a missing jail
     assert not isinstance(E.classify(res(["/bin/cat", "/jails/x"], "cat: /jails/x: No such file or directory\n")),
                           E.JailNotRunning)

@@ -34,7 +34,8 @@ class Step:
     command reads (it runs after the commands that change what it reads), cached as fresh when
     the step succeeds. ``stdin``: data for the command (it then starts an exec of its own).
     ``mutates``: False for a read-only step (a sequence of only those leaves the fact cache
-    alone)."""
+    alone). ``timeout``: the step's own time budget in seconds (default: the connection's
+    ``commandTimeout``); an exec's budget is the sum of its steps'."""
     argv: list[str]
     name: str = ""
     tolerate: Tolerance = ()
@@ -42,6 +43,7 @@ class Step:
     stdin: Optional[Union[str, bytes]] = None
     mutates: bool = True
     sensitive: bool = False
+    timeout: Optional[float] = None
 
     def tolerates(self, res: "Result") -> bool:
         if res.exit_code == 0 or self.tolerate is True:

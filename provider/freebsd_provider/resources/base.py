@@ -127,9 +127,13 @@ def field_failures(cls, values: Any) -> list["Failure"]:
             v = v.value
         if isinstance(v, list):
             seen: set = set()
+            item_type = _list_item_type(f.type)
             for i, item in enumerate(v):
                 if wire.is_unknown(item):
                     continue
+                if dataclasses.is_dataclass(item_type) and isinstance(item, (dict, item_type)):
+                    out += [Failure(f"{f.wire}[{i}].{x.property}", x.reason)
+                            for x in field_failures(item_type, item)]
                 e = f.check(item) if f.check else None
                 if e:
                     out.append(Failure(f"{f.wire}[{i}]", e))
@@ -156,6 +160,11 @@ def field_failures(cls, values: Any) -> list["Failure"]:
     return out
 
 
+def _list_item_type(tp) -> Any:
+    tp = _strip_optional(tp)
+    return get_args(tp)[0] if get_origin(tp) is list and get_args(tp) else None
+
+
 def load(cls, values: Optional[dict[str, Any]]):
     """A typed instance of the dataclass ``cls`` from wire (camelCase) values; absent values take
     the field's default; nested dataclasses are loaded too; unknown keys are ignored."""
@@ -167,22 +176,36 @@ def load(cls, values: Optional[dict[str, Any]]):
             kw[f.name] = copy.deepcopy(f.default)
             continue
         tp = _strip_optional(f.type)
+        item_type = _list_item_type(tp)
         if dataclasses.is_dataclass(tp) and isinstance(v, dict):
             v = load(tp, v)
+        elif dataclasses.is_dataclass(item_type) and isinstance(v, list):
+            v = [load(item_type, x) if isinstance(x, dict) else x for x in v]
         else:
             v = coerce(f.type, v)  # numbers are doubles on the wire: ints come back as ints
         kw[f.name] = v
     return cls(**kw)
 
 
+def _dump_value(v: Any) -> Any:
+    if isinstance(v, wire.Secret):
+        return v  # stays a secret on the wire
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        return dump(v)
+    if isinstance(v, list):
+        return [_dump_value(x) for x in v]
+    return v
+
+
 def dump(obj: Any) -> dict[str, Any]:
-    """Wire (camelCase) values of a typed instance; None values are left out."""
+    """Wire (camelCase) values of a typed instance; None values are left out; a
+    ``wire.Secret`` value stays one."""
     out: dict[str, Any] = {}
     for f in dataclasses.fields(obj):
         v = getattr(obj, f.name)
         if v is None:
             continue
-        out[camel(f.name)] = dump(v) if dataclasses.is_dataclass(v) else v
+        out[camel(f.name)] = _dump_value(v)
     return out
 
 
@@ -438,10 +461,17 @@ class Resource:
 
     # -- the framework's side (wire dicts), called by the server ----------------------------
     def op_validate(self, inputs: dict[str, Any]) -> list[Failure]:
+        """The per-field rules, then the resource's own ``validate`` (rules across fields): all
+        failures at once, one per property (the field rule's when both fail)."""
         failures = field_failures(self.Args, inputs)
-        if failures:
-            return failures
-        return self.validate(self.args(inputs) if self.typed else inputs)
+        try:
+            more = self.validate(self.args(inputs) if self.typed else inputs)
+        except Exception:  # noqa: BLE001  (a cross-field rule tripping on a value already refused)
+            if failures:
+                return failures
+            raise
+        bad = {f.property for f in failures}
+        return failures + [f for f in more if f.property not in bad]
 
     def op_diff(self, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         if not self.typed:
