@@ -9,7 +9,7 @@ import tempfile
 
 import pytest
 
-from freebsd_provider.host import jail
+from freebsd_provider.host import common, jail
 
 FIX = pathlib.Path(__file__).parent / "fixtures"
 RENDER = sorted((FIX / "jail").glob("render_*.json"))
@@ -132,7 +132,7 @@ def _run_alloc(tmp, unit, iflist, others, *, text=None, create=False, bridge=Non
     conf = os.path.join(d, "web.conf")
     assert argv[5] == jail.conf_path("web")
     # the lockf prefix is replaced by `env` (no lockf(1) on this machine): same argv shape
-    lock = argv.index(jail.locked([])[0])
+    lock = argv.index(common.locked([])[0])
     argv = argv[:4] + [_localize(argv[4], tools), conf] + argv[6:lock] + ["env"]
     r = subprocess.run(argv, input=None if text else f"x epair{jail.UNIT_PLACEHOLDER}b y\n",
                        capture_output=True, text=True)
@@ -202,7 +202,7 @@ def test_allocation_under_lock():
     assert argv[10] == "/usr/bin/lockf"
     argv = jail.allocate_and_write("web", 2, "text", create=True, bridge="bridge0")
     assert argv[5:10] == ["/etc/jail.conf.d/web.conf", "2", "text", "web", "bridge0"]
-    assert argv[10:] == jail.locked([])
+    assert argv[10:] == common.locked([])
 
 
 def _run_stop(tmp, tools, ep, conf=None):
@@ -257,3 +257,34 @@ def test_destroy_if_present():
 def test_parse_confs_markers():
     text = "\x01pulumi-file /etc/jail.conf.d/a.conf\x01\nA {\n}\n\x01pulumi-file /etc/jail.conf.d/b.conf\x01\nB\n"
     assert jail.parse_confs(text) == {"/etc/jail.conf.d/a.conf": "A {\n}\n", "/etc/jail.conf.d/b.conf": "B\n"}
+
+
+def test_parse_confs_splits_on_newline_only():
+    """A conf file's text may hold other line breaks (\\x85, \\u2028, \\r): kept as they are."""
+    body = 'a {\n  x.note = "one\x85two\u2028three\rfour";\n}\n'
+    text = f"\x01pulumi-file /etc/jail.conf.d/a.conf\x01\n{body}"
+    assert jail.parse_confs(text) == {"/etc/jail.conf.d/a.conf": body}
+
+
+def test_written_unit_and_jid_of():
+    assert jail.written_unit("7\n") == 7
+    jails = {"web": {"jid": "3", "name": "web"}, "odd": {"name": "odd"}}
+    assert jail.jid_of(jails, "web") == 3
+    assert jail.jid_of(jails, "odd") is None and jail.jid_of(jails, "db") is None
+
+
+@pytest.mark.parametrize("path,ok", [("/jails/web", True), ("/", False), ("//", False), ("jails", False),
+                                     ("/jails/a b", False), ("/jails/$x", False), ("/jails/a\tb", False)])
+def test_path_rule(path, ok):
+    assert (jail.path_error(path) is None) is ok
+
+
+def test_field_rules():
+    assert jail.epair_error("epair3") is None and jail.epair_error("3") is None
+    assert jail.epair_error("epairx") == "invalid epair 'epairx': expected epairN (e.g. epair1) or N"
+    assert jail.sysvipc_error("new") is None and "got 'maybe'" in jail.sysvipc_error("maybe")
+    assert jail.devfs_ruleset_error(5) is None
+    assert jail.devfs_ruleset_error(65536) and jail.devfs_ruleset_error(True)
+    assert jail.router_error("192.168.1.1") is None and jail.router_error("1.2.3")
+    assert jail.param_value_error("1") is None
+    assert jail.param_value_error('a"b') == "the value must not contain quotes or backslashes"

@@ -49,7 +49,7 @@ def test_rejections_show_control_characters_escaped():
     """A check failure echoing the input shows its control characters escaped, on one line."""
     from freebsd_provider.resources.base import shown
     from freebsd_provider.resources.zfs_dataset import ZfsDataset
-    reasons = [f.reason for f in ZfsDataset().validate({"name": "zroot/x", "properties": {"bad\nkey\x00": "v"}})]
+    reasons = [f.reason for f in ZfsDataset().op_validate({"name": "zroot/x", "properties": {"bad\nkey\x00": "v"}})]
     assert [shown(r) for r in reasons] == ["invalid property 'bad\\nkey\\x00'"]
     assert shown("a\rb\tc\x1bd\x7fe\x85f\u2028g\u2029h") == "a\\rb\\tc\\x1bd\\x7fe\\x85f\\u2028g\\u2029h"
     assert shown("plain text, unchanged: ü €") == "plain text, unchanged: ü €"

@@ -5,6 +5,7 @@ import re
 from typing import Optional
 
 from .common import lines
+from .factbase import Fact, fact, parsing
 
 CPUSET = "/usr/bin/cpuset"
 SH = "/bin/sh"
@@ -60,7 +61,7 @@ def get_jail(jid: int | str) -> list[str]:
     return [CPUSET, "-g", "-j", str(jid)]
 
 
-# The shared fact: the mask of every running jail (one round trip however many jails).
+# The mask of every running jail (one round trip however many jails).
 _ALL_SCRIPT = 'for j in $(/usr/sbin/jls jid); do /usr/bin/cpuset -g -j "$j" 2>/dev/null; done; exit 0'
 
 
@@ -79,3 +80,8 @@ def parse_get(text: str) -> dict[int, frozenset[int]]:
         if m:
             out[int(m.group(1))] = expand(m.group(2)) or frozenset()
     return out
+
+
+def masks() -> Fact[dict[int, frozenset[int]]]:
+    """The CPU mask of every running jail, by JID."""
+    return fact(all_jails(), parsing(parse_get), "cpuset jails")

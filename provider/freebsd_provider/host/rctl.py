@@ -4,7 +4,9 @@ from __future__ import annotations
 import re
 from typing import Optional
 
+from ..errors import RctlDisabled, classify
 from .common import lines
+from .factbase import Fact, fact
 
 RCTL = "/usr/bin/rctl"
 
@@ -67,7 +69,7 @@ def remove(jail: str, rule_filter: Optional[str] = None) -> list[str]:
 
 
 def list_all() -> list[str]:
-    """The shared fact: every rule on the host."""
+    """Every rule on the host."""
     return [RCTL]
 
 
@@ -83,3 +85,17 @@ def parse_list(text: str) -> dict[str, list[str]]:
 
 def is_disabled(stderr: str) -> bool:
     return "RACCT/RCTL" in stderr or "racct" in stderr.lower()
+
+
+def _rules(res) -> Optional[dict[str, list[str]]]:
+    if res.exit_code != 0:
+        err = classify(res)
+        if isinstance(err, RctlDisabled):
+            return None  # RACCT off: no rule can be set, none to read
+        raise err
+    return parse_list(res.stdout)
+
+
+def rules() -> Fact[Optional[dict[str, list[str]]]]:
+    """Every jail's rules by jail name (as ``rctl`` lists them); None when RACCT is disabled."""
+    return fact(list_all(), _rules, "rctl rules")

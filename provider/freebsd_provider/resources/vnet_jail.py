@@ -1,15 +1,30 @@
 """VnetJail: a VNET jail on a bridge through an epair, rendered to /etc/jail.conf.d/NAME.conf."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from .. import wire
-from ..host import common, cpuset, ifconfig, jail, rctl
-from ..hostctx import Host
-from ..ssh import CommandError, Result, SSHError
-from .base import UPDATE, DiffResult, Failure, PartialFailure, PropDiff, Resource, diff_fields, field
-from .sysrc import read_vars
+from ..errors import CommandFailed, ProviderError, RctlDisabled, interrupted, may_have_run
+from ..host import common, cpuset, facts, ifconfig, jail, rctl, sysrc
+from ..host.steps import ANSWER, Step, StepResults, steps_of
+from .base import UPDATE, DiffResult, Failure, PartialFailure, PropDiff, Resource, diff_fields, dump, field
+
+
+def _hooks_error(hooks: Any) -> Optional[str]:
+    """Every hook of ``execHooks`` (a wire map when checked); unknown ones are skipped."""
+    errs = []
+    for kind in jail.HOOK_KINDS:
+        lst = hooks.get(kind) if isinstance(hooks, dict) else getattr(hooks, kind, None)
+        if not isinstance(lst, list):
+            continue
+        for i, argv in enumerate(lst):
+            if not wire.contains_unknown(argv):
+                err = jail.hook_error(argv, f"execHooks.{kind}[{i}]")
+                if err:
+                    errs.append(err)
+    return "; ".join(errs) or None
 
 
 @dataclass
@@ -31,45 +46,50 @@ RESTART = "restarts the jail (its conf file changes)"
 @dataclass
 class VnetJailArgs:
     name: str = field("Jail name (also the conf file /etc/jail.conf.d/NAME.conf and the jail_list word). "
-                      "Changing it replaces the jail.", replace=True)
+                      "Changing it replaces the jail.", replace=True, check=common.jail_name_error)
     path: str = field("Root directory of the jail, usually a ZfsDataset's mountpoint holding a base "
-                      "system. Changing it " + RESTART + "; the jail is not replaced.")
+                      "system. Changing it " + RESTART + "; the jail is not replaced.", check=jail.path_error)
     bridge: str = field("Host bridge the jail's epair joins (`bridgeN`, e.g. a Bridge resource's name). "
-                        "Changing it " + RESTART + ".")
+                        "Changing it " + RESTART + ".", check=ifconfig.bridge_name_error)
     hostname: Optional[str] = field("host.hostname (default: the jail name). Changing it " + RESTART + ".",
-                                    default=None)
+                                    default=None, check=jail.hostname_error)
     epair: Optional[str] = field(
         "The epair to use, `epairN` (or just `N`). Unset: the lowest free unit is allocated on the host "
         "under a host-side lock (not used by any interface nor any conf file in /etc/jail.conf.d), so "
         "parallel creates never collide; the allocation then stays. Setting a different one " + RESTART + ".",
-        default=None)
+        default=None, check=jail.epair_error)
     addresses: list[str] = field("Addresses of the jail's end (epairNb) as CIDRs, e.g. "
                                  "`[\"192.168.1.201/24\"]`. Changing them " + RESTART + ".",
-                                 default_factory=list)
+                                 default_factory=list, check=ifconfig.cidr_error, unique=True)
     default_router: Optional[str] = field("Default gateway inside the jail (`route add default IP`). "
-                                          "Changing it " + RESTART + ".", default=None)
+                                          "Changing it " + RESTART + ".", default=None, check=jail.router_error)
     sysvipc: str = field("SysV IPC (sysvshm, sysvmsg, sysvsem): `new` (own namespace, e.g. for PostgreSQL), "
-                         "`inherit` or `disable` (default). Changing it " + RESTART + ".", default="disable")
+                         "`inherit` or `disable` (default). Changing it " + RESTART + ".", default="disable",
+                         check=jail.sysvipc_error)
     allow: list[str] = field("Permissions to grant, without `allow.`: e.g. `[\"raw_sockets\"]` renders "
-                             "`allow.raw_sockets;`. Changing them " + RESTART + ".", default_factory=list)
+                             "`allow.raw_sockets;`. Changing them " + RESTART + ".", default_factory=list,
+                             check=jail.allow_error, unique=True)
     devfs_ruleset: Optional[int] = field("devfs_ruleset for the jail's /dev (e.g. 5, devfsrules_jail_vnet); "
                                          "unset: jail(8)'s default (4). Changing it " + RESTART + ".",
-                                         default=None)
+                                         default=None, check=jail.devfs_ruleset_error)
     parameters: dict[str, str] = field("Other jail parameters, e.g. `{\"enforce_statfs\": \"1\"}`; names "
                                        "`^[a-z][a-z0-9_.]*$`, values without quotes, backslashes or "
-                                       "newlines. Changing them " + RESTART + ".", default_factory=dict)
+                                       "newlines. Changing them " + RESTART + ".", default_factory=dict,
+                                       key_check=jail.param_name_error, check=jail.param_value_error)
     exec_hooks: Optional[JailExecHooks] = field("Extra exec.prestart/poststart/prestop/poststop commands "
-                                                "(argv lists). Changing them " + RESTART + ".", default=None)
+                                                "(argv lists). Changing them " + RESTART + ".", default=None,
+                                                check=_hooks_error)
     start_at_boot: bool = field("Start the jail at boot: `jail_enable=YES` and the jail in `jail_list` "
                                 "(word-level, shared with other jails). Delete removes the word, and "
                                 "restores jail_enable when this provider set it and no jail is left in "
                                 "jail_list. Changed in place.", default=True)
     cpuset: Optional[str] = field("CPUs the jail may use (`cpuset -l LIST -j JID` after each start), e.g. "
-                                  "`0-1`. Changed in place, without a restart.", default=None)
+                                  "`0-1`. Changed in place, without a restart.", default=None,
+                                  check=cpuset.list_error)
     rctl: list[str] = field("Resource limits as rctl rules without the subject, e.g. "
                             "`[\"memoryuse:deny=512M\"]` (`rctl -a jail:NAME:RULE`). Needs "
                             "kern.racct.enable=1 in /boot/loader.conf and a reboot. Changed in place.",
-                            default_factory=list)
+                            default_factory=list, check=rctl.rule_error)
     running: bool = field("Whether the jail runs (`service jail onestart|onestop NAME`, verified with jls). "
                           "Changed in place.", default=True)
 
@@ -87,69 +107,60 @@ RESTART_FIELDS = ("hostname", "path", "bridge", "addresses", "defaultRouter", "s
 UNPARSED = "pulumi.conf_edited_by_hand"
 
 
-def _hooks(inputs: dict[str, Any]) -> dict[str, list[list[str]]]:
-    h = inputs.get("execHooks") or {}
-    return {k: list(h.get(k) or []) for k in jail.HOOK_KINDS if h.get(k)}
+def _hooks(a: VnetJailArgs) -> dict[str, list[list[str]]]:
+    h = a.exec_hooks
+    if h is None or wire.is_unknown(h):
+        return {}
+    return {k: list(getattr(h, k)) for k in jail.HOOK_KINDS if getattr(h, k)}
 
 
-def spec_of(inputs: dict[str, Any], unit: Any) -> jail.JailSpec:
+def spec_of(a: VnetJailArgs, unit: Any) -> jail.JailSpec:
     return jail.JailSpec(
-        name=inputs["name"], path=inputs["path"], bridge=inputs["bridge"], unit=unit,
-        hostname=inputs.get("hostname"), addresses=list(inputs.get("addresses") or []),
-        default_router=inputs.get("defaultRouter"), sysvipc=inputs.get("sysvipc") or "disable",
-        allow=list(inputs.get("allow") or []), devfs_ruleset=inputs.get("devfsRuleset"),
-        parameters=dict(inputs.get("parameters") or {}), hooks=_hooks(inputs))
+        name=a.name, path=a.path, bridge=a.bridge, unit=unit, hostname=a.hostname,
+        addresses=list(a.addresses), default_router=a.default_router, sysvipc=a.sysvipc,
+        allow=list(a.allow), devfs_ruleset=a.devfs_ruleset, parameters=dict(a.parameters),
+        hooks=_hooks(a))
 
 
-def inputs_of(spec: jail.JailSpec) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "name": spec.name, "path": spec.path, "bridge": spec.bridge, "hostname": spec.hostname,
-        "epair": f"epair{spec.unit}", "addresses": spec.addresses, "defaultRouter": spec.default_router,
-        "sysvipc": spec.sysvipc, "allow": spec.allow, "devfsRuleset": spec.devfs_ruleset,
-        "parameters": spec.parameters,
-    }
-    if spec.hooks:
-        out["execHooks"] = {k: spec.hooks.get(k, []) for k in jail.HOOK_KINDS}
-    return out
+def args_of(spec: jail.JailSpec) -> VnetJailArgs:
+    """The conf file's part of the inputs (start_at_boot, cpuset, rctl, running: defaults)."""
+    hooks = JailExecHooks(**{k: spec.hooks.get(k, []) for k in jail.HOOK_KINDS}) if spec.hooks else None
+    return VnetJailArgs(
+        name=spec.name, path=spec.path, bridge=spec.bridge, hostname=spec.hostname,
+        epair=f"epair{spec.unit}", addresses=spec.addresses, default_router=spec.default_router,
+        sysvipc=spec.sysvipc, allow=spec.allow, devfs_ruleset=spec.devfs_ruleset,
+        parameters=spec.parameters, exec_hooks=hooks)
 
 
-@dataclass
-class _Step:
-    """One command of a create/update/delete batch; ``kind`` says how its result is accounted
-    for (VnetJail._account)."""
-    kind: str
-    argv: list[str]
-    stdin: Optional[str] = None  # only the write of a big conf file: it runs in an exec of its own
+def state_of(name: str, unit: Optional[int], jid: Optional[int]) -> VnetJailState:
+    return VnetJailState(jid=jid, host_epair=f"epair{unit}a" if unit is not None else "",
+                         jail_epair=f"epair{unit}b" if unit is not None else "",
+                         conf_file=jail.conf_path(name))
 
 
-@dataclass
-class _Progress:
-    """What the steps that ran did so far: the outputs of a (partial) failure come from here."""
-    unit: Optional[int] = None
-    jid: Optional[int] = None
-    written: bool = False  # the conf file was written
-    start_output: Optional[str] = None  # `service jail onestart`'s output, until verified
+def unit_of(st: Optional[VnetJailState]) -> Optional[int]:
+    """The epair unit recorded in the state (``epairNa``), or None."""
+    he = st.host_epair if st is not None else ""
+    return jail.parse_unit(he[:-1]) if he else None
 
 
-class _Unsure(RuntimeError):
-    """A batch was cut short by the connection or the remote shell: its steps may or may not have run."""
+def progress(done: StepResults, name: str, unit: Optional[int], jid: Optional[int]) -> tuple[Optional[int], Optional[int]]:
+    """The epair unit and the JID after the steps that ran (from ``unit``/``jid`` before them):
+    a conf file write allocates the unit, a verified stop ends the jail, the jls read-back after
+    a start says whether it runs."""
+    for step, res in done.items:
+        if res.exit_code != 0:
+            continue
+        if step.name == "write":
+            unit = jail.written_unit(res.stdout)
+        elif step.name == "stop":
+            jid = None
+        elif step.name == "jls":
+            jid = jail.jid_of(jail.parse_jls(res.stdout), name)
+    return unit, jid
 
 
-def _may_have_run(e: Exception) -> bool:
-    """Whether the batch that raised ``e`` may have run (some of) its steps: the remote shell died,
-    or the connection was lost or timed out while it ran (ssh.Connection's "... while running: ..."
-    and "command timed out ..."), as opposed to a host that could not be reached (nothing ran)."""
-    if isinstance(e, CommandError):
-        return True
-    msg = str(e)
-    return "while running:" in msg or msg.startswith(("command timed out", "cancelled:"))
-
-
-def _interrupted(e: Exception) -> str:
-    """What cut a batch short, without the batch's (long) command line."""
-    if isinstance(e, CommandError):
-        return f"the remote shell exited {e.result.exit_code}"
-    return str(e).split(":", 1)[0]
+Partial = Callable[[StepResults], Optional[tuple]]
 
 
 class VnetJail(Resource):
@@ -164,112 +175,36 @@ class VnetJail(Resource):
     )
     Args = VnetJailArgs
     State = VnetJailState
+    typed = True
     import_id = "the jail name, e.g. `webserver`"
     example = {"name": "webserver", "hostname": "webserver", "path": "/jails/containers/webserver", "bridge": "bridge0", "epair": "epair1", "addresses": ["192.168.1.201/24"], "defaultRouter": "192.168.1.1", "sysvipc": "new", "allow": ["raw_sockets"], "parameters": {"enforce_statfs": "2"}, "execHooks": {"prestart": [["/usr/bin/logger", "starting"]]}, "cpuset": "0-1", "rctl": ["memoryuse:deny=512M"]}
 
     # -- check ----------------------------------------------------------------------------
-    def validate(self, inputs: dict[str, Any]) -> list[Failure]:
+    def validate(self, a: VnetJailArgs) -> list[Failure]:
+        # rctl keeps one rule per resource:action of a subject: two would overwrite each other
         f: list[Failure] = []
-
-        def known(v):
-            return v is not None and not wire.is_unknown(v)
-
-        name = inputs.get("name")
-        if known(name):
-            err = common.jail_name_error(name)
-            if err:
-                f.append(Failure("name", err))
-        if known(inputs.get("hostname")):
-            err = jail.hostname_error(inputs["hostname"])
-            if err:
-                f.append(Failure("hostname", err))
-        if known(inputs.get("path")):
-            err = common.abs_path_error(inputs["path"]) or jail.text_error(inputs["path"], "path")
-            if not err and inputs["path"].rstrip("/") == "":
-                err = "path must not be / (a VNET jail needs its own root)"
-            if not err and any(c in inputs["path"] for c in "\"'\\$ "):
-                err = "path must not contain quotes, backslashes, '$' or spaces"
-            if err:
-                f.append(Failure("path", err))
-        if known(inputs.get("bridge")):
-            err = ifconfig.bridge_name_error(inputs["bridge"])
-            if err:
-                f.append(Failure("bridge", err))
-        if known(inputs.get("epair")) and jail.parse_unit(inputs["epair"]) is None:
-            f.append(Failure("epair", f"invalid epair {inputs['epair']!r}: expected epairN (e.g. epair1) or N"))
-        addrs = inputs.get("addresses")
-        if isinstance(addrs, list):
-            for i, a in enumerate(addrs):
-                if known(a):
-                    err = ifconfig.cidr_error(a)
-                    if not err and a in addrs[:i]:
-                        err = f"{a} is listed twice"
-                    if err:
-                        f.append(Failure(f"addresses[{i}]", err))
-        if known(inputs.get("defaultRouter")):
-            err = ifconfig.ip_error(inputs["defaultRouter"], "defaultRouter")
-            if err:
-                f.append(Failure("defaultRouter", err))
-        if known(inputs.get("sysvipc")) and inputs["sysvipc"] not in jail.SYSVIPC:
-            f.append(Failure("sysvipc", f"sysvipc must be one of new, inherit, disable (got {inputs['sysvipc']!r})"))
-        allow = inputs.get("allow")
-        if isinstance(allow, list):
-            for i, a in enumerate(allow):
-                if known(a):
-                    err = jail.allow_error(a)
-                    if not err and a in allow[:i]:
-                        err = f"{a} is listed twice"
-                    if err:
-                        f.append(Failure(f"allow[{i}]", err))
-        dr = inputs.get("devfsRuleset")
-        if known(dr) and (not isinstance(dr, int) or not 0 <= dr <= 65535):
-            f.append(Failure("devfsRuleset", "devfsRuleset must be an integer between 0 and 65535"))
-        params = inputs.get("parameters")
-        if isinstance(params, dict):
-            for k, v in params.items():
-                err = jail.param_name_error(k)
-                if not err and known(v):
-                    err = jail.param_value_error(k, v)
-                if err:
-                    f.append(Failure(f"parameters.{k}", err))
-        hooks = inputs.get("execHooks")
-        if isinstance(hooks, dict):
-            for kind in jail.HOOK_KINDS:
-                lst = hooks.get(kind)
-                if not isinstance(lst, list):
-                    continue
-                for i, argv in enumerate(lst):
-                    if wire.contains_unknown(argv):
-                        continue
-                    err = jail.hook_error(argv, f"execHooks.{kind}[{i}]")
-                    if err:
-                        f.append(Failure(f"execHooks.{kind}[{i}]", err))
-        if known(inputs.get("cpuset")):
-            err = cpuset.list_error(inputs["cpuset"])
-            if err:
-                f.append(Failure("cpuset", err))
-        rules = inputs.get("rctl")
-        if isinstance(rules, list):
-            for i, r in enumerate(rules):
-                if known(r):
-                    err = rctl.rule_error(r)
-                    if not err and rctl.filter_of(rctl.normalize(r)) in \
-                            [rctl.filter_of(rctl.normalize(x)) for x in rules[:i] if known(x) and not rctl.rule_error(x)]:
-                        err = f"a rule for {rctl.filter_of(r)} is listed twice"
-                    if err:
-                        f.append(Failure(f"rctl[{i}]", err))
+        if not isinstance(a.rctl, list):
+            return f
+        seen: set[str] = set()
+        for i, r in enumerate(a.rctl):
+            if wire.is_unknown(r) or rctl.rule_error(r):
+                continue
+            key = rctl.filter_of(rctl.normalize(r))
+            if key in seen:
+                f.append(Failure(f"rctl[{i}]", f"a rule for {rctl.filter_of(r)} is listed twice"))
+            seen.add(key)
         return f
 
     # -- diff -----------------------------------------------------------------------------
-    def diff(self, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        res = diff_fields(self.input_fields(), olds, news, skip=("epair",))
-        o_ep, n_ep = olds.get("epair"), news.get("epair")
+    def diff(self, olds: VnetJailArgs, news: VnetJailArgs) -> DiffResult:
+        res = diff_fields(self.input_fields(), dump(olds), dump(news), skip=("epair",))
+        o_ep, n_ep = olds.epair, news.epair
         if wire.is_unknown(n_ep):
             res.changes["epair"] = PropDiff(UPDATE, False, "unknown until apply; may restart the jail")
         elif n_ep is not None and (o_ep is None or jail.parse_unit(o_ep) != jail.parse_unit(n_ep)):
             res.changes["epair"] = PropDiff(UPDATE if o_ep is not None else "add", False,
                                             "a different epair " + RESTART)
-        running = news.get("running", True)
+        running = news.running
         for k, d in res.changes.items():
             if k in RESTART_FIELDS:
                 d.why = RESTART if running else "rewrites the conf file (the jail is not running)"
@@ -281,215 +216,173 @@ class VnetJail(Resource):
                 d.why = "a new name is a new jail: the old one is stopped and removed first"
         return res
 
-    # -- facts ----------------------------------------------------------------------------
-    async def _jls(self, host: Host) -> dict[str, dict[str, Any]]:
-        r = await host.fact(jail.jls_fact())
-        return jail.parse_jls(r.stdout)
-
-    async def _confs(self, host: Host) -> dict[str, str]:
-        return jail.parse_confs((await host.fact(jail.read_confs())).stdout)
-
-    async def _confs_and_jls(self, host: Host) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
-        """Both facts, the missing ones read together in one exec."""
-        steps = await host.facts([jail.read_confs(), jail.jls_fact()])
-        for r in steps:
-            if r.exit_code != 0:
-                raise CommandError(r)
-        return jail.parse_confs(steps[0].stdout), jail.parse_jls(steps[1].stdout)
-
-    @staticmethod
-    def _jid_of(jails: dict[str, dict[str, Any]], name: str) -> Optional[int]:
-        j = jails.get(name)
-        if j is None:
-            return None
-        try:
-            return int(j.get("jid"))
-        except (TypeError, ValueError):
-            return None
-
     # -- host steps -----------------------------------------------------------------------
     # Over a WAN every exec is a round trip, so create, update and delete send their commands as
-    # steps of ONE batch: the conf file write (under the host lock, with the create's checks), the
-    # rc.conf edit, the verified stop, the start and its jls read-back, cpuset and rctl.  A batch
-    # stops at its first failing step; `_run` accounts for the steps that ran, in order, so a
-    # (partial) failure says exactly what was done, with the same messages as one exec per step.
+    # steps of ONE exec: the conf file write (under the host lock, with the create's checks), the
+    # rc.conf edit, the verified stop, the start and its jls read-back; cpuset (it needs the JID)
+    # and rctl follow a start in a second one, once the start is verified.
 
     @staticmethod
-    def _write_step(inputs: dict[str, Any], unit: Optional[int], create: bool = False) -> _Step:
+    def _write_step(a: VnetJailArgs, unit: Optional[int], create: bool = False) -> Step:
         """The conf file write; the file travels in the command, or on stdin when it is big."""
-        text = jail.render_conf(spec_of(inputs, jail.UNIT_PLACEHOLDER))
-        bridge = inputs["bridge"] if create else None
+        text = jail.render_conf(spec_of(a, jail.UNIT_PLACEHOLDER))
+        bridge = a.bridge if create else None
         if jail.fits_inline(text):
-            return _Step("write", jail.allocate_and_write(inputs["name"], unit, text, create=create,
-                                                          bridge=bridge))
-        return _Step("write", jail.allocate_and_write(inputs["name"], unit, create=create, bridge=bridge),
-                     stdin=text)
+            return Step(jail.allocate_and_write(a.name, unit, text, create=create, bridge=bridge), "write")
+        return Step(jail.allocate_and_write(a.name, unit, create=create, bridge=bridge), "write", stdin=text)
 
     @staticmethod
-    def _start_steps(name: str) -> list[_Step]:
+    def _start_steps(name: str) -> list[Step]:
         # rc.d/jail exits 0 even when jail(8) fails: the start is verified with jls (read in the
         # same exec, and kept as the fresh jls fact)
-        return [_Step("start", jail.service("start", name)), _Step("jls", jail.jls_fact())]
+        return [Step(jail.service("start", name), "start"),
+                Step(jail.jls_fact(), "jls", primes=facts.jls(), mutates=False)]
 
     @staticmethod
-    def _stop_step(name: str, unit: Optional[int], conf: Optional[str] = None) -> _Step:
-        return _Step("stop", jail.stop(name, f"epair{unit}a" if unit is not None else None, conf))
+    def _stop_step(name: str, unit: Optional[int], conf: Optional[str] = None) -> Step:
+        return Step(jail.stop(name, f"epair{unit}a" if unit is not None else None, conf), "stop")
 
     @staticmethod
-    def _rctl_steps(name: str, old: list[str], new: list[str]) -> list[_Step]:
+    def _rctl_steps(name: str, old: list[str], new: list[str]) -> list[Step]:
         want = {rctl.normalize(r) for r in new}
         have = {rctl.normalize(r) for r in old}
-        return ([_Step("rctl", rctl.remove(name, rctl.filter_of(r))) for r in sorted(have - want)]
-                + [_Step("rctl", rctl.add(name, r)) for r in sorted(want - have)])
+        return ([Step(rctl.remove(name, rctl.filter_of(r)), "rctl") for r in sorted(have - want)]
+                + [Step(rctl.add(name, r), "rctl") for r in sorted(want - have)])
 
-    async def _run(self, host: Host, inputs: dict[str, Any], steps: list[_Step], p: _Progress) -> None:
-        """Run ``steps`` in one exec (a batch; only a step with stdin needs an exec of its own),
-        account for each in ``p`` and raise at the first failure; a start is verified before
-        returning."""
-        i = 0
-        while i < len(steps):
-            j = i + 1
-            if steps[i].stdin is None:
-                while j < len(steps) and steps[j].stdin is None:
-                    j += 1
-            group = steps[i:j]
-            try:
-                if group[0].stdin is not None:
-                    results = [await host.run(group[0].argv, stdin=group[0].stdin, check=False)]
-                else:
-                    results = await host.batch([s.argv for s in group], check=False,
-                                               prime=[s.argv for s in group if s.kind == "jls"])
-            except (SSHError, CommandError) as e:
-                if not _may_have_run(e):
-                    raise
-                raise _Unsure(f"jail {inputs['name']}: the commands were cut short ({_interrupted(e)}); "
-                              f"what they did on the host is not known (the next run reads it and "
-                              f"converges)") from e
-            for step, r in zip(group, results):
-                await self._account(host, inputs, step, r, p)
-            i = j
-        if p.start_output is not None:
-            await self._verify_start(host, inputs["name"], p)
-
-    async def _account(self, host: Host, inputs: dict[str, Any], step: _Step, r: Result,
-                       p: _Progress) -> None:
-        name = inputs["name"]
-        if step.kind == "write":
+    @staticmethod
+    def _explain(name: str, a: VnetJailArgs, e: BaseException) -> Optional[str]:
+        """A failure in the resource's words (the scripts' own exit codes, the error's type), or
+        None when the error's message says it."""
+        done = steps_of(e)
+        if done.pending and may_have_run(e):
+            # the exec was cut short while it ran: its long command line would say nothing
+            return (f"jail {name}: the commands were cut short ({interrupted(e)}); what they did on "
+                    f"the host is not known (the next run reads it and converges)")
+        if not isinstance(e, CommandFailed) or not done:
+            return None
+        step, r = done.items[-1]
+        if step.name == "write":
             if r.exit_code == jail.WRITE_EXISTS:  # only a create checks this
-                raise RuntimeError(f"jail {name} already exists on the host (running, or "
-                                   f"{jail.conf_path(name)} exists); adopt it with "
-                                   f"`pulumi import freebsd:index:VnetJail <resource-name> {name}`")
+                return (f"jail {name} already exists on the host (running, or {jail.conf_path(name)} "
+                        f"exists); adopt it with `pulumi import freebsd:index:VnetJail <resource-name> {name}`")
             if r.exit_code == jail.WRITE_NO_BRIDGE:
-                raise RuntimeError(f"bridge {inputs['bridge']} does not exist on the host (declare it with a "
-                                   f"Bridge resource and make the jail depend on it)")
+                return (f"bridge {a.bridge} does not exist on the host (declare it with a Bridge "
+                        f"resource and make the jail depend on it)")
             if r.exit_code == jail.WRITE_IN_USE:
-                raise RuntimeError(r.stderr.strip())
-            if r.exit_code != 0:
-                raise CommandError(r)
-            p.unit, p.written = int(common.lines(r.stdout.strip())[-1]), True
-        elif step.kind == "stop":
+                return r.stderr.strip()
+        elif step.name == "stop":
             if r.exit_code == jail.STOP_NO_CONF:
-                raise RuntimeError(f"jail {name} runs but {jail.conf_path(name)} is gone: stop it by hand")
+                return f"jail {name} runs but {jail.conf_path(name)} is gone: stop it by hand"
             if r.exit_code == jail.STOP_STILL_RUNNING:
-                raise RuntimeError(f"jail {name} is still running after `service jail onestop {name}`:\n"
-                                   f"{(r.stdout + r.stderr).strip()}")
-            if r.exit_code != 0:
-                raise CommandError(r)
-            p.jid = None
-            for ep in jail.reaped(r.stdout):
-                await host.log(f"exec.poststop left {ep} behind: destroyed it", "warning")
-        elif step.kind == "start":
-            if r.exit_code != 0:
-                raise CommandError(r)
-            p.start_output = r.stdout + r.stderr
-        elif step.kind == "jls":
-            if r.exit_code != 0:
-                raise CommandError(r)
-            p.jid = self._jid_of(jail.parse_jls(r.stdout), name)
-        elif step.kind == "rctl":
-            if r.exit_code != 0 and rctl.is_disabled(r.stderr):
-                raise RuntimeError(f"rctl: {r.stderr.strip()}\n{rctl.DISABLED_HINT}")
-            if r.exit_code != 0:
-                raise CommandError(r)
-        elif step.kind == "rctl-clear":
-            # deleting: no rules to remove when RACCT is off
-            if r.exit_code != 0 and not rctl.is_disabled(r.stderr):
-                raise CommandError(r)
-        elif r.exit_code != 0:  # boot, cpuset, rm
-            raise CommandError(r)
+                return (f"jail {name} is still running after `service jail onestop {name}`:\n"
+                        f"{(r.stdout + r.stderr).strip()}")
+        elif step.name == "rctl" and isinstance(e, RctlDisabled):
+            return f"rctl: {r.stderr.strip()}\n{rctl.DISABLED_HINT}"
+        return None
 
-    async def _verify_start(self, host: Host, name: str, p: _Progress) -> None:
-        """Raise when the start failed (rc.d/jail's message, or no such jail in jls), with the
-        console log's last lines; an epair the failed start left behind is destroyed (the next
-        start's `ifconfig epairN create` would fail)."""
-        failed = jail.start_failed(p.start_output or "", name)
-        p.start_output = None
-        if p.jid is not None and not failed:
+    async def _apply(self, ctx, name: str, a: VnetJailArgs, steps: list[Step], done: StepResults,
+                     partial: Optional[Partial] = None) -> StepResults:
+        """``self.apply`` with the failure said in the resource's words (see ``_explain``) and
+        the epairs a stop reaped logged."""
+        first = len(done)
+        try:
+            return await self.apply(ctx, steps, partial=partial, done=done)
+        except PartialFailure as pf:
+            why = self._explain(name, a, pf.__cause__) if pf.__cause__ is not None else None
+            if why is None:
+                raise
+            raise PartialFailure(why, pf.resource_id, pf.outputs) from pf.__cause__
+        except ProviderError as e:
+            why = self._explain(name, a, e)
+            if partial is not None and any(s.mutates and r.exit_code == 0 for s, r in done.items):
+                # an earlier exec of this operation changed the host (this one did not even reach
+                # it): what that one did must still be recorded
+                got = partial(done)
+                if got is not None:
+                    raise PartialFailure(why or str(e), got[0], got[1]) from e
+            if why is None:
+                raise
+            raise RuntimeError(why) from e
+        finally:
+            for step, res in done.items[first:]:
+                if step.name == "stop" and res.exit_code == 0:
+                    for ep in jail.reaped(res.stdout):
+                        await ctx.host.log(f"exec.poststop left {ep} behind: destroyed it", "warning")
+
+    async def _verify_start(self, ctx, a: VnetJailArgs, done: StepResults, unit: Optional[int],
+                            jid: Optional[int], partial: Partial) -> None:
+        """Raise (recording the jail as ``partial`` says) when the start failed: rc.d/jail's
+        message, or no such jail in jls; with the console log's last lines. An epair the failed
+        start left behind is destroyed (the next start's `ifconfig epairN create` would fail)."""
+        res = done["start"]
+        failed = jail.start_failed(res.stdout + res.stderr, a.name)
+        if jid is not None and not failed:
             return
-        argvs = [jail.tail_file(jail.consolelog_path(name))]
-        if p.jid is None and p.unit is not None:
-            argvs.append(jail.destroy_if_present(f"epair{p.unit}a"))
-        log = (await host.batch(argvs, check=False))[0].stdout.strip()
-        msg = f"jail {name} did not start"
+        log = jail.consolelog_path(a.name)
+        steps = [Step(jail.tail_file(log), "log", ANSWER, mutates=False)]
+        if jid is None and unit is not None:
+            steps.append(Step(jail.destroy_if_present(f"epair{unit}a"), "reap", ANSWER))
+        await self._apply(ctx, a.name, a, steps, done, partial)
+        tail = done["log"].stdout.strip()
+        msg = f"jail {a.name} did not start"
         if failed:
             msg += f": {failed}"
-        if log:
-            msg += f"\nlast lines of {jail.consolelog_path(name)}:\n{log}"
-        raise RuntimeError(msg)
-
-    def _outputs(self, inputs: dict[str, Any], unit: Optional[int], jid: Optional[int]) -> dict[str, Any]:
-        out = dict(inputs)
-        out.update({"jid": jid, "hostEpair": f"epair{unit}a" if unit is not None else "",
-                    "jailEpair": f"epair{unit}b" if unit is not None else "",
-                    "confFile": jail.conf_path(inputs["name"])})
-        return out
+        if tail:
+            msg += f"\nlast lines of {log}:\n{tail}"
+        rid, outputs = partial(done)[:2]  # type: ignore[index]
+        raise PartialFailure(msg, rid, outputs)
 
     # -- create ---------------------------------------------------------------------------
-    async def create(self, ctx, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    async def create(self, ctx, a: VnetJailArgs) -> tuple[str, VnetJailState]:
         # One exec: write the conf file (refusing an existing jail or a missing bridge, under the
         # host lock: no pre-reads), jail_enable/jail_list, start, jls read-back; cpuset (it needs
         # the JID) and rctl follow in a second one, once the start is verified.
-        host: Host = ctx.host
-        name = inputs["name"]
-        want = jail.parse_unit(inputs["epair"]) if inputs.get("epair") else None
-        p = _Progress()
-        steps = [self._write_step(inputs, want, create=True)]
-        if inputs.get("startAtBoot", True):
-            steps.append(_Step("boot", jail.boot_enable(name)))
-        running = inputs.get("running", True)
-        rules = self._rctl_steps(name, [], inputs.get("rctl") or [])
-        steps += self._start_steps(name) if running else rules
-        try:
-            await self._run(host, inputs, steps, p)
-            if running and (inputs.get("cpuset") or rules):
-                cpus = [_Step("cpuset", cpuset.set_jail(p.jid, inputs["cpuset"]))] if inputs.get("cpuset") else []
-                await self._run(host, inputs, cpus + rules, p)
-        except Exception as e:  # noqa: BLE001
-            if not p.written and not isinstance(e, _Unsure):
-                raise  # refused before anything changed on the host
-            raise PartialFailure(str(e), name, self._outputs(inputs, p.unit, p.jid)) from e
-        return name, self._outputs(inputs, p.unit, p.jid)
+        name = a.name
+        want = jail.parse_unit(a.epair) if a.epair else None
+        steps = [self._write_step(a, want, create=True)]
+        if a.start_at_boot:
+            steps.append(Step(jail.boot_enable(name), "boot"))
+        rules = self._rctl_steps(name, [], a.rctl)
+        steps += self._start_steps(name) if a.running else rules
+
+        def partial(done: StepResults):
+            # the conf file written (or maybe written: an exec cut short) is the jail: record it,
+            # so the next run converges and destroy removes it
+            return name, self.outputs(a, state_of(name, *progress(done, name, None, None)))
+
+        done = StepResults()
+        await self._apply(ctx, name, a, steps, done, partial)
+        unit, jid = progress(done, name, None, None)
+        if a.running:
+            await self._verify_start(ctx, a, done, unit, jid, partial)
+            later = ([Step(cpuset.set_jail(jid, a.cpuset), "cpuset")] if a.cpuset else []) + rules
+            if later:
+                await self._apply(ctx, name, a, later, done, partial)
+        return name, state_of(name, unit, jid)
 
     # -- read -----------------------------------------------------------------------------
-    async def read(self, ctx, rid, inputs, state):
-        host: Host = ctx.host
+    async def read(self, ctx, rid: str, a: Optional[VnetJailArgs], state: Optional[VnetJailState]):
         name = rid
-        declared = dict(inputs or {})
-        state = state or {}
-        confs, running = await self._confs_and_jls(host)
+        wanted = [facts.jail_confs(), facts.jls(), facts.rc_vars(sysrc.RC_CONF)]
+        if a is not None and a.cpuset:
+            wanted.append(cpuset.masks())
+        if a is None or a.rctl:
+            wanted.append(rctl.rules())
+        got = await ctx.host.get_many(*wanted)
+        confs, running, rc = got[0], got[1], got[2]
         text = confs.get(jail.conf_path(name))
         live = running.get(name)
         if text is None and live is None:
             return None
-        unit = jail.parse_unit(state.get("hostEpair", "").rstrip("ab") or "") if state.get("hostEpair") else None
+        unit = unit_of(state)
         if text is None:
-            if inputs is None:
+            if a is None:
                 raise RuntimeError(f"jail {name} runs but has no {jail.conf_path(name)}: it is not a "
                                    f"VnetJail and cannot be imported")
-            new = dict(declared)
-            new["addresses"] = []  # they live in the (missing) conf file
-            new["parameters"] = {**(declared.get("parameters") or {}), UNPARSED: "conf file missing"}
+            # the addresses live in the (missing) conf file
+            new = dataclasses.replace(a, addresses=[], parameters={**a.parameters, UNPARSED: "conf file missing"})
         else:
+            spec: Optional[jail.JailSpec]
             try:
                 cname, params = jail.parse_conf(text)
                 spec = jail.spec_from_params(cname, params)
@@ -497,119 +390,115 @@ class VnetJail(Resource):
                     raise jail.ConfParseError(f"the conf file defines jail {cname!r}, not {name!r}")
                 exact = jail.render_conf(spec) == text
             except jail.ConfParseError as e:
-                if inputs is None:
+                if a is None:
                     raise RuntimeError(f"cannot import jail {name}: {e}") from None
                 spec, exact = None, False
             if spec is not None:
                 unit = spec.unit
-                new = inputs_of(spec)
-                if inputs is not None:
-                    if declared.get("epair") is None:
-                        new["epair"] = None
-                    if declared.get("hostname") is None and new["hostname"] == name:
-                        new["hostname"] = None
-                    if _hooks(new) == _hooks(declared):
-                        new["execHooks"] = declared.get("execHooks")
-                elif new["hostname"] == name:
-                    new["hostname"] = None
+                new = args_of(spec)
+                if a is not None:
+                    if a.epair is None:
+                        new.epair = None
+                    if a.hostname is None and new.hostname == name:
+                        new.hostname = None
+                    if _hooks(new) == _hooks(a):
+                        new.exec_hooks = a.exec_hooks
+                elif new.hostname == name:
+                    new.hostname = None
             else:
-                new = dict(declared)
-            if not exact and inputs is not None:
+                new = dataclasses.replace(a)  # type: ignore[arg-type]
+            if not exact and a is not None:
                 # drift in a managed jail; an imported jail's hand-written file is adopted as is
-                new["parameters"] = {**(new.get("parameters") or {}), UNPARSED: "conf file edited by hand"}
-        new["running"] = live is not None
-        rc = await read_vars(host, "/etc/rc.conf", None)
-        new["startAtBoot"] = name in rc.get("jail_list", "").split() and jail.is_yes(rc.get("jail_enable"))
-        jid = None
-        if live is not None:
-            try:
-                jid = int(live.get("jid"))
-            except (TypeError, ValueError):
-                jid = None
-        new["cpuset"] = declared.get("cpuset")
-        if declared.get("cpuset") and jid is not None:
-            masks = cpuset.parse_get((await host.fact(cpuset.all_jails())).stdout)
-            got = masks.get(jid)
-            want = cpuset.expand(declared["cpuset"])
-            if got is not None and want is not None and got != want:
-                new["cpuset"] = cpuset.compress(got)
-        new["rctl"] = list(declared.get("rctl") or [])
-        if declared.get("rctl") or inputs is None:
-            r = await host.fact(rctl.list_all(), check=False)
-            if r.exit_code == 0:
-                live_rules = rctl.parse_list(r.stdout).get(name, [])
-                keep = [x for x in declared.get("rctl") or [] if rctl.normalize(x) in live_rules]
+                new.parameters = {**new.parameters, UNPARSED: "conf file edited by hand"}
+        new.running = live is not None
+        new.start_at_boot = name in rc.get("jail_list", "").split() and jail.is_yes(rc.get("jail_enable"))
+        jid = jail.jid_of(running, name)
+        new.cpuset = a.cpuset if a is not None else None
+        if a is not None and a.cpuset and jid is not None:
+            got_cpus = got[3].get(jid)
+            want = cpuset.expand(a.cpuset)
+            if got_cpus is not None and want is not None and got_cpus != want:
+                new.cpuset = cpuset.compress(got_cpus)
+        declared = list(a.rctl) if a is not None else []
+        new.rctl = list(declared)
+        if a is None or a.rctl:
+            rules = got[-1]
+            if rules is not None:  # None: RACCT is off, no rule is set
+                live_rules = rules.get(name, [])
+                keep = [x for x in declared if rctl.normalize(x) in live_rules]
                 norm_keep = {rctl.normalize(x) for x in keep}
-                new["rctl"] = keep + [x for x in live_rules if x not in norm_keep]
-        return new, self._outputs(new, unit, jid)
+                new.rctl = keep + [x for x in live_rules if x not in norm_keep]
+        return new, state_of(name, unit, jid)
 
     # -- update ---------------------------------------------------------------------------
-    async def update(self, ctx, rid, olds, news, state):
-        # One exec reads the conf files and jls; one batch then makes the changes (a stop verified
+    async def update(self, ctx, rid: str, olds: VnetJailArgs, news: VnetJailArgs,
+                     state: VnetJailState) -> VnetJailState:
+        # One exec reads the conf files and jls; one then makes the changes (a stop verified
         # before a conf file rewrite, the rc.conf edit, start or stop, cpuset, rctl); after a
         # start, cpuset and rctl follow in a second one.
-        host: Host = ctx.host
         name = rid
-        he = state.get("hostEpair") or ""
-        unit = jail.parse_unit(he[:-1]) if he else None
-        want_unit = jail.parse_unit(news["epair"]) if news.get("epair") else unit
-        new_spec = jail.render_conf(spec_of(news, want_unit)) if want_unit is not None else None
-        confs, jails = await self._confs_and_jls(host)
-        conf_changed = new_spec is None or confs.get(jail.conf_path(name)) != new_spec
-        is_running = name in jails
-        jid = self._jid_of(jails, name)
-        p = _Progress(unit=unit, jid=jid)
-        steps: list[_Step] = []
+        unit = unit_of(state)
+        want_unit = jail.parse_unit(news.epair) if news.epair else unit
+        new_text = jail.render_conf(spec_of(news, want_unit)) if want_unit is not None else None
+        confs, jails = await ctx.host.get_many(facts.jail_confs(), facts.jls())
+        conf_changed = new_text is None or confs.get(jail.conf_path(name)) != new_text
+        jid0 = jail.jid_of(jails, name)
+        is_running, jid = name in jails, jid0
+        steps: list[Step] = []
         if conf_changed:
             if is_running:
                 steps.append(self._stop_step(name, unit))
                 is_running, jid = False, None
             steps.append(self._write_step(news, want_unit))
-        if news.get("startAtBoot", True) and not olds.get("startAtBoot", True):
-            steps.append(_Step("boot", jail.boot_enable(name)))
-        elif not news.get("startAtBoot", True) and olds.get("startAtBoot", True):
-            steps.append(_Step("boot", jail.boot_disable(name)))
-        elif news.get("startAtBoot", True):
-            steps.append(_Step("boot", jail.boot_enable(name)))  # idempotent: repairs a word removed by hand
-        starting = news.get("running", True) and not is_running
-        rules = self._rctl_steps(name, list(olds.get("rctl") or []), list(news.get("rctl") or []))
+        if news.start_at_boot:
+            steps.append(Step(jail.boot_enable(name), "boot"))  # idempotent: repairs a word removed by hand
+        elif olds.start_at_boot:
+            steps.append(Step(jail.boot_disable(name), "boot"))
+        starting = news.running and not is_running
+        rules = self._rctl_steps(name, list(olds.rctl), list(news.rctl))
         if starting:
             steps += self._start_steps(name)
-        elif not news.get("running", True) and is_running:
+        elif not news.running and is_running:
             steps.append(self._stop_step(name, unit))
-        elif jid is not None and news.get("cpuset") != olds.get("cpuset"):
-            steps.append(_Step("cpuset", cpuset.set_jail(jid, news.get("cpuset") or "all")))
+        elif jid is not None and news.cpuset != olds.cpuset:
+            steps.append(Step(cpuset.set_jail(jid, news.cpuset or "all"), "cpuset"))
         if not starting:
             steps += rules
-        try:
-            await self._run(host, news, steps, p)
-            if starting and (news.get("cpuset") or rules):
-                cpus = [_Step("cpuset", cpuset.set_jail(p.jid, news["cpuset"]))] if news.get("cpuset") else []
-                await self._run(host, news, cpus + rules, p)
-        except Exception as e:  # noqa: BLE001
-            raise PartialFailure(str(e), name, self._outputs(news, p.unit, p.jid)) from e
-        return self._outputs(news, p.unit, p.jid)
+
+        def partial(done: StepResults):
+            # stopped, rewritten or started half-way: the old state no longer says what runs
+            return name, self.outputs(news, state_of(name, *progress(done, name, unit, jid0)))
+
+        done = StepResults()
+        await self._apply(ctx, name, news, steps, done, partial)
+        unit_now, jid_now = progress(done, name, unit, jid0)
+        if starting:
+            await self._verify_start(ctx, news, done, unit_now, jid_now, partial)
+            later = ([Step(cpuset.set_jail(jid_now, news.cpuset), "cpuset")] if news.cpuset else []) + rules
+            if later:
+                await self._apply(ctx, name, news, later, done, partial)
+        return state_of(name, unit_now, jid_now)
 
     # -- delete ---------------------------------------------------------------------------
-    async def delete(self, ctx, rid, inputs, state):
+    async def delete(self, ctx, rid: str, a: VnetJailArgs, state: VnetJailState) -> None:
         # One exec: the verified stop (refused when the jail runs without its conf file) and the
         # epair left behind, the conf file, the console log, jail_list, the rctl rules.
-        host: Host = ctx.host
         name = rid
-        he = state.get("hostEpair") or ""
-        unit = jail.parse_unit(he[:-1]) if he else None
+        unit = unit_of(state)
         if unit is None:
-            # no epair in the state (e.g. an interrupted create): the conf file names it
-            text = (await self._confs(host)).get(jail.conf_path(name))
+            # no epair in the state (e.g. a create cut short): the conf file names it
+            text = (await ctx.host.get(facts.jail_confs())).get(jail.conf_path(name))
             if text is not None:
                 try:
                     unit = jail.spec_from_params(*jail.parse_conf(text)).unit
                 except jail.ConfParseError:
                     pass
-        steps = [self._stop_step(name, unit, conf=jail.conf_path(name)),
-                 _Step("rm", common.locked(common.remove_file(jail.conf_path(name)))),
-                 _Step("rm", common.remove_file(jail.consolelog_path(name))),
-                 _Step("boot", jail.boot_disable(name))]
-        if inputs.get("rctl"):
-            steps.append(_Step("rctl-clear", rctl.remove(name)))
-        await self._run(host, {**inputs, "name": name}, steps, _Progress(unit=unit))
+        conf = jail.conf_path(name)
+        steps = [self._stop_step(name, unit, conf=conf),
+                 Step(common.locked(common.remove_file(conf)), "rm"),
+                 Step(common.remove_file(jail.consolelog_path(name)), "rm"),
+                 Step(jail.boot_disable(name), "boot")]
+        if a.rctl:
+            # no rules to remove when RACCT is off
+            steps.append(Step(rctl.remove(name), "rctl-clear", tolerate=(RctlDisabled,)))
+        await self._apply(ctx, name, a, steps, StepResults())
