@@ -7,6 +7,7 @@ import pytest
 from freebsd_provider import wire
 from harness import kinds
 from jailhelp import client_for, drop_jail, make_jail
+from pulumi.runtime.proto import provider_pb2, status_pb2
 
 T = "freebsd:index:JailPackage"
 J = "pkgjail"
@@ -163,3 +164,91 @@ def test_round_trips(client, testbed, execs):
 
 def installed_in(testbed, jail, name):
     return testbed.exec("jexec", jail, "pkg", "info", "-e", name, check=False).returncode == 0
+
+
+def test_jail_down(client, testbed, jail):
+    """A stopped jail: refresh keeps what was known (the packages are on its dataset, nothing
+    can be read), update fails saying the jail is not running, and records nothing."""
+    a, _ = client.check(T, "dn", {"jail": J, "packages": ["vim"]})
+    client.new_run()
+    rid, out = client.create(T, "dn", a)
+    assert installed(testbed, "vim")
+    testbed.exec("jail", "-r", J)
+    try:
+        client.new_run()
+        rid2, state, read_inputs = client.read(T, "dn", rid, out, a)
+        assert rid2 == rid and read_inputs == a and state == out
+        b, _ = client.check(T, "dn", {"jail": J, "packages": ["vim", "curl"]})
+        client.new_run()
+        with pytest.raises(grpc.RpcError) as e:
+            client.update(T, "dn", rid, out, b, old_inputs=a)
+        assert f"jail {J} is not running" in e.value.details()
+        assert "grpc-status-details-bin" not in dict(e.value.trailing_metadata())
+    finally:
+        testbed.exec("jail", "-c", f"name={J}", f"path=/jails/{J}", f"host.hostname={J}", "persist")
+    client.new_run()
+    client.delete(T, "dn", rid, out, old_inputs=a)
+    assert not installed(testbed, "vim")
+
+
+def _init_failed(err):
+    """The (id, outputs) a failed create/update recorded (ErrorResourceInitFailed), or None."""
+    md = dict(err.trailing_metadata())
+    if "grpc-status-details-bin" not in md:
+        return None
+    st = status_pb2.Status.FromString(md["grpc-status-details-bin"])
+    detail = provider_pb2.ErrorResourceInitFailed()
+    return (detail.id, wire.decode(detail.properties)) if st.details and st.details[0].Unpack(detail) else None
+
+
+def test_failed_create_after_bootstrap_is_recorded(client, testbed):
+    """pkg bootstrapped, then the install fails: the resource is recorded with what it did."""
+    j = "pkgpf"
+    make_jail(testbed, j)
+    try:
+        a, _ = client.check(T, "pf", {"jail": j, "packages": ["vim", "nosuchpkg"]})
+        client.new_run()
+        with pytest.raises(grpc.RpcError) as e:
+            client.create(T, "pf", a)
+        assert f"pkg was bootstrapped in jail {j}" in e.value.details()
+        assert "No packages available to install matching 'nosuchpkg'" in e.value.details()
+        got = _init_failed(e.value)
+        assert got is not None and got[0] == f"{j}:vim,nosuchpkg"
+        state = got[1]
+        assert state["bootstrappedPkg"] is True and state["installed"] == {} and state["addedDependencies"] == []
+        assert not installed_in(testbed, j, "vim") and installed_in(testbed, j, "pkg")
+        # the next `up` finishes it
+        b, _ = client.check(T, "pf", {"jail": j, "packages": ["vim"]})
+        client.new_run()
+        out = client.update(T, "pf", got[0], state, b, old_inputs=a)
+        assert out["bootstrappedPkg"] is True and set(out["installed"]) == {"vim"}
+        client.delete(T, "pf", got[0], out, old_inputs=b)
+        assert not installed_in(testbed, j, "vim")
+    finally:
+        drop_jail(testbed, j)
+
+
+def test_failed_update_is_recorded(client, testbed, jail):
+    """The install ran, the delete's exec failed: the packages installed are recorded, and the
+    one that was to leave is still declared so that the next `up` deletes it."""
+    a, _ = client.check(T, "fu", {"jail": J, "packages": ["curl"]})
+    client.new_run()
+    rid, out = client.create(T, "fu", a)
+    b, _ = client.check(T, "fu", {"jail": J, "packages": ["vim"]})
+    client.new_run()
+    testbed.fault("--fail-next", r"pkg delete -y curl")
+    try:
+        with pytest.raises(grpc.RpcError) as e:
+            client.update(T, "fu", rid, out, b, old_inputs=a)
+    finally:
+        testbed.fault("--clear")
+    assert installed(testbed, "vim") and installed(testbed, "curl")
+    got = _init_failed(e.value)
+    assert got is not None and got[0] == rid
+    state = got[1]
+    assert state["packages"] == ["vim", "curl"] and set(state["installed"]) == {"vim", "curl"}
+    client.new_run()
+    out = client.update(T, "fu", rid, state, b, old_inputs={"jail": J, "packages": state["packages"]})
+    assert not installed(testbed, "curl") and set(out["installed"]) == {"vim"}
+    client.delete(T, "fu", rid, out, old_inputs=b)
+    assert not installed(testbed, "vim")

@@ -43,7 +43,7 @@ def running(testbed, svc):
 def test_check_failures(client):
     _, f = client.check(T, "s", {"jail": J, "service": "ng;inx", "rcVars": {"nginx_flags": "`x`"},
                                  "initGuard": "rel"})
-    assert {p for p, _ in f} == {"service", "rcVars.nginx_flags", "initGuard"}
+    assert {p for p, _ in f} == {"service", 'rcVars["nginx_flags"]', "initGuard"}
 
 
 def test_nginx_lifecycle(client, testbed, jail):
@@ -172,3 +172,75 @@ def test_failed_init_is_recorded(client, testbed, jail):
     assert state["initialized"] is False and state["previousValues"] == {}
     client.delete(T, "bad", detail.id, state, old_inputs=inputs)
     assert "nginx_enable" not in rcconf(testbed)
+
+
+def _init_failed(err):
+    md = dict(err.trailing_metadata())
+    if "grpc-status-details-bin" not in md:
+        return None
+    st = status_pb2.Status.FromString(md["grpc-status-details-bin"])
+    detail = provider_pb2.ErrorResourceInitFailed()
+    return (detail.id, wire.decode(detail.properties)) if st.details and st.details[0].Unpack(detail) else None
+
+
+def test_jail_down(client, testbed, jail):
+    """A stopped jail: refresh keeps what was known and reports the service as not running
+    (drift the next `up` repairs once the jail runs); create and update fail saying the jail is
+    not running, and record nothing."""
+    inputs, _ = client.check(T, "dn", {"jail": J, "service": "nginx", "rcVars": {"nginx_profiles": "p"}})
+    client.new_run()
+    rid, out = client.create(T, "dn", inputs)
+    assert running(testbed, "nginx")
+    testbed.exec("jail", "-r", J)
+    try:
+        client.new_run()
+        rid2, state, read_inputs = client.read(T, "dn", rid, out, inputs)
+        assert rid2 == rid and read_inputs["running"] is False and state["running"] is False
+        assert read_inputs["enabled"] is True and read_inputs["rcVars"] == {"nginx_profiles": "p"}
+        assert state["previousValues"] == out["previousValues"] and state["initialized"] == out["initialized"]
+        d = client.diff(T, "dn", rid, state, inputs, old_inputs=read_inputs)
+        assert kinds(d) == {"running": "UPDATE"} and not d.replaces
+
+        client.new_run()
+        with pytest.raises(grpc.RpcError) as e:
+            client.update(T, "dn", rid, state, inputs, old_inputs=read_inputs)
+        assert f"jail {J} is not running" in e.value.details() and _init_failed(e.value) is None
+
+        other, _ = client.check(T, "dn2", {"jail": J, "service": "postgresql"})
+        client.new_run()
+        with pytest.raises(grpc.RpcError) as e:
+            client.create(T, "dn2", other)
+        assert f"jail {J} is not running" in e.value.details() and _init_failed(e.value) is None
+    finally:
+        testbed.exec("jail", "-c", f"name={J}", f"path=/jails/{J}", f"host.hostname={J}", "persist",
+                     "sysvshm=new", "sysvmsg=new", "sysvsem=new")
+    client.new_run()
+    out = client.update(T, "dn", rid, state, inputs, old_inputs=read_inputs)
+    assert running(testbed, "nginx") and "nginx_profiles: p" in rcconf(testbed)
+    client.delete(T, "dn", rid, out, old_inputs=inputs)
+    assert not running(testbed, "nginx") and "nginx_" not in rcconf(testbed)
+
+
+def test_failed_update_is_recorded(client, testbed, jail):
+    """An update that fails after setting a variable it newly manages records the new inputs and
+    the value that variable had before, so delete restores it."""
+    inputs, _ = client.check(T, "up", {"jail": J, "service": "nginx"})
+    client.new_run()
+    rid, out = client.create(T, "up", inputs)
+    testbed.exec("sysrc", "-j", J, "nginx_profiles=old")
+    news, _ = client.check(T, "up", {"jail": J, "service": "nginx", "rcVars": {"nginx_profiles": "new"},
+                                     "initCommand": ["configtest"], "initGuard": "/nonexistent"})
+    client.new_run()
+    with pytest.raises(grpc.RpcError) as e:
+        client.update(T, "up", rid, out, news, old_inputs=inputs)
+    assert "succeeded but /nonexistent (initGuard) does not exist" in e.value.details()
+    assert "nginx_profiles: new" in rcconf(testbed)
+    got = _init_failed(e.value)
+    assert got is not None and got[0] == rid
+    state = got[1]
+    assert state["rcVars"] == {"nginx_profiles": "new"} and state["initialized"] is False
+    assert state["previousValues"] == {"nginx_profiles": "old"}
+    client.new_run()
+    client.delete(T, "up", rid, state, old_inputs=news)
+    assert "nginx_profiles: old" in rcconf(testbed) and "nginx_enable" not in rcconf(testbed)
+    testbed.exec("sysrc", "-j", J, "-x", "nginx_profiles")

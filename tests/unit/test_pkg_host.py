@@ -1,13 +1,18 @@
-"""Fixture tests of the pkg argv builders and parsers, plus spec validation."""
+"""Fixture tests of the pkg argv builders, parsers and facts, spec validation, and JailPackage's
+check, diff and jail-down path."""
 from __future__ import annotations
 
+import asyncio
 import json
 import pathlib
 
 import pytest
 
+from freebsd_provider import wire
+from freebsd_provider.errors import CommandFailed, JailNotRunning
 from freebsd_provider.host import pkg
 from freebsd_provider.resources.jail_package import JailPackage, parse_id
+from freebsd_provider.ssh import Result
 
 FIX = pathlib.Path(__file__).parent / "fixtures" / "pkg"
 CASES = sorted(FIX.glob("*.json"))
@@ -88,23 +93,95 @@ def test_removable_never_takes_dependants():
     assert go == [] and set(kept) == {"a", "b"}
 
 
-def test_jail_missing():
-    assert pkg.is_jail_missing('jexec: jail "webserver" not found\n')
-    assert not pkg.is_jail_missing("pkg: No packages available\n")
-
-
 def test_validate_and_diff():
     r = JailPackage()
-    inputs, failures = r.normalize_inputs({"jail": "webserver", "packages": ["nginx", "nginx-1.0", "-f", "pkg"]})
-    fails = {f.property: f.reason for f in r.validate(inputs)}
-    assert set(fails) == {"packages[1]", "packages[2]", "packages[3]"}
-    assert "twice" in fails["packages[1]"]
-    assert r.validate({"jail": "bad name", "packages": []})[0].property == "jail"
-    d = r.diff({"jail": "w", "packages": ["nginx", "vim"]}, {"jail": "w", "packages": ["curl", "nginx"]})
+    inputs, failures = r.normalize_inputs({"jail": "webserver", "packages": ["nginx", "-f", "pkg"]})
+    assert failures == [] and {f.property for f in r.op_validate(inputs)} == {"packages[1]", "packages[2]"}
+    # the same package twice (with and without a pin): a rule across the items
+    fails = {f.property: f.reason for f in r.op_validate({"jail": "w", "packages": ["nginx", "vim", "nginx-1.0"]})}
+    assert fails == {"packages[2]": "package 'nginx' is declared twice (also packages[0])"}
+    assert [f.property for f in r.op_validate({"jail": "w", "packages": []})] == ["packages"]
+    assert r.op_validate({"jail": "bad name", "packages": ["nginx"]})[0].property == "jail"
+    assert r.op_validate({"jail": "w", "packages": [wire.UNKNOWN, "nginx"]}) == []
+    d = r.op_diff({"jail": "w", "packages": ["nginx", "vim"]}, {"jail": "w", "packages": ["curl", "nginx"]})
     assert list(d.changes) == ["packages"] and not d.changes["packages"].replace
     assert "installs curl" in d.changes["packages"].why and "deletes vim" in d.changes["packages"].why
-    assert not r.diff({"jail": "w", "packages": ["a", "b"]}, {"jail": "w", "packages": ["b", "a"]}).changes
-    assert r.diff({"jail": "w", "packages": ["a"]}, {"jail": "x", "packages": ["a"]}).replaces == ["jail"]
+    d = r.op_diff({"jail": "w", "packages": ["nginx"]}, {"jail": "w", "packages": ["nginx-1.28.0"]})
+    assert d.changes["packages"].why == "re-pins nginx (in place)"
+    assert not r.op_diff({"jail": "w", "packages": ["a", "b"]}, {"jail": "w", "packages": ["b", "a"]}).changes
+    assert r.op_diff({"jail": "w", "packages": ["a"]}, {"jail": "x", "packages": ["a"]}).replaces == ["jail"]
+    assert r.op_diff({"jail": "w", "packages": ["a"]}, {"jail": "w", "packages": wire.UNKNOWN}).changes[
+        "packages"].why == "unknown until apply"
+
+
+ST = "bootstrapped\npkg\t2.4.2\t0\nnginx\t1.28.0_3,3\t0\npcre2\t10.45\t1\n"
+
+
+def test_install_helpers():
+    st = pkg.parse_state(ST)
+    assert pkg.installed_versions(["nginx-1.28.0", "vim"], st) == {"nginx": "1.28.0_3,3"}
+    assert pkg.added_dependencies({"pkg"}, st, ["nginx"]) == ["pcre2"]
+    assert pkg.added_dependencies({"pkg", "pcre2"}, st, ["nginx"]) == []
+    assert pkg.install_problem(["nginx-1.28.0"], st, "w") is None
+    assert pkg.install_problem(["vim"], st, "w") == "pkg reported success but vim is not installed in jail w"
+    assert "nginx 1.29 was requested but jail w has nginx 1.28.0_3,3" in pkg.install_problem(["nginx-1.29"], st, "w")
+
+
+def res(argv, code=0, out="", err=""):
+    return Result(list(argv), " ".join(argv), code, out, err)
+
+
+def test_dependants_fact():
+    f = pkg.dependants("w")
+    assert f.argv == tuple(pkg.reverse_deps("w"))
+    assert f.parse(res(f.argv, 0, "pcre2\tnginx\n")) == {"pcre2": {"nginx"}}
+    # pkg not bootstrapped: nothing installed, nothing depends on anything
+    assert f.parse(res(f.argv, 1, err="jexec: execvp: /usr/local/sbin/pkg: No such file or directory\n")) == {}
+    with pytest.raises(JailNotRunning):
+        f.parse(res(f.argv, 1, err='jexec: jail "w" not found\n'))
+    with pytest.raises(CommandFailed):
+        f.parse(res(f.argv, 3, err="pkg: database locked\n"))
+
+
+class FakeHost:
+    def __init__(self, results):
+        self.results = results
+
+    async def get(self, f):
+        return f.parse(self.results[tuple(f.argv)])
+
+    async def get_many(self, *fs):
+        return [await self.get(f) for f in fs]
+
+    async def run_steps(self, steps, done=None):
+        raise AssertionError("no step may run")
+
+    async def log(self, message, severity="info"):
+        self.logged = (severity, message)
+
+
+class Ctx:
+    def __init__(self, host):
+        self.host = host
+
+
+def test_jail_down():
+    """A stopped jail: read raises JailNotRunning, so the server keeps what was known (a stopped
+    jail is not a deleted package); create and update say the jail is not running, delete logs it."""
+    down = 'jexec: jail "w" not found\n'
+    host = FakeHost({tuple(a): res(a, 1, err=down) for a in (pkg.state("w"), pkg.reverse_deps("w"))})
+    r = JailPackage()
+    a = r.args({"jail": "w", "packages": ["nginx"]})
+    b = r.args({"jail": "w", "packages": ["vim"]})
+    st = r.state({"installed": {"nginx": "1.28.0"}})
+    with pytest.raises(JailNotRunning):
+        asyncio.run(r.read(Ctx(host), "w:nginx", a, st))
+    for op in (lambda: r.create(Ctx(host), a), lambda: r.update(Ctx(host), "w:nginx", a, b, st),
+               lambda: r.update(Ctx(host), "w:nginx", a, a, st)):
+        with pytest.raises(RuntimeError, match="^jail w is not running: start it"):
+            asyncio.run(op())
+    asyncio.run(r.delete(Ctx(host), "w:nginx", a, st))
+    assert host.logged == ("info", "jail w is not running: nothing to delete")
 
 
 def test_ids():

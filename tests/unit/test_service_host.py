@@ -1,4 +1,5 @@
-"""Fixture tests of the service(8) argv builders and parsers; JailService check/diff."""
+"""Fixture tests of the service(8) argv builders, parsers and facts; JailService check, diff,
+steps and its jail-down path."""
 from __future__ import annotations
 
 import json
@@ -6,9 +7,9 @@ import pathlib
 
 import pytest
 
-from freebsd_provider.resources.sysrc import vars_from
-
+from freebsd_provider import wire
 from freebsd_provider.host import service
+from freebsd_provider.resources import jail_service as js
 from freebsd_provider.resources.jail_service import JailService, parse_id
 
 FIX = pathlib.Path(__file__).parent / "fixtures" / "service"
@@ -49,40 +50,43 @@ def test_checkyesno(v, on):
     assert service.is_enabled_value(v) is on
 
 
-def test_messages():
-    assert service.is_not_running("nginx not running? (check /var/run/nginx.pid).")
-    assert service.is_already_running("nginx already running?  (pid=1234).")
-    assert service.is_missing_script("nginx does not exist in /etc/rc.d or the local startup\n"
-                                     "directories (/usr/local/etc/rc.d), or is not executable")
-
-
 def test_validate():
     r = JailService()
     ok, f = r.normalize_inputs({"jail": "database", "service": "postgresql", "initCommand": ["initdb"],
                                 "initGuard": "/var/db/postgres/data17/PG_VERSION",
                                 "rcVars": {"postgresql_flags": "-w -s -m fast"}})
-    assert f == [] and r.validate(ok) == []
+    assert f == [] and r.op_validate(ok) == []
     assert ok["enabled"] is True and ok["running"] is True
-    bad = {"jail": "database", "service": "post;gres", "rcVars": {"postgresql_enable": "YES", "x y": "1",
-                                                                   "a_flags": "$(reboot)"},
+    bad = {"jail": "database", "service": "post;gres", "rcVars": {"x y": "1", "a_flags": "$(reboot)"},
            "initCommand": ["-rf"], "initGuard": "relative"}
-    props = {x.property for x in r.validate(bad)}
-    assert {"service", "rcVars.x y", "rcVars.a_flags", "initCommand[0]", "initGuard"} <= props
+    props = {x.property for x in r.op_validate(bad)}
+    assert props == {"service", 'rcVars["x y"]', 'rcVars["a_flags"]', "initCommand[0]", "initGuard"}
+    # the rules across fields
     bad2 = {"jail": "db", "service": "postgresql", "rcVars": {"postgresql_enable": "YES"}}
-    assert [x.property for x in r.validate(bad2)] == ["rcVars.postgresql_enable"]
-    assert [x.property for x in r.validate({"jail": "db", "service": "x", "initGuard": "/a"})] == ["initGuard"]
+    assert [(x.property, x.reason) for x in r.op_validate(bad2)] == [
+        ('rcVars["postgresql_enable"]', "postgresql_enable is the service's enable variable: use `enabled`")]
+    assert [x.property for x in r.op_validate({"jail": "db", "service": "php-fpm", "rcvar": "fpm_on",
+                                               "rcVars": {"fpm_on": "YES"}})] == ['rcVars["fpm_on"]']
+    assert [x.property for x in r.op_validate({"jail": "db", "service": "x", "initGuard": "/a"})] == ["initGuard"]
+    assert [x.property for x in r.op_validate({"jail": "db", "service": "x", "initCommand": []})] == ["initCommand"]
+    # unknown values (preview) are skipped
+    assert r.op_validate({"jail": wire.UNKNOWN, "service": wire.UNKNOWN, "rcVars": {"postgresql_enable": "x"},
+                          "initGuard": wire.UNKNOWN}) == []
 
 
 def test_diff():
     r = JailService()
     base = {"jail": "db", "service": "postgresql", "enabled": True, "running": True, "rcVars": {},
             "restartOn": ["a"]}
-    d = r.diff(base, {**base, "restartOn": ["b"]})
+    d = r.op_diff(base, {**base, "restartOn": ["b"]})
     assert list(d.changes) == ["restartOn"] and "restarts" in d.changes["restartOn"].why
-    d = r.diff(base, {**base, "rcVars": {"postgresql_flags": "-w"}})
+    d = r.op_diff(base, {**base, "rcVars": {"postgresql_flags": "-w"}})
     assert list(d.changes) == ["rcVars.postgresql_flags"] and not d.replaces
-    assert r.diff(base, {**base, "service": "nginx"}).replaces == ["service"]
-    assert not r.diff(base, dict(base)).changes
+    assert "restarts the running service" in d.changes["rcVars.postgresql_flags"].why
+    d = r.op_diff(base, {**base, "running": False, "restartOn": ["b"]})
+    assert d.changes["restartOn"].why == "no restart (not running)"
+    assert r.op_diff(base, {**base, "service": "nginx"}).replaces == ["service"]
+    assert not r.op_diff(base, dict(base)).changes
 
 
 def test_ids():
@@ -91,116 +95,118 @@ def test_ids():
         parse_id("postgresql")
 
 
-# --- the batching of JailService's writes (a fake host: no I/O) ----------------------------
+# --- results, facts and steps (a fake host: no I/O) -----------------------------------------
 
-from freebsd_provider.resources import jail_service as js  # noqa: E402
-from freebsd_provider.ssh import CommandError, Result  # noqa: E402
+import asyncio  # noqa: E402
+
+from freebsd_provider.errors import (JailNotRunning, ServiceAlreadyRunning, ServiceNotRunning,  # noqa: E402
+                                     UnknownVariable)
+from freebsd_provider.host import facts, sysrc  # noqa: E402
+from freebsd_provider.ssh import Result  # noqa: E402
+
+DOWN = 'jexec: jail "db" not found\n'
+
+
+def r(code=0, out="", err="", argv=("x",)):
+    return Result(list(argv), " ".join(argv), code, out, err)
+
+
+def test_answer():
+    assert service.answer(r(0, "nginx is running as pid 12.\n"))
+    assert not service.answer(r(1, "nginx is not running.\n", argv=service.status("db", "nginx")))
+    assert not service.answer(r(1, "nosuchd does not exist in /etc/rc.d or the local startup\n"
+                                   "directories (/usr/local/etc/rc.d), or is not executable\n",
+                                argv=service.status("db", "nosuchd")))
+    assert not service.answer(r(1, argv=service.exists("db", "/x")))
+    with pytest.raises(JailNotRunning):
+        service.answer(r(1, err=DOWN, argv=service.status("db", "nginx")))
+
+
+def test_facts_of_a_stopped_jail_raise():
+    for f in (facts.rc_vars(sysrc.RC_CONF, "db"), service.local_running("db"),
+              service.is_running("db", "nginx"), service.path_exists("db", "/x")):
+        with pytest.raises(JailNotRunning):
+            f.parse(r(1, err=DOWN, argv=f.argv))
+
+
+def test_local_running():
+    f = service.local_running("db")
+    assert f.parse(r(0, "nginx 1\npostgresql 0\n__end__\n")) == {"nginx": True, "postgresql": False}
+    assert f.parse(r(2, err="sh: boom\n", argv=f.argv)) is None  # no answer: ask the service itself
+
+
+def test_steps_tolerate():
+    def fails(step, err, out=""):
+        return step.tolerates(r(1, out, err, argv=step.argv))
+    start, started = js.JailService._action_steps("db", "nginx", start=True)
+    assert fails(start, "nginx already running?  (pid=12).\n") and not fails(start, "boom\n")
+    assert not fails(started, "", "nginx is not running.\n")  # a start that did not start fails
+    restart, _ = js.JailService._action_steps("db", "nginx", restart=True)
+    assert restart.argv == service.restart("db", "nginx") and not fails(restart, "nginx already running?\n")
+    (stop,) = js.JailService._action_steps("db", "postgresql", stop=True)
+    assert fails(stop, "postgresql not running? (check /var/db/postgres/data17/postmaster.pid).\n")
+    assert not fails(stop, DOWN)
+    unset, restore = js.JailService._unset_steps("db", ["a_flags", "b_flags"], {"b_flags": "x"})
+    assert unset.argv[-2:] == ["-x", "a_flags"] and restore.argv[-2:] == ["db", "b_flags=x"]
+    assert unset.tolerate == (UnknownVariable,) and fails(unset, "sysrc: unknown variable 'a_flags'\n")
+    assert (start.tolerate, stop.tolerate) == ((ServiceAlreadyRunning,), (ServiceNotRunning,))
 
 
 class FakeHost:
-    """``batch`` as Host.batch runs it: in order, stopping at the first non-zero exit."""
+    """Facts answered from canned results by argv; steps recorded, never run."""
 
-    def __init__(self, codes):
-        self.codes = dict(codes)   # argv[-1] -> (exit, stderr)
-        self.batches = []
-        self.conn = None
+    def __init__(self, results):
+        self.results = {tuple(k): v for k, v in results.items()}
+        self.steps = []
 
-    def steps_timeout(self, steps):
-        return None  # no connection config: the connection's default, as Host.steps_timeout
+    def _res(self, f):
+        got = self.results.get(tuple(f.argv), r(0))
+        return Result(list(f.argv), " ".join(f.argv), got.exit_code, got.stdout, got.stderr)
 
-    async def batch(self, argvs, check=True, mutates=True, timeout=None, keep_going=False):
-        self.batches.append([a[-1] for a in argvs])
-        out = []
-        for a in argvs:
-            code, err = self.codes.get(a[-1], (0, ""))
-            out.append(Result(list(a), " ".join(a), code, "", err))
-            if code and not keep_going:
-                break
-        return out
+    async def get(self, f):
+        return f.parse(self._res(f))
 
+    async def get_many(self, *fs):
+        return [f.parse(self._res(f)) for f in fs]
 
-def _steps(*names_fails):
-    return [js._Step(["cmd", n], f) for n, f in names_fails]
+    async def run_steps(self, steps, done=None):
+        self.steps.append(list(steps))
+        raise AssertionError("no step may run")
 
-
-def test_run_steps_one_batch():
-    import asyncio
-    h = FakeHost({})
-    res = asyncio.run(js._run_steps(h, _steps(("a", None), ("b", None), ("c", js._go_on))))
-    assert [r.argv[-1] for r in res] == ["a", "b", "c"] and h.batches == [["a", "b", "c"]]
+    async def log(self, message, severity="info"):
+        self.logged = (severity, message)
 
 
-def test_run_steps_goes_on_after_a_tolerated_failure():
-    import asyncio
-    h = FakeHost({"b": (1, "already running")})
-    done = []
-    res = asyncio.run(js._run_steps(h, _steps(("a", None), ("b", js._go_on), ("c", None)), done))
-    assert [r.argv[-1] for r in res] == ["a", "b", "c"] and res == done
-    assert h.batches == [["a", "b", "c"], ["c"]]
+class Ctx:
+    def __init__(self, host):
+        self.host = host
 
 
-def test_run_steps_raises_the_failed_commands_error():
-    import asyncio
-    h = FakeHost({"b": (2, "sysrc: boom")})
-    done = []
-    with pytest.raises(CommandError) as e:
-        asyncio.run(js._run_steps(h, _steps(("a", None), ("b", None), ("c", None)), done))
-    assert e.value.result.argv == ["cmd", "b"] and "sysrc: boom" in str(e.value)
-    assert [r.argv[-1] for r in done] == ["a", "b"] and h.batches == [["a", "b", "c"]]
+def stopped():
+    """A jail "db" that is not running: every command into it fails as jexec does."""
+    argvs = [sysrc.dump(jail="db"), service.local_status("db"), service.status("db", "nginx"),
+             service.exists("db", "/etc/rc.d/nginx"), service.exists("db", "/g")]
+    return FakeHost({tuple(a): r(1, err=DOWN, argv=a) for a in argvs})
 
 
-def test_unset_and_stop_tolerance():
-    import asyncio
-    steps = js.JailService._unset_steps("db", ["a_flags", "b_flags"], {"b_flags": "x"})
-    assert [s.argv[-2:] for s in steps] == [["-x", "a_flags"], ["db", "b_flags=x"]]
-    h = FakeHost({"a_flags": (1, "sysrc: a_flags: unknown variable\n")})
-    asyncio.run(js._run_steps(h, steps))
-    assert len(h.batches) == 2
-    h = FakeHost({"a_flags": (1, "sysrc: permission denied\n")})
-    with pytest.raises(CommandError):
-        asyncio.run(js._run_steps(h, steps))
-    stop = js.JailService._stop_steps("db", "postgresql")
-    h = FakeHost({"onestop": (1, "postgresql not running? (check /var/db/postgres/data17/postmaster.pid).\n")})
-    asyncio.run(js._run_steps(h, stop))
-
-
-def test_start_steps_and_check():
-    import asyncio
-    h = FakeHost({"onestart": (1, "nginx already running?  (pid=12).\n")})
-    res = asyncio.run(js._run_steps(h, js.JailService._start_steps("web", "nginx")))
-    assert h.batches == [["onestart", "onestatus"], ["onestatus"]]
-    js.JailService._check_started("web", "nginx", res[0], res[1])
-    h = FakeHost({"onerestart": (1, "nginx already running?\n")})
-    with pytest.raises(CommandError):
-        asyncio.run(js._run_steps(h, js.JailService._start_steps("web", "nginx", restart=True)))
-    not_running = Result([], "", 1, "nginx is not running.\n", "")
-    with pytest.raises(RuntimeError, match="not running after `service onerestart`: boom"):
-        js.JailService._check_started("web", "nginx", Result([], "", 0, "boom\n", ""), not_running, True)
-
-
-def test_init_steps_guard():
-    import asyncio
-    inputs = {"jail": "db", "service": "postgresql", "initCommand": ["initdb"],
-              "initGuard": "/var/db/postgres/data17/PG_VERSION"}
-    steps = js.JailService._init_steps(inputs)
-    assert [s.argv for s in steps] == [service.init("db", "postgresql", ["initdb"]),
-                                       service.exists("db", "/var/db/postgres/data17/PG_VERSION")]
-    h = FakeHost({"/var/db/postgres/data17/PG_VERSION": (1, "")})
-    with pytest.raises(RuntimeError, match="oneinitdb` in jail db succeeded but .*PG_VERSION"):
-        asyncio.run(js._run_steps(h, steps))
-
-
-def test_vars_and_status_results():
-    assert js._vars_from(Result([], "", 0, "nginx_enable: YES\nx_flags: \n", "")) == {
-        "nginx_enable": "YES", "x_flags": ""}
-    # a jail that is not running is not an empty rc.conf (this used to read as {})
-    assert js._vars_from(Result([], "", 1, "", 'jexec: jail "x" not found\n')) is None
-    with pytest.raises(CommandError):
-        vars_from(Result([], "", 1, "", 'jexec: jail "x" not found\n'))
-    assert vars_from(Result([], "", 1, "", "sysrc: /etc/missing.conf: No such file or directory\n")) == {}
-    with pytest.raises(CommandError):
-        js._vars_from(Result([], "", 1, "", "sysrc: permission denied\n"))
-    assert js._is_running(Result([], "", 0, "nginx is running as pid 12.\n", ""))
-    assert not js._is_running(Result([], "", 1, "nginx is not running.\n", ""))
-    assert not js._is_running(Result([], "", 0, "", "nginx does not exist in /etc/rc.d or the local "
-                                                   "startup\ndirectories (/usr/local/etc/rc.d)\n"))
+def test_jail_down():
+    """A stopped jail: read raises JailNotRunning (the server then keeps what was known, with the
+    service not running), create and update say the jail is not running, delete logs it, and
+    nothing runs on the host."""
+    res = JailService()
+    a = res.args({"jail": "db", "service": "nginx", "rcVars": {"nginx_flags": "-q"}, "initCommand": ["x"],
+                  "initGuard": "/g"})
+    state = res.state({"initialized": True, "previousValues": {"nginx_flags": "-v"}})
+    host = stopped()
+    with pytest.raises(JailNotRunning):
+        asyncio.run(res.read(Ctx(host), "db:nginx", a, state))
+    inputs, out = res.op_read_jail_down(res.outputs(a), res.outputs(a, state))
+    assert inputs["running"] is False and out["running"] is False
+    assert inputs["rcVars"] == {"nginx_flags": "-q"} and out["previousValues"] == {"nginx_flags": "-v"}
+    assert out["initialized"] is True and inputs["enabled"] is True
+    for op in (lambda: res.create(Ctx(host), a), lambda: res.update(Ctx(host), "db:nginx", a, a, state)):
+        with pytest.raises(RuntimeError, match="^jail db is not running: start it"):
+            asyncio.run(op())
+    asyncio.run(res.delete(Ctx(host), "db:nginx", a, state))
+    assert host.logged == ("info", "jail db is not running: nothing to undo for nginx")
+    assert host.steps == []

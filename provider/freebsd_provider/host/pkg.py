@@ -20,7 +20,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
+from ..errors import NoSuchFile, classify
 from .common import JEXEC, SH, in_jail, locked, lines
+from .factbase import Fact, fact
 
 PKG_STUB = "/usr/sbin/pkg"          # the bootstrapper in base
 PKG = "/usr/local/sbin/pkg"         # the real pkg, once bootstrapped
@@ -196,6 +198,38 @@ def to_install(specs: list[str], st: PkgState) -> list[str]:
     return todo
 
 
+def installed_versions(specs: list[str], st: PkgState) -> dict[str, str]:
+    """The installed version of every package of ``specs`` that is installed, by name."""
+    out = {}
+    for s in specs:
+        name = split_spec(s)[0]
+        if name in st.packages:
+            out[name] = st.packages[name].version
+    return out
+
+
+def added_dependencies(before: set[str], after: PkgState, specs: list[str]) -> list[str]:
+    """Packages an install pulled in as automatic dependencies: in ``after``, not in ``before``
+    (the names installed before it), not declared in ``specs``."""
+    declared = {split_spec(s)[0] for s in specs}
+    return sorted(n for n in set(after.packages) - before
+                  if n not in declared and after.packages[n].automatic)
+
+
+def install_problem(todo: list[str], after: PkgState, jail: str) -> Optional[str]:
+    """Why the install of ``todo`` did not give what was asked (``after``: the state read after
+    it), or None: a package missing although pkg succeeded, or another version than pinned."""
+    for s in todo:
+        name, pin = split_spec(s)
+        have = after.packages.get(name)
+        if have is None:
+            return f"pkg reported success but {name} is not installed in jail {jail}"
+        if not version_matches(pin, have.version):
+            return (f"{name} {pin} was requested but jail {jail} has {name} {have.version} (the "
+                    f"repository offers another version)")
+    return None
+
+
 def removable(names: list[str], rdeps: dict[str, set[str]]) -> tuple[list[str], dict[str, list[str]]]:
     """Split ``names`` into those that can go now and those still needed by other packages.
 
@@ -218,12 +252,22 @@ def removable(names: list[str], rdeps: dict[str, set[str]]) -> tuple[list[str], 
 
 
 # --------------------------------------------------------------------------------------------
-# error classification
+# facts (a jail that is not running raises JailNotRunning; the jail's package list itself is the
+# shared ``facts.pkg_state``)
 
 
-def is_jail_missing(stderr: str) -> bool:
-    """jexec's / pkg -j's 'jail "x" not found'."""
-    return bool(re.search(r'jail "?[^"\s]*"? not found', stderr))
+def _rdeps(res) -> dict[str, set[str]]:
+    if res.exit_code != 0:
+        err = classify(res)
+        if isinstance(err, NoSuchFile):
+            return {}  # pkg is not bootstrapped: no package, no dependency
+        raise err
+    return parse_reverse_deps(res.stdout)
+
+
+def dependants(jail: str) -> Fact[dict[str, set[str]]]:
+    """Reverse dependencies of the jail's packages: {name: {packages that depend on it}}."""
+    return fact(reverse_deps(jail), _rdeps, f"pkg rdeps {jail}")
 
 
 __all__ = ["JEXEC"]

@@ -1,4 +1,4 @@
-"""service(8) / rc.subr inside a jail: argv builders and output parsers (no I/O).
+"""service(8) / rc.subr inside a jail: argv builders, output parsers and facts (no I/O).
 
 Lifecycle commands always use rc.subr's ``one`` prefix (``onestart``, ``onestop``,
 ``onerestart``, ``oneinitdb``): plain ``start`` prints "Cannot 'start' nginx. Set nginx_enable to
@@ -15,7 +15,9 @@ from __future__ import annotations
 import re
 from typing import Optional, Sequence
 
+from ..errors import JailNotRunning, classify
 from .common import SH, in_jail, lines
+from .factbase import Fact, fact
 
 SERVICE = "/usr/sbin/service"
 LOCAL_RC_D = "/usr/local/etc/rc.d"
@@ -120,15 +122,42 @@ def is_enabled_value(value: Optional[str]) -> bool:
     return (value or "").strip().lower() in ("yes", "true", "on", "1")
 
 
-def is_not_running(output: str) -> bool:
-    """``stop`` of a stopped daemon: 'nginx not running? (check /var/run/nginx.pid).'"""
-    return "not running" in output
+# --------------------------------------------------------------------------------------------
+# results and facts (a jail that is not running raises JailNotRunning)
 
 
-def is_already_running(output: str) -> bool:
-    return "already running" in output
+def answer(res) -> bool:
+    """A command whose exit status is the answer inside a jail (``onestatus``: running; ``test
+    -e``: exists): exit 0 or not. Any failure is "no" (a stopped service, a missing rc script),
+    except a jail that is not running, which raises :class:`JailNotRunning`."""
+    if res.exit_code == 0:
+        return True
+    err = classify(res)
+    if isinstance(err, JailNotRunning):
+        raise err
+    return False
 
 
-def is_missing_script(output: str) -> bool:
-    """service(8): 'nginx does not exist in /etc/rc.d or the local startup directories ...'"""
-    return "does not exist in /etc/rc.d" in output
+def _local_running(res) -> Optional[dict[str, bool]]:
+    if res.exit_code == 0:
+        return parse_local_status(res.stdout)
+    err = classify(res)
+    if isinstance(err, JailNotRunning):
+        raise err
+    return None  # no answer: the caller asks the service itself
+
+
+def local_running(jail: str) -> Fact[Optional[dict[str, bool]]]:
+    """Run state of every rc script in /usr/local/etc/rc.d of ``jail`` (one read per jail and
+    run), or None when the status script itself failed."""
+    return fact(local_status(jail), _local_running, f"rc.d status {jail}")
+
+
+def is_running(jail: str, service: str) -> Fact[bool]:
+    """``service -j JAIL NAME onestatus``: running or not (no such script: not running)."""
+    return fact(status(jail, service), answer, f"status {jail}:{service}")
+
+
+def path_exists(jail: str, path: str) -> Fact[bool]:
+    """``test -e PATH`` inside the jail."""
+    return fact(exists(jail, path), answer, f"exists {jail}:{path}")

@@ -2,25 +2,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Callable, Optional
 
 from .. import wire
-from ..host import common, pkg
-from ..hostctx import Host
-from ..ssh import CommandError, Result
-from .base import ADD, DELETE, DiffResult, Failure, PropDiff, Resource, diff_fields, field
+from ..errors import CommandFailed, JailNotRunning
+from ..host import common, facts, pkg
+from ..host.steps import Step, StepResults
+from .base import ADD, DELETE, DiffResult, Failure, PartialFailure, PropDiff, Resource, diff_fields, dump, field
 
 
 @dataclass
 class JailPackageArgs:
     jail: str = field("Name of the running jail to install into (`jexec JAIL pkg ...`). Changing "
-                      "it replaces the resource.", replace=True)
+                      "it replaces the resource.", replace=True, check=common.jail_name_error)
     packages: list[str] = field(
         "Packages to install, by name (`nginx`, `postgresql17-server`) or pinned to a version in "
         "pkg's `name-version` form (`nginx-1.28.2,3`; a pin without the port revision/epoch such "
         "as `nginx-1.28.2` matches `1.28.2_1` and `1.28.2,3`). Adding a package installs it and "
         "removing one deletes it, in place; packages it pulled in as dependencies are deleted with "
-        "it when nothing else needs them.")
+        "it when nothing else needs them.", check=pkg.spec_error)
 
 
 @dataclass
@@ -34,6 +34,10 @@ class JailPackageState:
         "Packages that installing the declared ones pulled in as automatic dependencies (they "
         "were not installed before); delete removes those that nothing else needs any more.",
         default_factory=list)
+
+
+# (state, new deps, what was done) -> (id, outputs, what was done): what a failure records
+Record = Callable[[pkg.PkgState, list[str], str], tuple]
 
 
 def parse_id(rid: str) -> tuple[str, list[str]]:
@@ -58,7 +62,8 @@ class JailPackage(Resource):
         "lockf(1) lock). The jail needs working DNS and a route to the package mirror.\n\n"
         "Refresh reads the jail's installed packages (`pkg query -a`, shared by every JailPackage "
         "of that jail): a package deleted by hand (`pkg delete -y vim`) or another version shows up as "
-        "drift, and the next `up` installs it again.\n\n"
+        "drift, and the next `up` installs it again. When the jail is not running, refresh keeps "
+        "what was known.\n\n"
         "Delete runs `pkg delete -y` for the declared packages only, never for a package that "
         "another installed package still depends on (pkg would delete the dependants too); "
         "dependencies this resource pulled in are deleted when nothing needs them any more. pkg "
@@ -66,29 +71,20 @@ class JailPackage(Resource):
     )
     Args = JailPackageArgs
     State = JailPackageState
+    typed = True
     example = {"jail": "webserver", "packages": ["nginx", "postgresql17-client-17.9"]}
     import_id = ("`JAIL:PKG[,PKG...]`, e.g. `webserver:nginx,postgresql17-client` (the packages "
                  "must be installed; versions are not pinned on import)")
 
     # -- check ----------------------------------------------------------------------------
-    def validate(self, inputs: dict[str, Any]) -> list[Failure]:
+    def validate(self, a: JailPackageArgs) -> list[Failure]:
         f: list[Failure] = []
-        jail = inputs.get("jail")
-        if isinstance(jail, str) and not wire.is_unknown(jail):
-            err = common.jail_name_error(jail)
-            if err:
-                f.append(Failure("jail", err))
-        specs = inputs.get("packages")
-        if isinstance(specs, list):
-            if not specs:
+        if isinstance(a.packages, list):
+            if not a.packages:
                 f.append(Failure("packages", "declare at least one package"))
             seen: dict[str, int] = {}
-            for i, s in enumerate(specs):
+            for i, s in enumerate(a.packages):
                 if wire.is_unknown(s):
-                    continue
-                err = pkg.spec_error(s)
-                if err:
-                    f.append(Failure(f"packages[{i}]", err))
                     continue
                 name = pkg.split_spec(s)[0]
                 if name in seen:
@@ -98,9 +94,9 @@ class JailPackage(Resource):
         return f
 
     # -- diff -----------------------------------------------------------------------------
-    def diff(self, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        res = diff_fields(self.input_fields(), olds, news, skip=("packages",))
-        o, n = olds.get("packages") or [], news.get("packages")
+    def diff(self, olds: JailPackageArgs, news: JailPackageArgs) -> DiffResult:
+        res = diff_fields(self.input_fields(), dump(olds), dump(news), skip=("packages",))
+        o, n = olds.packages or [], news.packages
         if wire.contains_unknown(n):
             res.changes["packages"] = PropDiff("update", False, "unknown until apply")
             return res
@@ -121,174 +117,135 @@ class JailPackage(Resource):
         return res
 
     # -- host access ----------------------------------------------------------------------
-    # Every write is ONE batch (one remote exec) that ends with the state read the outputs need;
-    # the state read before it is the shared fact.  Create: 1 exec when there is nothing to do,
-    # else 2 (bootstrap included); delete: 2; update: 1-3.
+    # The jail's package list is the shared fact ``facts.pkg_state``; every write is one
+    # sequence that ends with that same read (it primes the fact for the next reader).
     @staticmethod
-    def _parse_state(res: Result) -> Optional[pkg.PkgState]:
-        """A ``pkg.state`` result: the state, or None when the jail is not running."""
-        if res.exit_code != 0:
-            if pkg.is_jail_missing(res.stderr):
-                return None
-            raise CommandError(res)
-        return pkg.parse_state(res.stdout)
-
-    @classmethod
-    def _require_parsed(cls, res: Result, jail: str) -> pkg.PkgState:
-        st = cls._parse_state(res)
-        if st is None:
-            raise RuntimeError(f"jail {jail} is not running: start it (VnetJail) before installing packages into it")
-        return st
-
-    @staticmethod
-    async def _fact(host: Host, jail: str) -> Result:
-        """The ``pkg.state`` shared fact (a failed read is not kept)."""
+    async def _pkg_state(ctx, jail: str) -> pkg.PkgState:
         try:
-            return await host.fact(pkg.state(jail))
-        except CommandError as e:
-            return e.result
-
-    async def _state(self, host: Host, jail: str) -> Optional[pkg.PkgState]:
-        """The jail's pkg state (shared fact), or None when the jail is not running."""
-        return self._parse_state(await self._fact(host, jail))
-
-    async def _require_state(self, host: Host, jail: str) -> pkg.PkgState:
-        return self._require_parsed(await self._fact(host, jail), jail)
+            return await ctx.host.get(facts.pkg_state(jail))
+        except JailNotRunning as e:
+            raise _not_running(jail) from e
 
     @staticmethod
-    async def _batch(host: Host, jail: str, steps: list[list[str]], *, mutates: bool = True,
-                     keep_going: bool = False) -> list[Result]:
-        """``host.batch`` of steps that end with a ``pkg.state`` read (then only reads): when the
-        whole batch ran, that read becomes the shared fact, unless another write on the host
-        finished meanwhile (``Host.fact`` keeps a read only then too)."""
-        res = await host.batch(steps, check=False, mutates=mutates, keep_going=keep_going,
-                               timeout=host.steps_timeout(len(steps)),
-                               prime=[pkg.state(jail)] if len(steps) else [])
-        return res
+    def _state(a: JailPackageArgs, st: pkg.PkgState, bootstrapped: bool, added: list[str]) -> JailPackageState:
+        return JailPackageState(pkg.installed_versions(a.packages, st), bootstrapped, sorted(added))
 
-    async def _read_with_rdeps(self, host: Host, jail: str) -> tuple[Optional[pkg.PkgState], Result]:
-        """State and reverse dependencies in one exec (read-only)."""
-        st, rd = await self._batch(host, jail, [pkg.state(jail), pkg.reverse_deps(jail)],
-                                   mutates=False, keep_going=True)
-        return self._parse_state(st), rd
-
-    def _outputs(self, inputs: dict[str, Any], st: pkg.PkgState, bootstrapped: bool,
-                 added: list[str]) -> dict[str, Any]:
-        out = dict(inputs)
-        installed = {}
-        for s in inputs.get("packages") or []:
-            name = pkg.split_spec(s)[0]
-            if name in st.packages:
-                installed[name] = st.packages[name].version
-        out["installed"] = installed
-        out["bootstrappedPkg"] = bootstrapped
-        out["addedDependencies"] = sorted(added)
-        return out
-
-    async def _install(self, host: Host, jail: str, specs: list[str], st: pkg.PkgState, *,
+    async def _install(self, ctx, jail: str, specs: list[str], st: pkg.PkgState, record: Record, *,
                        bootstrap: bool = False, rdeps: bool = False
-                       ) -> tuple[pkg.PkgState, list[str], Optional[Result]]:
+                       ) -> tuple[pkg.PkgState, list[str], Optional[dict[str, set[str]]]]:
         """Bootstrap pkg (when ``bootstrap``) and install what is missing (or pinned differently),
-        in one exec that ends with the state read (and ``pkg.reverse_deps`` when ``rdeps``).
+        in one sequence that ends with the state read (and the reverse dependencies when
+        ``rdeps``). ``record(state, new_deps, what)``: what to record when it fails after a change.
 
-        Returns (new state, new deps, reverse-deps result or None).  With ``bootstrap`` the
-        install is planned on an empty jail; ``pkg.only_pkg`` stops the batch when the jail
+        Returns (new state, new deps, reverse dependencies or None). With ``bootstrap`` the
+        install is planned on an empty jail; ``pkg.only_pkg`` stops the sequence when the jail
         turns out to hold packages already, and the install is then planned again on what the
         bootstrap left and sent as a second exec.
         """
         todo = pkg.to_install(specs, st)
         if not bootstrap and not todo:
             return st, [], None
-        steps: list[list[str]] = []
+        steps: list[Step] = []
         if bootstrap:
-            steps += [pkg.bootstrap(jail), pkg.state(jail), pkg.only_pkg(jail)]
+            steps += [Step(pkg.bootstrap(jail), "bootstrap"),
+                      Step(pkg.state(jail), "booted", mutates=False),
+                      Step(pkg.only_pkg(jail), "only_pkg", mutates=False)]
         if todo:
-            steps.append(pkg.install(jail, todo))
-        steps.append(pkg.state(jail))
+            steps.append(Step(pkg.install(jail, todo), "install"))
+        steps.append(Step(pkg.state(jail), "state", primes=facts.pkg_state(jail), mutates=False))
         if rdeps:
-            steps.append(pkg.reverse_deps(jail))
-        res = await self._batch(host, jail, steps)
-        if bootstrap:
-            if res[0].exit_code != 0:
-                raise CommandError(res[0])
-            st = self._require_parsed(res[1], jail)
-            if not st.bootstrapped:
-                raise RuntimeError(f"pkg bootstrap in jail {jail} reported success but "
-                                   f"{pkg.PKG} is missing")
-            if res[2].exit_code != 0:
-                # the jail already had packages: plan the install on what is really there
-                after, deps, rd = await self._install(host, jail, specs, st, rdeps=rdeps)
-                return after, deps, rd
-            res = res[3:]
-        before = set(st.packages)
-        if todo:
-            if res[0].exit_code != 0:
-                raise CommandError(res[0])
-            res = res[1:]
-        after = self._require_parsed(res[0], jail)
-        rd = res[1] if rdeps else None
-        declared = {pkg.split_spec(s)[0] for s in specs}
-        for s in todo:
-            name, pin = pkg.split_spec(s)
-            have = after.packages.get(name)
-            if have is None:
-                raise RuntimeError(f"pkg reported success but {name} is not installed in jail {jail}")
-            if not pkg.version_matches(pin, have.version):
-                raise RuntimeError(f"{name} {pin} was requested but jail {jail} has {name} "
-                                   f"{have.version} (the repository offers another version)")
-        new_deps = sorted(n for n in set(after.packages) - before
-                          if n not in declared and after.packages[n].automatic)
-        return after, new_deps, rd
+            steps.append(Step(pkg.reverse_deps(jail), "rdeps", primes=pkg.dependants(jail), mutates=False))
 
-    async def _delete(self, host: Host, jail: str, names: list[str], deps: list[str],
-                      st: Optional[pkg.PkgState], rd: Result, *, read_after: bool = False
-                      ) -> tuple[list[str], Optional[pkg.PkgState]]:
+        def booted(done: StepResults) -> Optional[pkg.PkgState]:
+            return pkg.parse_state(done["booted"].stdout) if done.ok("booted") else None
+
+        def now(done: StepResults) -> tuple[pkg.PkgState, list[str]]:
+            """What the jail holds after ``done`` (its last state read) and the new deps."""
+            before = booted(done) or st
+            if not done.ok("state"):
+                return before, []
+            after = pkg.parse_state(done["state"].stdout)
+            return after, pkg.added_dependencies(set(before.packages), after, specs)
+
+        def partial(done: StepResults):
+            if _stopped_at(done, "only_pkg"):
+                return None  # planned again below
+            b = booted(done)
+            if b is not None and not b.bootstrapped:
+                what = f"pkg bootstrap in jail {jail} reported success but {pkg.PKG} is missing"
+            elif done.ok("install"):
+                what = f"packages were installed in jail {jail}"
+            else:
+                what = f"pkg was bootstrapped in jail {jail}"
+            return record(*now(done), what)
+
+        done = StepResults()
+        try:
+            await self.apply(ctx, steps, partial=partial, done=done)
+        except CommandFailed:
+            if not _stopped_at(done, "only_pkg"):
+                raise
+            # the jail already had packages: plan the install on what is really there
+            return await self._install(ctx, jail, specs, booted(done), record, rdeps=rdeps)
+        b = booted(done)
+        if b is not None and not b.bootstrapped:
+            raise RuntimeError(f"pkg bootstrap in jail {jail} reported success but {pkg.PKG} is missing")
+        after, deps = now(done)
+        problem = pkg.install_problem(todo, after, jail)
+        if problem:
+            rid, outputs, _ = record(after, deps, "")
+            raise PartialFailure(problem, rid, outputs)
+        rd = pkg.dependants(jail).parse(done["rdeps"]) if rdeps else None
+        return after, deps, rd
+
+    async def _delete(self, ctx, jail: str, names: list[str], deps: list[str], st: pkg.PkgState,
+                      rdeps: dict[str, set[str]], *, read_after: bool = False,
+                      partial: Optional[Callable] = None) -> tuple[list[str], Optional[pkg.PkgState]]:
         """Delete ``names`` (never one that other packages need) then the orphaned ``deps``,
-        given the jail's state ``st`` and reverse dependencies ``rd`` read just before.
+        given the jail's state ``st`` and reverse dependencies ``rdeps`` read just before.
         Returns (the deps that stay (still needed), the state after when ``read_after`` and
         something was deleted, else None)."""
-        if st is None or not st.bootstrapped:
+        if not st.bootstrapped:
             return [], None
         names = [n for n in names if n in st.packages]
         deps = [d for d in deps if d in st.packages and st.packages[d].automatic and d not in names]
         if not names and not deps:
             return [], None
-        if rd.exit_code != 0:
-            raise CommandError(rd)
-        rdeps = pkg.parse_reverse_deps(rd.stdout)
         go, kept = pkg.removable(names + deps, rdeps)
         for n, users in kept.items():
             if n in names:
-                await host.log(f"jail {jail}: keeping package {n}: still needed by "
-                               f"{', '.join(users)}", "warning")
+                await ctx.host.log(f"jail {jail}: keeping package {n}: still needed by "
+                                   f"{', '.join(users)}", "warning")
         after = None
         if go:
+            steps = [Step(pkg.delete(jail, go), "delete")]
             if read_after:
-                res = await self._batch(host, jail, [pkg.delete(jail, go), pkg.state(jail)])
-                if res[0].exit_code != 0:
-                    raise CommandError(res[0])
-                after = self._require_parsed(res[1], jail)
-            else:
-                await host.run(pkg.delete(jail, go))
+                steps.append(Step(pkg.state(jail), "state", primes=facts.pkg_state(jail), mutates=False))
+            done = await self.apply(ctx, steps, partial=partial)
+            if read_after:
+                after = pkg.parse_state(done["state"].stdout)
         return sorted(d for d in deps if d in kept), after
 
-    # -- create ---------------------------------------------------------------------------
-    async def create(self, ctx, inputs):
-        host: Host = ctx.host
-        jail, specs = inputs["jail"], list(inputs["packages"])
-        st = await self._require_state(host, jail)
+    # -- lifecycle ------------------------------------------------------------------------
+    async def create(self, ctx, a: JailPackageArgs):
+        jail, rid = a.jail, make_id(a.jail, a.packages)
+        st = await self._pkg_state(ctx, jail)
         bootstrapped = not st.bootstrapped
-        st, deps, _ = await self._install(host, jail, specs, st, bootstrap=bootstrapped)
-        return make_id(jail, specs), self._outputs(inputs, st, bootstrapped, deps)
 
-    # -- read -----------------------------------------------------------------------------
-    async def read(self, ctx, rid, inputs, state):
+        def record(now: pkg.PkgState, deps: list[str], what: str):
+            # pkg bootstrapped or packages installed: record them, so that the next `up`
+            # finishes the install and `destroy` deletes what this create installed
+            return rid, self.outputs(a, self._state(a, now, bootstrapped, deps)), what
+        st, deps, _ = await self._install(ctx, jail, a.packages, st, record, bootstrap=bootstrapped)
+        return rid, self._state(a, st, bootstrapped, deps)
+
+    async def read(self, ctx, rid, a: Optional[JailPackageArgs], state: Optional[JailPackageState]):
         jail, id_names = parse_id(rid)
-        st = await self._state(ctx.host, jail)
-        if st is None or not st.bootstrapped:
+        st = await ctx.host.get(facts.pkg_state(jail))  # JailNotRunning: the server keeps what we knew
+        if not st.bootstrapped:
             return None
-        state = state or {}
-        if inputs is None:
+        state = state or JailPackageState()
+        if a is None:
             specs = [n for n in id_names if n in st.packages]
             if not specs:
                 return None
@@ -297,56 +254,69 @@ class JailPackage(Resource):
                 raise RuntimeError(f"cannot import {rid}: not installed in jail {jail}: {', '.join(missing)}")
         else:
             specs = []
-            for s in inputs.get("packages") or []:
+            for s in a.packages or []:
                 name, pin = pkg.split_spec(s)
                 have = st.packages.get(name)
                 if have is None:
                     continue  # deleted by hand: drift
                 specs.append(s if pkg.version_matches(pin, have.version) else f"{name}-{have.version}")
-            if not specs and (inputs.get("packages") or []):
+            if not specs and a.packages:
                 return None  # every declared package is gone
-        new_inputs = {"jail": jail, "packages": specs}
-        deps = [d for d in state.get("addedDependencies") or [] if d in st.packages]
-        return new_inputs, self._outputs(new_inputs, st, bool(state.get("bootstrappedPkg")), deps)
+        args = JailPackageArgs(jail, specs)
+        deps = [d for d in state.added_dependencies if d in st.packages]
+        return args, self._state(args, st, state.bootstrapped_pkg, deps)
 
-    # -- update ---------------------------------------------------------------------------
-    async def update(self, ctx, rid, olds, news, state):
-        host: Host = ctx.host
-        jail = news["jail"]
-        old_names = {pkg.split_spec(s)[0] for s in olds.get("packages") or []}
-        new_names = {pkg.split_spec(s)[0] for s in news.get("packages") or []}
-        gone = sorted(old_names - new_names)
-        if gone:
-            # what to delete is known before any read: fetch the reverse dependencies with the state
-            st0, rd = await self._read_with_rdeps(host, jail)
-            if st0 is None:
-                raise RuntimeError(f"jail {jail} is not running: start it (VnetJail) before installing packages into it")
-        else:
-            st0, rd = await self._require_state(host, jail), None
-        deps = list(state.get("addedDependencies") or [])
-        st, more, rd2 = await self._install(host, jail, list(news["packages"]), st0, rdeps=bool(gone))
+    async def update(self, ctx, rid, olds: JailPackageArgs, news: JailPackageArgs, state: JailPackageState):
+        jail = news.jail
+        new_names = {pkg.split_spec(s)[0] for s in news.packages}
+        leaving = [s for s in olds.packages if pkg.split_spec(s)[0] not in new_names]
+        gone = sorted(pkg.split_spec(s)[0] for s in leaving)
+        try:
+            if gone:
+                # what to delete is known before any read: the reverse dependencies come with the state
+                st0, rd = await ctx.host.get_many(facts.pkg_state(jail), pkg.dependants(jail))
+            else:
+                st0, rd = await ctx.host.get(facts.pkg_state(jail)), None
+        except JailNotRunning as e:
+            raise _not_running(jail) from e
+        deps = list(state.added_dependencies)
+        # until the packages that leave are deleted they are still this resource's: a failure
+        # records them with the new ones, so that the next `up` deletes them
+        held = JailPackageArgs(jail, list(news.packages) + leaving)
+
+        def record(now: pkg.PkgState, more: list[str], what: str):
+            added = [d for d in sorted(set(deps) | set(more)) if d in now.packages]
+            return rid, self.outputs(held, self._state(held, now, state.bootstrapped_pkg, added)), what
+        st, more, rd2 = await self._install(ctx, jail, news.packages, st0, record, rdeps=bool(gone))
         if rd2 is not None:
             rd = rd2  # read after the install
         deps = sorted(set(deps) | set(more))
         if gone:
+            def partial(done):
+                return record(st, [], f"packages were installed in jail {jail} but {', '.join(gone)} "
+                                      f"may not have been deleted")
             # a dependency this resource added that is now declared is no longer "added"
-            keep, after = await self._delete(host, jail, gone, [d for d in deps if d not in new_names],
-                                             st, rd, read_after=True)
+            keep, after = await self._delete(ctx, jail, gone, [d for d in deps if d not in new_names],
+                                             st, rd or {}, read_after=True, partial=partial)
             deps = keep
             st = after or st
         deps = [d for d in deps if d in st.packages and d not in new_names]
-        out = self._outputs(news, st, bool(state.get("bootstrappedPkg")), deps)
-        return out
+        return self._state(news, st, state.bootstrapped_pkg, deps)
 
-    # -- delete ---------------------------------------------------------------------------
-    async def delete(self, ctx, rid, inputs, state):
+    async def delete(self, ctx, rid, a: JailPackageArgs, state: JailPackageState):
         jail, id_names = parse_id(rid)
-        names = [pkg.split_spec(s)[0] for s in (inputs.get("packages") or [])] or id_names
+        names = [pkg.split_spec(s)[0] for s in (a.packages or [])] or id_names
         try:
-            st, rd = await self._read_with_rdeps(ctx.host, jail)
-            await self._delete(ctx.host, jail, names, list(state.get("addedDependencies") or []), st, rd)
-        except CommandError as e:
-            if pkg.is_jail_missing(e.result.stderr):
-                await ctx.host.log(f"jail {jail} is not running: nothing to delete", "info")
-                return
-            raise
+            st, rd = await ctx.host.get_many(facts.pkg_state(jail), pkg.dependants(jail))
+            await self._delete(ctx, jail, names, list(state.added_dependencies), st, rd)
+        except JailNotRunning:
+            await ctx.host.log(f"jail {jail} is not running: nothing to delete", "info")
+
+
+def _not_running(jail: str) -> RuntimeError:
+    return RuntimeError(f"jail {jail} is not running: start it (VnetJail) before installing packages into it")
+
+
+def _stopped_at(done: StepResults, name: str) -> bool:
+    """The sequence stopped at the step ``name``: it was the last to run and it failed."""
+    return bool(done.items) and done.items[-1][0].name == name and done.items[-1][1].exit_code != 0
