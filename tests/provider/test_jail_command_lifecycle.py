@@ -6,6 +6,7 @@ import pytest
 
 from freebsd_provider import wire
 from jailhelp import client_for, drop_jail, make_jail
+from pulumi.runtime.proto import provider_pb2, status_pb2
 
 T = "freebsd:index:JailCommand"
 J = "cmdjail"
@@ -31,8 +32,11 @@ def exists(testbed, path):
 
 
 def test_check_failures(client):
-    _, f = client.check(T, "c", {"create": [], "user": "a b", "environment": {"1X": "v"}})
-    assert {p for p, _ in f} >= {"create", "user", "environment"}
+    _, f = client.check(T, "c", {"create": ["x"], "user": "a b", "environment": {"1X": "v"}})
+    assert {p for p, _ in f} == {"user", 'environment["1X"]'}
+    # the command as a whole is checked once every field passes
+    _, f = client.check(T, "c", {"create": []})
+    assert [p for p, _ in f] == ["create"]
 
 
 def test_lifecycle_with_secrets(client, testbed, jail):
@@ -137,3 +141,66 @@ def test_guarded_run_when_the_jail_is_not_running(client):
     with pytest.raises(grpc.RpcError) as e:
         client.create(T, "nj", inputs)
     assert "true failed in jail nosuchjail" in e.value.details()
+
+
+def init_failed(err: grpc.RpcError):
+    """(id, properties) of a PartialFailure (ErrorResourceInitFailed), or None for a plain error."""
+    md = dict(err.trailing_metadata() or ())
+    if "grpc-status-details-bin" not in md:
+        return None
+    st = status_pb2.Status.FromString(md["grpc-status-details-bin"])
+    detail = provider_pb2.ErrorResourceInitFailed()
+    if not st.details or not st.details[0].Unpack(detail):
+        return None
+    return detail.id, wire.decode(detail.properties)
+
+
+def test_lost_run_is_recorded_and_runs_again(client, testbed, jail):
+    """The exec running the command fails as a whole (as a lost connection would): whether it
+    ran is unknown, so the resource is recorded (exit code -1, so that destroy runs `delete`),
+    and the next update runs it again, guarded."""
+    testbed.exec("rm", "-f", f"/jails/{J}/tmp/lost-ran")
+    inputs, _ = client.check(T, "lost", {
+        "jail": J, "create": ["sh", "-c", "cat > /tmp/lost-ran; echo ran"], "creates": "/tmp/lost-ran",
+        "delete": ["rm", "-f", "/tmp/lost-ran"], "stdin": "hunter22\n"})
+    testbed.fault("--fail-next", r"lost-ran; echo ran")
+    try:
+        with pytest.raises(grpc.RpcError) as e:
+            client.create(T, "lost", inputs)
+    finally:
+        testbed.fault("--clear")
+    got = init_failed(e.value)
+    assert got is not None, e.value.details()
+    rid, state = got
+    assert rid == f"{J}:sh" and state["exitCode"] == -1 and state["skipped"] is False
+    assert isinstance(state["stdout"], wire.Secret) and wire.reveal(state["stdout"]) == ""
+    assert "hunter22" not in e.value.details() and not exists(testbed, "/tmp/lost-ran")
+    # the engine updates a resource recorded with an error on the next `up`
+    out = client.update(T, "lost", rid, state, inputs, old_inputs=inputs)
+    assert out["exitCode"] == 0 and wire.reveal(out["stdout"]) == "ran\n" and out["skipped"] is False
+    assert testbed.exec("cat", f"/jails/{J}/tmp/lost-ran").stdout == "hunter22\n"
+    # once it ran, an update with the same inputs runs nothing
+    n = len(testbed.log())
+    again = client.update(T, "lost", rid, out, inputs, old_inputs=inputs)
+    assert again["exitCode"] == 0 and len(testbed.log()) == n
+    client.delete(T, "lost", rid, out, old_inputs=inputs)
+    assert not exists(testbed, "/tmp/lost-ran")
+
+
+def test_delete_when_the_jail_is_not_running(client):
+    inputs, _ = client.check(T, "nd", {"jail": "nosuchjail", "create": ["true"], "delete": ["true"]})
+    client.delete(T, "nd", "nosuchjail:true", {**inputs, "stdout": "", "stderr": "", "exitCode": 0,
+                                                "skipped": False}, old_inputs=inputs)
+
+
+def test_timeout_is_the_resources_own(client, testbed, jail):
+    """`timeout` bounds the command (not the provider's commandTimeout); a command abandoned
+    half-way is recorded like a lost run."""
+    import time
+    inputs, _ = client.check(T, "slow", {"jail": J, "create": ["sleep", "30"], "timeout": 2})
+    t0 = time.monotonic()
+    with pytest.raises(grpc.RpcError) as e:
+        client.create(T, "slow", inputs)
+    assert time.monotonic() - t0 < 20
+    got = init_failed(e.value)
+    assert got is not None and got[1]["exitCode"] == -1, e.value.details()

@@ -6,6 +6,7 @@ import pytest
 
 from freebsd_provider import wire
 from harness import kinds
+from pulumi.runtime.proto import provider_pb2, status_pb2
 from jailhelp import client_for, drop_jail, make_jail
 
 T = "freebsd:index:JailFile"
@@ -200,3 +201,97 @@ def test_failed_write_reports_the_error_without_the_content(client, testbed, jai
         client.create(T, "d", inputs)
     assert "directory" in e.value.details()
     assert testbed.exec("sh", "-c", f"ls -A /jails/{J}/etc/adir").stdout.strip() == ""
+
+
+def init_failed(err: grpc.RpcError):
+    """(id, properties) of a PartialFailure (ErrorResourceInitFailed), or None for a plain error."""
+    md = dict(err.trailing_metadata() or ())
+    if "grpc-status-details-bin" not in md:
+        return None
+    st = status_pb2.Status.FromString(md["grpc-status-details-bin"])
+    detail = provider_pb2.ErrorResourceInitFailed()
+    if not st.details or not st.details[0].Unpack(detail):
+        return None
+    return detail.id, wire.decode(detail.properties)
+
+
+def test_lost_write_is_recorded_and_converges(client, testbed, jail):
+    """The exec writing the edited file fails as a whole (as a lost connection would): whether
+    the lines went in is unknown, so the resource is recorded with every line it may have
+    added or replaced; the next update writes them and delete puts the file back."""
+    testbed.exec("sh", "-c", 'printf "%s" "$2" > "$1"', "sh", f"/jails/{J}/etc/lost.conf", CONF)
+    listen = "listen_addresses = '*'"
+    inputs, _ = client.check(T, "lost", {"jail": J, "path": "/etc/lost.conf", "lines": [
+        {"line": listen, "match": "^#?listen_addresses"}, {"line": "port = 5433"}]})
+    testbed.fault("--fail-next", r"pulumi-tmp.*/etc/lost\.conf")
+    try:
+        with pytest.raises(grpc.RpcError) as e:
+            client.create(T, "lost", inputs)
+    finally:
+        testbed.fault("--clear")
+    got = init_failed(e.value)
+    assert got is not None, e.value.details()
+    rid, state = got
+    assert rid == f"{J}:/etc/lost.conf" and cat(testbed, "/etc/lost.conf") == CONF
+    assert state["addedLines"] == ["port = 5433"]
+    assert state["replacedLines"] == {listen: "#listen_addresses = 'localhost'\t# comment"}
+    assert state["previousMode"] == "0644" and state["previousOwner"] == "root:wheel"
+    assert [x["line"] for x in state["lines"]] == [listen, "port = 5433"]
+    # the engine updates a resource recorded with an error on the next `up`
+    client.new_run()
+    out = client.update(T, "lost", rid, state, inputs, old_inputs=inputs)
+    assert cat(testbed, "/etc/lost.conf") == "listen_addresses = '*'\n#port = 5432\nport = 5433\n"
+    # an update dropping a line, whose write is lost: both the dropped and the kept lines stay
+    # recorded, so delete removes whichever is there
+    news, _ = client.check(T, "lost", {"jail": J, "path": "/etc/lost.conf", "lines": [{"line": "port = 5434"}]})
+    testbed.fault("--fail-next", r"pulumi-tmp.*/etc/lost\.conf")
+    try:
+        client.new_run()
+        with pytest.raises(grpc.RpcError) as e:
+            client.update(T, "lost", rid, out, news, old_inputs=inputs)
+    finally:
+        testbed.fault("--clear")
+    got = init_failed(e.value)
+    assert got is not None and got[0] == rid
+    state = got[1]
+    assert sorted(state["addedLines"]) == ["port = 5433", "port = 5434"]
+    assert list(state["replacedLines"]) == [listen]
+    client.new_run()
+    client.delete(T, "lost", rid, state, old_inputs=news)
+    assert cat(testbed, "/etc/lost.conf") == CONF
+
+
+def test_refresh_keeps_the_file_when_the_jail_is_stopped(client, testbed):
+    """A jail that is not running: refresh keeps what it knew (the resource is not gone), and
+    delete leaves the file alone."""
+    make_jail(testbed, "filedown")
+    try:
+        inputs, _ = client.check(T, "down", {"jail": "filedown", "path": "/etc/down.conf", "content": "d\n"})
+        rid, out = client.create(T, "down", inputs)
+        testbed.exec("jail", "-r", "filedown")
+        client.new_run()
+        rid2, state, ri = client.read(T, "down", rid, out, inputs)
+        assert rid2 == rid and wire.reveal(ri["content"]) == "d\n" and state["created"] is True
+        client.delete(T, "down", rid, out, old_inputs=inputs)
+        assert testbed.exec("cat", "/jails/filedown/etc/down.conf").stdout == "d\n"
+    finally:
+        drop_jail(testbed, "filedown")
+
+
+def test_lost_put_is_not_recorded(client, testbed, jail):
+    """The content form's one exec lost: what the file held before is unknown, so nothing is
+    recorded (an update would overwrite the file without a backup); the next create backs up
+    whatever is there."""
+    testbed.exec("sh", "-c", 'printf "orig\\n" > "$1"', "sh", f"/jails/{J}/etc/lostput.conf")
+    inputs, _ = client.check(T, "lp", {"jail": J, "path": "/etc/lostput.conf", "content": "mine\n"})
+    testbed.fault("--fail-next", r"echo missing.*/etc/lostput\.conf")
+    try:
+        with pytest.raises(grpc.RpcError) as e:
+            client.create(T, "lp", inputs)
+    finally:
+        testbed.fault("--clear")
+    assert init_failed(e.value) is None and cat(testbed, "/etc/lostput.conf") == "orig\n"
+    rid, out = client.create(T, "lp", inputs)
+    assert wire.reveal(out["previousContent"]) == "orig\n" and cat(testbed, "/etc/lostput.conf") == "mine\n"
+    client.delete(T, "lp", rid, out, old_inputs=inputs)
+    assert cat(testbed, "/etc/lostput.conf") == "orig\n"

@@ -66,20 +66,29 @@ def test_jail_file_validate():
     r = JailFile()
     ok, f = r.normalize_inputs({"jail": "database", "path": "/var/db/postgres/data17/pg_hba.conf",
                                 "lines": [{"line": "host all all 192.168.1.0/24 md5"}]})
-    assert f == [] and r.validate(ok) == []
-    props = {x.property for x in r.validate({"path": "etc/x", "content": "a", "lines": [{"line": "a\nb"}],
-                                             "mode": "999", "owner": "a b"})}
-    assert props == {"path", "lines", "lines[0].line", "mode", "owner"}
-    assert [x.property for x in r.validate({"path": "/a/../b", "content": "x"})] == ["path"]
-    assert [x.property for x in r.validate({"path": "/a"})] == ["content"]
-    assert [x.property for x in r.validate({"path": "/a", "lines": [{"line": "x", "match": "(["}]})] == ["lines[0].match"]
+    assert f == [] and r.op_validate(ok) == []
+    # the per-field rules and the rules across fields, all at once
+    props = {x.property for x in r.op_validate({"path": "etc/x", "content": "a", "lines": [{"line": "a\nb"}],
+                                                "mode": "999", "owner": "a b"})}
+    assert props == {"path", "mode", "owner", "lines", "lines[0].line"}
+    props = {x.property for x in r.op_validate({"path": "/etc/x", "content": "a", "lines": [{"line": "a\nb"}]})}
+    assert props == {"lines", "lines[0].line"}
+    assert [x.property for x in r.op_validate({"path": "/a/../b", "content": "x"})] == ["path"]
+    assert [x.property for x in r.op_validate({"path": "/a/", "content": "x"})] == ["path"]
+    assert [x.property for x in r.op_validate({"path": "/a"})] == ["content"]
+    assert [x.property for x in r.op_validate({"path": "/a", "lines": [{"line": "x", "match": "(["}]})] == ["lines[0].match"]
+    assert [x.property for x in r.op_validate({"path": "/a", "lines": []})] == ["lines"]
+    fails = r.op_validate({"path": "/a", "lines": [{"line": "x"}, {"line": "x", "match": "^x"}]})
+    assert [(x.property, x.reason) for x in fails] == [("lines[1].line", "line 'x' is declared twice")]
+    # unknown values (preview) are skipped
+    assert r.op_validate({"path": wire.UNKNOWN, "lines": [wire.UNKNOWN, {"line": wire.UNKNOWN}]}) == []
 
 
 def test_jail_file_diff_and_id():
     r = JailFile()
-    d = r.diff({"path": "/a", "content": "x"}, {"path": "/a", "content": "y"})
+    d = r.op_diff({"path": "/a", "content": "x"}, {"path": "/a", "content": "y"})
     assert not d.replaces and "in place" in d.changes["content"].why
-    d = r.diff({"path": "/a", "content": "x"}, {"path": "/a", "lines": [{"line": "y"}]})
+    d = r.op_diff({"path": "/a", "content": "x"}, {"path": "/a", "lines": [{"line": "y"}]})
     assert set(d.replaces) == {"content", "lines"}
     assert parse_id("database:/etc/x") == ("database", "/etc/x")
     assert parse_id(":/etc/x") == (None, "/etc/x")
@@ -118,20 +127,25 @@ def test_jail_command_validate_never_echoes_secrets():
     ins, f = r.normalize_inputs({"jail": "database", "user": "postgres", "create": ["psql"],
                                  "stdin": "ALTER USER t PASSWORD 'pw';", "environment": {"PGPASSWORD": "pw"}})
     assert f == [] and isinstance(ins["stdin"], wire.Secret) and isinstance(ins["environment"], wire.Secret)
-    assert r.validate(wire.reveal(ins)) == []
-    fails = r.validate({"create": [], "user": "a b", "environment": {"X": "top\nsecret", "1A": "v"},
-                        "creates": "rel", "unless": ["-x"]})
+    assert r.op_validate(wire.reveal(ins)) == []
+    fails = r.op_validate({"create": ["x"], "user": "a b", "environment": {"X": "top\nsecret", "1A": "v"},
+                           "creates": "rel", "stdin": "top\x00secret", "timeout": 0})
     props = {x.property for x in fails}
-    assert {"create", "user", "environment.X", "environment", "creates", "unless"} <= props
+    assert props == {"user", 'environment["X"]', 'environment["1A"]', "creates", "stdin", "timeout"}
     assert not any("top" in x.reason for x in fails)
+    # the commands as a whole, once every field passes
+    fails = r.op_validate({"create": [], "unless": ["-x"], "delete": ["", "a"]})
+    assert {x.property for x in fails} == {"create", "unless", "delete"}
+    fails = r.op_validate({"create": ["a", "b\x00"]})
+    assert [(x.property, x.reason) for x in fails] == [("create[1]", "an argument must not contain NUL characters")]
 
 
 def test_jail_command_diff():
     r = JailCommand()
     base = {"create": ["createdb", "x"], "jail": "db", "environment": {}, "triggers": [], "timeout": 600}
-    assert r.diff(base, {**base, "create": ["createdb", "y"]}).replaces == ["create"]
-    assert r.diff(base, {**base, "triggers": ["2"]}).replaces == ["triggers"]
-    d = r.diff(base, {**base, "stdin": "x"})
+    assert r.op_diff(base, {**base, "create": ["createdb", "y"]}).replaces == ["create"]
+    assert r.op_diff(base, {**base, "triggers": ["2"]}).replaces == ["triggers"]
+    d = r.op_diff(base, {**base, "stdin": "x"})
     assert not d.replaces and "update" in d.changes["stdin"].why
 
 

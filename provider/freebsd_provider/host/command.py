@@ -53,18 +53,37 @@ def user_error(user: str) -> Optional[str]:
     return None
 
 
+def arg_error(arg: str) -> Optional[str]:
+    """One argument of a command."""
+    if not isinstance(arg, str):
+        return "an argument must be a string"
+    if "\x00" in arg:
+        return "an argument must not contain NUL characters"
+    return None
+
+
 def argv_error(argv: Sequence[str]) -> Optional[str]:
+    """A command as a whole (its arguments one by one: :func:`arg_error`)."""
     if not isinstance(argv, list) or not argv:
         return "a command is a non-empty list of arguments, e.g. [\"createdb\", \"-O\", \"testuser\", \"testdb\"]"
-    for i, a in enumerate(argv):
-        if not isinstance(a, str):
-            return f"argument {i} must be a string"
-        if "\x00" in a:
-            return f"argument {i} must not contain NUL characters"
+    if not isinstance(argv[0], str):
+        return None  # reported by arg_error
     if not argv[0]:
         return "the program (first argument) must not be empty"
     if argv[0].startswith("-"):
         return f"the program (first argument) must not start with '-' (got {argv[0]!r})"
+    return None
+
+
+def stdin_error(text: str) -> Optional[str]:
+    if "\x00" in text:
+        return "stdin must not contain NUL characters"
+    return None
+
+
+def timeout_error(seconds: int) -> Optional[str]:
+    if not 1 <= seconds <= 86400:
+        return "timeout must be between 1 and 86400 seconds"
     return None
 
 

@@ -1,4 +1,4 @@
-"""Whole files and line-in-file edits (no I/O): validators, the pure line editor, hashes.
+"""Whole files and line-in-file edits: validators, the pure line editor, hashes, the file fact.
 
 Reading and writing go through :mod:`common` (``read_file``: ``MODE OWNER:GROUP`` + content;
 ``write_file``: atomic, content on stdin, never on a command line), wrapped in ``in_jail`` for
@@ -11,6 +11,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
+from . import common
+from .factbase import Fact, fact, parsing
+
 MAX_BACKUP = 64 * 1024  # previous content kept in state (restored on delete) up to this size
 
 _MODE_RE = re.compile(r"^[0-7]{3,4}\Z")
@@ -20,6 +23,16 @@ _OWNER_RE = re.compile(rf"^{_ID_RE}(:{_ID_RE})?\Z")
 
 def sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def path_error(path: str) -> Optional[str]:
+    """A file's path: absolute, no '.'/'..' components, not a directory (trailing '/')."""
+    err = common.abs_path_error(path, "path")
+    if err:
+        return err
+    if path.endswith("/"):
+        return "path must name a file, not a directory"
+    return None
 
 
 def mode_error(mode: str) -> Optional[str]:
@@ -70,6 +83,29 @@ def content_error(content: str) -> Optional[str]:
     if len(content) > 16 * 1024 * 1024:
         return "content is too large (max 16 MiB)"
     return None
+
+
+# --------------------------------------------------------------------------------------------
+# Reading a file
+
+
+@dataclass
+class FileInfo:
+    mode: str     # 4 octal digits
+    owner: str    # OWNER:GROUP
+    content: str
+
+
+def _parse_read(text: str) -> Optional[FileInfo]:
+    got = common.parse_read_file(text)
+    return FileInfo(*got) if got is not None else None
+
+
+def contents(jail: Optional[str], path: str) -> Fact[Optional[FileInfo]]:
+    """A file's mode, owner and content (read inside ``jail`` when given); None when it does
+    not exist. A jail that is not running raises :class:`JailNotRunning`."""
+    return fact(common.in_jail(jail, common.read_file(path)), parsing(_parse_read),
+                f"file {jail or ''}:{path}")
 
 
 # --------------------------------------------------------------------------------------------

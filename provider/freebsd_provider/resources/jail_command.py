@@ -6,10 +6,13 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from .. import wire
+from ..errors import CommandFailed, JailNotRunning
 from ..host import command, common
-from ..hostctx import Host
-from ..ssh import CommandError
-from .base import DiffResult, Failure, Resource, diff_fields, field
+from ..host.steps import Step
+from .base import DiffResult, Failure, Resource, diff_fields, dump, field
+
+# exit_code recorded when the connection was lost while the command ran (see JailCommandState)
+LOST = -1
 
 
 @dataclass
@@ -18,37 +21,42 @@ class JailCommandArgs:
         "The command run on create, as an argv list (no shell), e.g. `[\"createdb\", \"-O\", "
         "\"testuser\", \"testdb\"]`. Changing it replaces the resource (runs `delete`, then the "
         "new `create`). Never put a secret here: arguments are visible in the host's process "
-        "list; use `stdin` or `environment`.", replace=True)
+        "list; use `stdin` or `environment`.", replace=True, check=command.arg_error)
     jail: Optional[str] = field("Name of the running jail to run in (`jexec`); unset: the host. "
-                                "Changing it replaces the resource.", default=None, replace=True)
+                                "Changing it replaces the resource.", default=None, replace=True,
+                                check=common.jail_name_error)
     user: Optional[str] = field(
         "Run as this user (`su -m USER -c CMDLINE`, the command line being the argv quoted word by "
         "word with `shlex.quote`), e.g. `postgres`. Changing it replaces the resource.",
-        default=None, replace=True)
+        default=None, replace=True, check=command.user_error)
     update: Optional[list[str]] = field(
         "The command run when `stdin` or `environment` change (argv list); unset: `create` runs "
-        "again (still guarded by `unless`/`creates`).", default=None)
+        "again (still guarded by `unless`/`creates`).", default=None, check=command.arg_error)
     delete: Optional[list[str]] = field(
         "The command run on delete (argv list), e.g. `[\"dropdb\", \"testdb\"]`; unset: delete "
-        "only forgets the resource.", default=None)
+        "only forgets the resource.", default=None, check=command.arg_error)
     unless: Optional[list[str]] = field(
         "A guard (argv list, run the same way, with `environment`): when it exits 0 the create "
         "(or re-run) command is skipped, e.g. `[\"sh\", \"-c\", \"psql -tAc \\\"SELECT 1 FROM "
-        "pg_roles WHERE rolname='testuser'\\\" | grep -q 1\"]`.", default=None)
+        "pg_roles WHERE rolname='testuser'\\\" | grep -q 1\"]`.", default=None, check=command.arg_error)
     creates: Optional[str] = field(
-        "A guard path: when it exists the create (or re-run) command is skipped.", default=None)
+        "A guard path: when it exists the create (or re-run) command is skipped.", default=None,
+        check=lambda p: common.abs_path_error(p, "creates"))
     environment: dict[str, str] = field(
         "Environment variables for the commands. Always treated as secret: the values are sent "
         "on stdin (never on a command line) and exported by a constant runner script.",
-        default_factory=dict, secret=True)
+        default_factory=dict, secret=True, key_check=command.env_key_error,
+        check=command.env_value_error)  # whose message never echoes the (secret) value
     stdin: Optional[str] = field(
         "Text fed to the command's standard input, e.g. SQL for `psql -v ON_ERROR_STOP=1`. "
         "Always treated as secret (so a password in an `ALTER USER ... PASSWORD` statement never "
-        "reaches a command line, a log or the state in clear).", default=None, secret=True)
+        "reaches a command line, a log or the state in clear).", default=None, secret=True,
+        check=command.stdin_error)
     triggers: list[str] = field(
         "Opaque strings whose change replaces the resource (the command runs again).",
         default_factory=list, replace=True)
-    timeout: int = field("Seconds a command may run before it is abandoned.", default=600)
+    timeout: int = field("Seconds a command may run before it is abandoned (an `unless` guard "
+                         "gets as much again).", default=600, check=command.timeout_error)
 
 
 @dataclass
@@ -56,7 +64,10 @@ class JailCommandState:
     stdout: str = field("Standard output of the last command run (secret when `stdin` or "
                         "`environment` is set; at most 64 KiB kept).", default="")
     stderr: str = field("Standard error of the last command run (secret like `stdout`).", default="")
-    exit_code: int = field("Exit status of the last command run (0; a failure fails the operation).", default=0)
+    exit_code: int = field(
+        "Exit status of the last command run: 0 (a failure fails the operation), or -1 when the "
+        "connection was lost while it ran, so whether it ran is unknown (the next `up` runs it "
+        "again, guarded by `unless`/`creates`).", default=0)
     skipped: bool = field("True when the guard (`unless`/`creates`) held and nothing ran.", default=False)
 
 
@@ -77,53 +88,26 @@ class JailCommand(Resource):
     )
     Args = JailCommandArgs
     State = JailCommandState
+    typed = True
     example = {"jail": "database", "user": "postgres", "create": ["psql", "-v", "ON_ERROR_STOP=1"],
                "stdin": "ALTER USER testuser PASSWORD 'testpass';", "environment": {"PGDATABASE": "postgres"},
                "unless": ["test", "-e", "/var/db/postgres/.done"], "creates": "/var/db/postgres/.done"}
     import_id = "not supported (a command has no state on the host to adopt)"
 
     # -- check ----------------------------------------------------------------------------
-    def validate(self, inputs: dict[str, Any]) -> list[Failure]:
+    def validate(self, a: JailCommandArgs) -> list[Failure]:
+        # each argument is checked on the field; here the command as a whole
         f: list[Failure] = []
-
-        def known(v):
-            return v is not None and not wire.contains_unknown(v)
         for k in ("create", "update", "delete", "unless"):
-            if known(inputs.get(k)):
-                err = command.argv_error(inputs[k])
+            v = getattr(a, k)
+            if v is not None and not wire.contains_unknown(v):
+                err = command.argv_error(v)
                 if err:
                     f.append(Failure(k, err))
-        if known(inputs.get("jail")):
-            err = common.jail_name_error(inputs["jail"])
-            if err:
-                f.append(Failure("jail", err))
-        if known(inputs.get("user")):
-            err = command.user_error(inputs["user"])
-            if err:
-                f.append(Failure("user", err))
-        if known(inputs.get("creates")):
-            err = common.abs_path_error(inputs["creates"], "creates")
-            if err:
-                f.append(Failure("creates", err))
-        for k, v in (inputs.get("environment") or {}).items():
-            err = command.env_key_error(k)
-            if err:
-                f.append(Failure(f"environment.{k}" if k.isidentifier() else "environment", err))
-                continue
-            if known(v):
-                err = command.env_value_error(v)
-                if err:
-                    # never echo the value: it is secret
-                    f.append(Failure(f"environment.{k}", err))
-        if known(inputs.get("stdin")) and "\x00" in inputs["stdin"]:
-            f.append(Failure("stdin", "stdin must not contain NUL characters"))
-        t = inputs.get("timeout")
-        if isinstance(t, int) and not (1 <= t <= 86400):
-            f.append(Failure("timeout", "timeout must be between 1 and 86400 seconds"))
         return f
 
-    def diff(self, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        res = diff_fields(self.input_fields(), olds, news)
+    def diff(self, olds: JailCommandArgs, news: JailCommandArgs) -> DiffResult:
+        res = diff_fields(self.input_fields(), dump(olds), dump(news))
         for k, d in res.changes.items():
             if d.replace:
                 d.why = f"changing '{k}' runs the command again (delete, then create)"
@@ -135,93 +119,96 @@ class JailCommand(Resource):
 
     # -- running ----------------------------------------------------------------------------
     @staticmethod
-    def _sensitive(inputs: dict[str, Any]) -> bool:
-        return bool(inputs.get("stdin")) or bool(inputs.get("environment"))
+    def _sensitive(a: JailCommandArgs) -> bool:
+        return bool(a.stdin) or bool(a.environment)
 
-    async def _run(self, host: Host, inputs: dict[str, Any], argv: list[str], *, check: bool = True,
-                   with_stdin: bool = True):
-        full = command.command(inputs.get("jail"), argv, inputs.get("user"))
-        data = command.stdin_for(inputs.get("environment"), inputs.get("stdin") if with_stdin else None)
-        return await host.run(full, stdin=data, check=check, timeout=float(inputs.get("timeout") or 600),
-                              sensitive=self._sensitive(inputs))
+    @classmethod
+    def outputs(cls, args: JailCommandArgs, state: Optional[JailCommandState] = None) -> dict[str, Any]:
+        """The outputs of a command that got secrets (stdin, environment) are secret too."""
+        out = Resource.outputs(args, state)
+        if cls._sensitive(args):
+            for k in ("stdout", "stderr"):
+                if k in out:
+                    out[k] = wire.Secret(wire.reveal(out[k]))
+        return out
 
-    async def _guarded(self, host: Host, inputs: dict[str, Any], argv: list[str]) -> dict[str, Any]:
-        jail = inputs.get("jail")
-        creates, unless = inputs.get("creates"), inputs.get("unless")
+    @staticmethod
+    def _state(r=None, skipped: bool = False, exit_code: int = 0) -> JailCommandState:
+        return JailCommandState(stdout=command.clip(r.stdout) if r is not None else "",
+                                stderr=command.clip(r.stderr) if r is not None else "",
+                                skipped=skipped, exit_code=r.exit_code if r is not None else exit_code)
+
+    async def _guarded(self, ctx, rid: str, a: JailCommandArgs, argv: list[str], *,
+                       guards: bool = True, record: bool = True) -> JailCommandState:
+        """Run ``argv`` (skipped when a guard holds) in ONE exec; ``record``: a run whose exec
+        was lost is recorded (exit code LOST) so that the next ``up`` runs it again and
+        ``destroy`` runs ``delete``."""
+        jail = a.jail
+        creates, unless = (a.creates, a.unless) if guards else (None, None)
+        mark = None
+        if creates or unless:
+            # the guards (`creates`, then `unless`) and the command, by the guarded runner; a
+            # guard that holds makes it print the skip mark instead of running it
+            mark = command.skip_mark(secrets.token_hex(16))
+            full = command.guarded(jail, argv, a.user, mark, creates=creates, unless=unless)
+        else:
+            full = command.command(jail, argv, a.user)
+        # the unless guard runs within the same exec: it gets a budget of its own
+        step = Step(full, "run", stdin=command.stdin_for(a.environment, a.stdin),
+                    sensitive=self._sensitive(a), timeout=a.timeout * 2 if unless else a.timeout)
+
+        def partial(done):
+            return (rid, self.outputs(a, self._state(exit_code=LOST)),
+                    f"{argv[0]} may or may not have run in {'jail ' + jail if jail else 'the host'}")
         try:
-            if creates or unless:
-                # ONE exec: the guards (`creates`, then `unless`) and the command, by the guarded
-                # runner; a guard that holds makes it print the skip mark instead of running it
-                mark = command.skip_mark(secrets.token_hex(16))
-                full = command.guarded(jail, argv, inputs.get("user"), mark, creates=creates, unless=unless)
-                data = command.stdin_for(inputs.get("environment"), inputs.get("stdin"))
-                timeout = float(inputs.get("timeout") or 600)
-                # the unless guard had a timeout of its own before it shared this exec
-                r = await host.run(full, stdin=data, timeout=timeout * 2 if unless else timeout,
-                                   sensitive=self._sensitive(inputs))
-                if command.was_skipped(r.stdout, mark):
-                    return self._outputs(inputs, None, skipped=True)
-            else:
-                r = await self._run(host, inputs, argv)
-        except CommandError as e:
+            done = await self.apply(ctx, [step], partial=partial if record else None)
+        except CommandFailed as e:
             res = e.result
             # the message names the program and the exit code; never the stdin/environment
             raise RuntimeError(
                 f"{argv[0]} failed in {'jail ' + jail if jail else 'the host'} (exit {res.exit_code})"
                 + (f": {res.stderr.strip()[-2000:]}" if res.stderr.strip() else "")) from None
-        return self._outputs(inputs, r)
-
-    def _outputs(self, inputs: dict[str, Any], r, skipped: bool = False) -> dict[str, Any]:
-        out = dict(inputs)
-        stdout = command.clip(r.stdout) if r is not None else ""
-        stderr = command.clip(r.stderr) if r is not None else ""
-        if self._sensitive(inputs):
-            stdout, stderr = wire.Secret(stdout), wire.Secret(stderr)
-        out.update({"stdout": stdout, "stderr": stderr,
-                    "exitCode": r.exit_code if r is not None else 0, "skipped": skipped})
-        return out
+        r = done["run"]
+        if mark is not None and command.was_skipped(r.stdout, mark):
+            return self._state(skipped=True)
+        return self._state(r)
 
     # -- lifecycle ------------------------------------------------------------------------
-    async def create(self, ctx, inputs):
-        out = await self._guarded(ctx.host, inputs, inputs["create"])
-        rid = f"{inputs.get('jail') or ''}:{inputs['create'][0]}"
-        return rid, out
+    async def create(self, ctx, a: JailCommandArgs):
+        rid = f"{a.jail or ''}:{a.create[0]}"
+        return rid, await self._guarded(ctx, rid, a, a.create)
 
-    async def read(self, ctx, rid, inputs, state):
-        if inputs is None:
+    async def read(self, ctx, rid, a: Optional[JailCommandArgs], state: Optional[JailCommandState]):
+        if a is None:
             raise RuntimeError("JailCommand cannot be imported: a command leaves no state on the "
                                "host to adopt; declare it (with an `unless`/`creates` guard) instead")
-        out = dict(state or {})
-        out.update(inputs)
-        if self._sensitive(inputs):
-            for k in ("stdout", "stderr"):
-                if k in out and not isinstance(out[k], wire.Secret):
-                    out[k] = wire.Secret(out[k])
-        return dict(inputs), out
+        return a, state or JailCommandState()
 
-    async def update(self, ctx, rid, olds, news, state):
-        runs = (wire.reveal(olds.get("stdin")) != wire.reveal(news.get("stdin")) or
-                wire.reveal(olds.get("environment") or {}) != wire.reveal(news.get("environment") or {}))
+    async def update(self, ctx, rid, olds: JailCommandArgs, news: JailCommandArgs, state: JailCommandState):
+        if state.exit_code == LOST:
+            # the create's exec was lost: run it again, guarded
+            return await self._guarded(ctx, rid, news, news.create)
+        runs = (wire.reveal(olds.stdin) != wire.reveal(news.stdin) or
+                wire.reveal(olds.environment or {}) != wire.reveal(news.environment or {}))
         if not runs:
-            out = dict(state)
-            out.update(news)
-            if self._sensitive(news):
-                for k in ("stdout", "stderr"):
-                    out[k] = wire.Secret(wire.reveal(out.get(k, "")))
-            return out
-        if news.get("update"):
-            return await self._guarded(ctx.host, {**news, "unless": None, "creates": None}, news["update"])
-        return await self._guarded(ctx.host, news, news["create"])
+            return state
+        # a lost exec here is not recorded: the old inputs stay, so the next `up` runs it again
+        if news.update:
+            return await self._guarded(ctx, rid, news, news.update, guards=False, record=False)
+        return await self._guarded(ctx, rid, news, news.create, record=False)
 
-    async def delete(self, ctx, rid, inputs, state):
-        argv = inputs.get("delete")
+    async def delete(self, ctx, rid, a: JailCommandArgs, state: JailCommandState):
+        argv = a.delete
         if not argv:
             return
+        step = Step(command.command(a.jail, argv, a.user), "delete",
+                    stdin=command.stdin_for(a.environment, None), sensitive=self._sensitive(a),
+                    timeout=a.timeout)
         try:
-            await self._run(ctx.host, inputs, argv, with_stdin=False)
-        except CommandError as e:
-            if inputs.get("jail") and "not found" in e.result.stderr and "jail" in e.result.stderr:
-                await ctx.host.log(f"jail {inputs['jail']} is not running: {argv[0]} not run", "info")
+            await self.apply(ctx, [step])
+        except CommandFailed as e:
+            if a.jail and isinstance(e, JailNotRunning):
+                await ctx.host.log(f"jail {a.jail} is not running: {argv[0]} not run", "info")
                 return
             raise RuntimeError(f"{argv[0]} (delete) failed (exit {e.result.exit_code})"
                                + (f": {e.result.stderr.strip()[-2000:]}" if e.result.stderr.strip() else "")) from None

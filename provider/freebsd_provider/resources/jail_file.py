@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Optional
 
 from .. import wire
+from ..errors import CommandFailed, JailNotRunning
 from ..host import common, files
-from ..hostctx import Host
-from ..ssh import CommandError, Result
-from .base import DiffResult, Failure, Resource, diff_fields, field
+from ..host.steps import Step
+from ..ssh import Result
+from .base import DiffResult, Failure, Resource, diff_fields, dump, field
 
 DEFAULT_MODE = "0644"
 DEFAULT_OWNER = "root:wheel"
@@ -18,24 +20,26 @@ DEFAULT_OWNER = "root:wheel"
 @dataclass
 class FileLine:
     """One line that must be present in a file (JailFile's line-in-file form)."""
-    line: str = field("The exact line (without the newline), e.g. `listen_addresses = '*'`.")
+    line: str = field("The exact line (without the newline), e.g. `listen_addresses = '*'`.",
+                      check=files.line_error)
     match: Optional[str] = field(
         "A regular expression (Python syntax, searched in each line): when the line is missing, "
         "the first line it matches is replaced instead of appending, e.g. `^#?listen_addresses`.",
-        default=None)
+        default=None, check=files.regex_error)
 
 
 @dataclass
 class JailFileArgs:
     path: str = field("Absolute path of the file, as seen inside the jail (or on the host). "
-                      "Changing it replaces the resource.", replace=True)
+                      "Changing it replaces the resource.", replace=True, check=files.path_error)
     jail: Optional[str] = field("Name of the running jail holding the file (read and written "
                                 "through `jexec`, so owners resolve in the jail's passwd); unset: "
-                                "the host. Changing it replaces the resource.", default=None, replace=True)
+                                "the host. Changing it replaces the resource.", default=None, replace=True,
+                                check=common.jail_name_error)
     content: Optional[str] = field(
         "The whole content of the file (text). May be a secret: it then stays secret in state and "
         "outputs and never appears in a log or a command line (it is written through stdin). "
-        "Exactly one of `content` and `lines` must be set.", default=None)
+        "Exactly one of `content` and `lines` must be set.", default=None, check=files.content_error)
     lines: Optional[list[FileLine]] = field(
         "Line-in-file form: lines that must be present in an existing file (appended, or replacing "
         "the first line their `match` finds); the rest of the file is left alone. For edits such "
@@ -43,10 +47,10 @@ class JailFileArgs:
         "added lines and puts replaced lines back.", default=None)
     mode: Optional[str] = field(
         "Permissions in octal, e.g. `0600`. Default for `content`: `0644`; for `lines`: the "
-        "file's mode is kept unless set.", default=None)
+        "file's mode is kept unless set.", default=None, check=files.mode_error)
     owner: Optional[str] = field(
         "Owner as `user[:group]`, e.g. `postgres:postgres`. Default for `content`: `root:wheel`; "
-        "for `lines`: the file's owner is kept unless set.", default=None)
+        "for `lines`: the file's owner is kept unless set.", default=None, check=files.owner_error)
     overwrite: bool = field(
         "Allow `content` to replace an existing file larger than 64 KiB (whose previous content "
         "is then not kept for delete to restore). Smaller files are backed up in the state and "
@@ -94,8 +98,15 @@ def _lock(jail: Optional[str], path: str) -> asyncio.Lock:
     return _LOCKS[key]
 
 
-def _specs(inputs: dict[str, Any]) -> list[tuple[str, Optional[str]]]:
-    return [(ln["line"], ln.get("match")) for ln in inputs.get("lines") or []]
+def _specs(a: JailFileArgs) -> list[tuple[str, Optional[str]]]:
+    return [(ln.line, ln.match) for ln in a.lines or []]
+
+
+def _without_output(e: CommandFailed) -> CommandFailed:
+    """The same failure without the command's stdout: the put prints the old file's content
+    (which may be secret) before a failing rename, and an error travels to logs and the UI."""
+    r = e.result
+    return CommandFailed(Result(r.argv, r.command, r.exit_code, "", r.stderr, r.duration), e.shell_died)
 
 
 class JailFile(Resource):
@@ -115,6 +126,7 @@ class JailFile(Resource):
     )
     Args = JailFileArgs
     State = JailFileState
+    typed = True
     example = {"jail": "database", "path": "/var/db/postgres/data17/pg_hba.conf",
                "lines": [{"line": "host all all 192.168.1.0/24 md5", "match": "^#?host all all 192"}],
                "mode": "0600", "owner": "postgres:postgres"}
@@ -122,63 +134,32 @@ class JailFile(Resource):
                  "imported in the `content` form")
 
     # -- check ----------------------------------------------------------------------------
-    def validate(self, inputs: dict[str, Any]) -> list[Failure]:
+    def validate(self, a: JailFileArgs) -> list[Failure]:
         f: list[Failure] = []
-
-        def known(v):
-            return v is not None and not wire.is_unknown(v)
-        if known(inputs.get("path")):
-            err = common.abs_path_error(inputs["path"], "path")
-            if err:
-                f.append(Failure("path", err))
-            elif inputs["path"].endswith("/"):
-                f.append(Failure("path", "path must name a file, not a directory"))
-        if known(inputs.get("jail")):
-            err = common.jail_name_error(inputs["jail"])
-            if err:
-                f.append(Failure("jail", err))
-        content, lines = inputs.get("content"), inputs.get("lines")
-        if content is None and lines is None:
+        if a.content is None and a.lines is None:
             f.append(Failure("content", "set either `content` (the whole file) or `lines` (line-in-file edits)"))
-        elif content is not None and lines is not None:
+        elif a.content is not None and a.lines is not None:
             f.append(Failure("lines", "set only one of `content` and `lines`"))
-        if known(content):
-            err = files.content_error(content)
-            if err:
-                f.append(Failure("content", err))
-        if isinstance(lines, list):
-            if not lines:
+        if isinstance(a.lines, list):
+            if not a.lines:
                 f.append(Failure("lines", "declare at least one line"))
             seen = set()
-            for i, ln in enumerate(lines):
-                if not isinstance(ln, dict) or wire.is_unknown(ln):
+            for i, ln in enumerate(a.lines):
+                if not isinstance(ln, FileLine):  # unknown during preview
                     continue
-                if known(ln.get("line")):
-                    err = files.line_error(ln["line"])
-                    if err:
-                        f.append(Failure(f"lines[{i}].line", err))
-                    elif ln["line"] in seen:
-                        f.append(Failure(f"lines[{i}].line", f"line {ln['line']!r} is declared twice"))
-                    seen.add(ln["line"])
-                if known(ln.get("match")):
-                    err = files.regex_error(ln["match"])
-                    if err:
-                        f.append(Failure(f"lines[{i}].match", err))
-        if known(inputs.get("mode")):
-            err = files.mode_error(inputs["mode"])
-            if err:
-                f.append(Failure("mode", err))
-        if known(inputs.get("owner")):
-            err = files.owner_error(inputs["owner"])
-            if err:
-                f.append(Failure("owner", err))
+                # each line's own fields are checked by the framework (lines[i].line)
+                line = ln.line
+                if isinstance(line, str) and not wire.is_unknown(line) and files.line_error(line) is None:
+                    if line in seen:
+                        f.append(Failure(f"lines[{i}].line", f"line {line!r} is declared twice"))
+                    seen.add(line)
         return f
 
     # -- diff -----------------------------------------------------------------------------
-    def diff(self, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        res = diff_fields(self.input_fields(), olds, news)
+    def diff(self, olds: JailFileArgs, news: JailFileArgs) -> DiffResult:
+        res = diff_fields(self.input_fields(), dump(olds), dump(news))
         if ("content" in res.changes or "lines" in res.changes) and \
-                (olds.get("content") is None) != (news.get("content") is None):
+                (olds.content is None) != (news.content is None):
             for k in ("content", "lines"):
                 if k in res.changes:
                     res.changes[k].replace = True
@@ -189,174 +170,157 @@ class JailFile(Resource):
         return res
 
     # -- host access ----------------------------------------------------------------------
-    async def _read(self, host: Host, jail: Optional[str], path: str) -> Optional[tuple[str, str, str]]:
-        res = await host.run(common.in_jail(jail, common.read_file(path)), mutates=False, sensitive=True)
-        return common.parse_read_file(res.stdout)
-
-    async def _write(self, host: Host, jail: Optional[str], path: str, content: str, mode: str, owner: str) -> None:
-        await host.run(common.in_jail(jail, common.write_file(path, mode, owner)), stdin=content,
-                       sensitive=True)
-
-    async def _remove(self, host: Host, jail: Optional[str], path: str) -> None:
-        await host.run(common.in_jail(jail, common.remove_file(path)))
-
-    async def _put(self, host: Host, jail: Optional[str], path: str, content: str, mode: str,
+    async def _put(self, ctx, jail: Optional[str], path: str, content: str, mode: str,
                    owner: str, **kw: Any) -> files.PutResult:
         """Read, compare and (when different) write the whole file in ONE exec (files.put_file)."""
-        res = await host.run(common.in_jail(jail, files.put_file(path, mode, owner, **kw)),
-                             stdin=content, check=False, sensitive=True)
-        if res.exit_code != 0:
-            # never carry the old content (it may be printed before a failing rename) in an error
-            raise CommandError(Result(res.argv, res.command, res.exit_code, "", res.stderr, res.duration))
-        return files.parse_put(res.stdout, kw.get("backup_upto"))
+        step = Step(common.in_jail(jail, files.put_file(path, mode, owner, **kw)), "put",
+                    stdin=content, sensitive=True)
+        try:
+            done = await self.apply(ctx, [step])
+        except CommandFailed as e:
+            raise _without_output(e) from None
+        return files.parse_put(done["put"].stdout, kw.get("backup_upto"))
 
-    def _outputs(self, inputs: dict[str, Any], content: str, extra: dict[str, Any]) -> dict[str, Any]:
-        out = dict(inputs)
-        out.update({"sha256": files.sha256(content), "created": False, "previousContent": None,
-                    "previousMode": None, "previousOwner": None, "addedLines": [],
-                    "replacedLines": {}})
-        out.update(extra)
-        return out
+    @staticmethod
+    def _write(jail: Optional[str], path: str, content: str, mode: str, owner: str) -> Step:
+        return Step(common.in_jail(jail, common.write_file(path, mode, owner)), "write",
+                    stdin=content, sensitive=True)
 
-    async def _apply(self, host: Host, inputs: dict[str, Any], state: dict[str, Any],
-                     creating: bool) -> dict[str, Any]:
-        jail, path = inputs.get("jail"), inputs["path"]
+    async def _apply(self, ctx, rid: str, a: JailFileArgs, old: Optional[JailFileState]) -> JailFileState:
+        """Create (``old`` None) or update the file as ``a`` declares."""
+        jail, path = a.jail, a.path
         async with _lock(jail, path):
-            if inputs.get("content") is not None:
-                content = inputs["content"]
-                mode = inputs.get("mode") or DEFAULT_MODE
-                owner = inputs.get("owner") or DEFAULT_OWNER
-                if not creating:
-                    extra = {k: state.get(k) for k in ("created", "previousContent", "previousMode", "previousOwner")}
-                    extra["created"] = bool(extra.get("created"))
-                    await self._put(host, jail, path, content, mode, owner)
-                    return self._outputs(inputs, content, extra)
-                # ONE exec: what is there (kept for delete to restore) and the write
-                put = await self._put(host, jail, path, content, mode, owner,
-                                      refuse_over=None if inputs.get("overwrite") else files.MAX_BACKUP,
-                                      backup_upto=files.MAX_BACKUP)
-                extra = {}
-                if put.state == "refuse":
-                    raise RuntimeError(
-                        f"{path} already exists and is larger than 64 KiB, too large to back "
-                        f"up for delete to restore: set `overwrite: true` to replace it anyway "
-                        f"(delete will then remove it), or import it")
-                if not put.existed:
-                    extra["created"] = True
-                elif put.content is not None:
-                    extra.update(previousContent=put.content, previousMode=put.mode,
-                                 previousOwner=put.owner)
-                else:
-                    extra["created"] = True  # overwrite: nothing to restore
-                return self._outputs(inputs, content, extra)
+            if a.content is not None:
+                return await self._apply_content(ctx, a, old)
+            return await self._apply_lines(ctx, rid, a, old)
 
-            # line form: read, edit here, write (2 execs: the edit needs the current text)
-            cur = await self._read(host, jail, path)
-            if cur is None:
-                raise RuntimeError(f"{path} does not exist{' in jail ' + jail if jail else ''}: the "
-                                   f"`lines` form edits an existing file (use `content` to create one)")
-            mode0, owner0, text = cur
-            added = list(state.get("addedLines") or []) if not creating else []
-            replaced = dict(state.get("replacedLines") or {}) if not creating else {}
-            if not creating:
-                # lines no longer declared: undo them first
-                keep = {ln for ln, _ in _specs(inputs)}
-                text, _ = files.remove_lines(text, [a for a in added if a not in keep],
-                                             {k: v for k, v in replaced.items() if k not in keep})
-                added = [a for a in added if a in keep]
-                replaced = {k: v for k, v in replaced.items() if k in keep}
-            edit = files.ensure_lines(text, _specs(inputs))
-            added += [a for a in edit.added if a not in added]
-            replaced.update(edit.replaced)
-            mode = inputs.get("mode") or mode0
-            owner = inputs.get("owner") or owner0
-            extra = {"addedLines": added, "replacedLines": replaced,
-                     "previousMode": mode0 if creating else state.get("previousMode"),
-                     "previousOwner": owner0 if creating else state.get("previousOwner")}
-            if edit.content != cur[2] or files.norm_mode(mode0) != files.norm_mode(mode) or \
-                    not files.owner_matches(owner, owner0):
-                await self._write(host, jail, path, edit.content, mode, owner)
-            return self._outputs(inputs, edit.content, extra)
+    async def _apply_content(self, ctx, a: JailFileArgs, old: Optional[JailFileState]) -> JailFileState:
+        content = a.content
+        mode = a.mode or DEFAULT_MODE
+        owner = a.owner or DEFAULT_OWNER
+        if old is not None:
+            await self._put(ctx, a.jail, a.path, content, mode, owner)
+            return dataclasses.replace(old, sha256=files.sha256(content), added_lines=[], replaced_lines={})
+        # ONE exec: what is there (kept for delete to restore) and the write. Nothing is recorded
+        # when it fails: the put is atomic, and an exec lost half-way leaves unknown whether the
+        # file was written and what it held before; a new create backs up whatever is there,
+        # where an update of a recorded resource would overwrite it without a backup.
+        put = await self._put(ctx, a.jail, a.path, content, mode, owner,
+                              refuse_over=None if a.overwrite else files.MAX_BACKUP,
+                              backup_upto=files.MAX_BACKUP)
+        if put.state == "refuse":
+            raise RuntimeError(
+                f"{a.path} already exists and is larger than 64 KiB, too large to back "
+                f"up for delete to restore: set `overwrite: true` to replace it anyway "
+                f"(delete will then remove it), or import it")
+        st = JailFileState(sha256=files.sha256(content))
+        if put.existed and put.content is not None:
+            st.previous_content, st.previous_mode, st.previous_owner = put.content, put.mode, put.owner
+        else:
+            st.created = True  # a new file, or overwrite: nothing to restore
+        return st
+
+    async def _apply_lines(self, ctx, rid: str, a: JailFileArgs, old: Optional[JailFileState]) -> JailFileState:
+        # read, edit here, write (2 execs: the edit needs the current text)
+        cur = await ctx.host.get(files.contents(a.jail, a.path))
+        if cur is None:
+            raise RuntimeError(f"{a.path} does not exist{' in jail ' + a.jail if a.jail else ''}: the "
+                               f"`lines` form edits an existing file (use `content` to create one)")
+        text = cur.content
+        added = list(old.added_lines) if old else []
+        replaced = dict(old.replaced_lines) if old else {}
+        if old is not None:
+            # lines no longer declared: undo them first
+            keep = {ln for ln, _ in _specs(a)}
+            text, _ = files.remove_lines(text, [x for x in added if x not in keep],
+                                         {k: v for k, v in replaced.items() if k not in keep})
+            added = [x for x in added if x in keep]
+            replaced = {k: v for k, v in replaced.items() if k in keep}
+        edit = files.ensure_lines(text, _specs(a))
+        added += [x for x in edit.added if x not in added]
+        replaced.update(edit.replaced)
+        mode = a.mode or cur.mode
+        owner = a.owner or cur.owner
+        st = JailFileState(sha256=files.sha256(edit.content), added_lines=added, replaced_lines=replaced,
+                           previous_mode=old.previous_mode if old else cur.mode,
+                           previous_owner=old.previous_owner if old else cur.owner)
+        if edit.content == cur.content and files.norm_mode(cur.mode) == files.norm_mode(mode) and \
+                files.owner_matches(owner, cur.owner):
+            return st
+
+        def partial(done):
+            # the write's exec was lost: the lines may be in the file or not. Record every line
+            # this resource may have added or replaced (removing one that is not there is a
+            # no-op), so that delete or the next update cleans up either way.
+            rec = dataclasses.replace(
+                st, added_lines=added + [x for x in (old.added_lines if old else []) if x not in added],
+                replaced_lines={**(old.replaced_lines if old else {}), **replaced})
+            return (rid, self.outputs(a, rec), f"{a.path} may or may not have been edited")
+
+        await self.apply(ctx, [self._write(a.jail, a.path, edit.content, mode, owner)], partial=partial)
+        return st
 
     # -- create / update ------------------------------------------------------------------
-    async def create(self, ctx, inputs):
-        out = await self._apply(ctx.host, inputs, {}, creating=True)
-        return make_id(inputs.get("jail"), inputs["path"]), out
+    async def create(self, ctx, a: JailFileArgs):
+        rid = make_id(a.jail, a.path)
+        return rid, await self._apply(ctx, rid, a, None)
 
-    async def update(self, ctx, rid, olds, news, state):
-        return await self._apply(ctx.host, news, state, creating=False)
+    async def update(self, ctx, rid, olds: JailFileArgs, news: JailFileArgs, state: JailFileState):
+        return await self._apply(ctx, rid, news, state)
 
     # -- read -----------------------------------------------------------------------------
-    async def read(self, ctx, rid, inputs, state):
+    async def read(self, ctx, rid, a: Optional[JailFileArgs], state: Optional[JailFileState]):
         jail, path = parse_id(rid)
-        try:
-            cur = await self._read(ctx.host, jail, path)
-        except CommandError as e:
-            if jail and "not found" in e.result.stderr:
-                return None
-            raise
+        # a jail that is not running raises JailNotRunning: the server keeps what we knew
+        cur = await ctx.host.get(files.contents(jail, path))
         if cur is None:
             return None
-        mode, owner, content = cur
-        state = dict(state or {})
-        new_inputs: dict[str, Any] = {"path": path}
-        if jail:
-            new_inputs["jail"] = jail
-        declared = inputs or {}
-        new_inputs["overwrite"] = bool(declared.get("overwrite", False))
-        if inputs is not None and inputs.get("lines") is not None:
-            present = set(files.present_lines(content, [ln["line"] for ln in inputs["lines"]]))
-            new_inputs["lines"] = [ln for ln in inputs["lines"] if ln["line"] in present]
-            if declared.get("mode") is not None:
-                new_inputs["mode"] = declared["mode"] if files.norm_mode(declared["mode"]) == mode else mode
-            if declared.get("owner") is not None:
-                new_inputs["owner"] = declared["owner"] if files.owner_matches(declared["owner"], owner) else owner
+        mode, owner, content = cur.mode, cur.owner, cur.content
+        new = JailFileArgs(path=path, jail=jail, overwrite=a.overwrite if a is not None else False)
+        if a is not None and a.lines is not None:
+            present = set(files.present_lines(content, [ln.line for ln in a.lines]))
+            new.lines = [ln for ln in a.lines if ln.line in present]
+            if a.mode is not None:
+                new.mode = a.mode if files.norm_mode(a.mode) == mode else mode
+            if a.owner is not None:
+                new.owner = a.owner if files.owner_matches(a.owner, owner) else owner
         else:
-            new_inputs["content"] = content
-            dm, do = declared.get("mode"), declared.get("owner")
+            new.content = content
+            dm, do = (a.mode, a.owner) if a is not None else (None, None)
             if dm is not None and files.norm_mode(dm) == mode:
-                new_inputs["mode"] = dm
+                new.mode = dm
             elif dm is not None or mode != DEFAULT_MODE:
-                new_inputs["mode"] = mode
+                new.mode = mode
             if do is not None and files.owner_matches(do, owner):
-                new_inputs["owner"] = do
+                new.owner = do
             elif do is not None or owner != DEFAULT_OWNER:
-                new_inputs["owner"] = owner
-        out = self._outputs(new_inputs, content, {k: state.get(k) for k in (
-            "created", "previousContent", "previousMode", "previousOwner", "addedLines", "replacedLines")})
-        out["created"] = bool(out.get("created"))
-        out["addedLines"] = out.get("addedLines") or []
-        out["replacedLines"] = out.get("replacedLines") or {}
-        return new_inputs, out
+                new.owner = owner
+        return new, dataclasses.replace(state or JailFileState(), sha256=files.sha256(content))
 
     # -- delete ---------------------------------------------------------------------------
-    async def delete(self, ctx, rid, inputs, state):
-        host: Host = ctx.host
+    async def delete(self, ctx, rid, a: JailFileArgs, state: JailFileState):
         jail, path = parse_id(rid)
         async with _lock(jail, path):
             try:
-                if inputs.get("lines") is None and not state.get("addedLines") and not state.get("replacedLines"):
+                if a.lines is None and not state.added_lines and not state.replaced_lines:
                     # content form, ONE exec: put the previous file back (only over a file
                     # still there), or remove the one this resource created
-                    if state.get("previousContent") is not None:
-                        await self._put(host, jail, path, state["previousContent"],
-                                        state.get("previousMode") or DEFAULT_MODE,
-                                        state.get("previousOwner") or DEFAULT_OWNER, only_existing=True)
+                    if state.previous_content is not None:
+                        await self._put(ctx, jail, path, state.previous_content,
+                                        state.previous_mode or DEFAULT_MODE,
+                                        state.previous_owner or DEFAULT_OWNER, only_existing=True)
                     else:
-                        await self._remove(host, jail, path)
+                        await self.apply(ctx, [Step(common.in_jail(jail, common.remove_file(path)), "remove")])
                     return
-                cur = await self._read(host, jail, path)
-            except CommandError as e:
-                if jail and "not found" in e.result.stderr:
-                    await host.log(f"jail {jail} is not running: leaving {path} alone", "info")
-                    return
-                raise
+                cur = await ctx.host.get(files.contents(jail, path))
+            except JailNotRunning:
+                await ctx.host.log(f"jail {jail} is not running: leaving {path} alone", "info")
+                return
             if cur is None:
                 return
             # line form: read, then write the file without the lines (2 execs)
-            text, changed = files.remove_lines(cur[2], state.get("addedLines") or [],
-                                               state.get("replacedLines") or {})
-            mode = state.get("previousMode") or cur[0]
-            owner = state.get("previousOwner") or cur[1]
-            if changed or files.norm_mode(mode) != files.norm_mode(cur[0]) or owner != cur[1]:
-                await self._write(host, jail, path, text, mode, owner)
+            text, changed = files.remove_lines(cur.content, state.added_lines, state.replaced_lines)
+            mode = state.previous_mode or cur.mode
+            owner = state.previous_owner or cur.owner
+            if changed or files.norm_mode(mode) != files.norm_mode(cur.mode) or owner != cur.owner:
+                await self.apply(ctx, [self._write(jail, path, text, mode, owner)])
