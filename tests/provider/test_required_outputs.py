@@ -112,6 +112,11 @@ CASES: dict[str, tuple[tuple[str, ...], list[Case]]] = {
              before=(("sh", "-c", "echo net.inet.tcp.nolocaltimewait=0 > /etc/sysctl.conf"),),
              after=(("rm", "-f", "/etc/sysctl.conf"),)),
     ]),
+    "JailUser": (("jail",), [
+        Case("example", {"jail": J, "name": "requser", "groups": ["wheel"], "comment": "App user",
+                         "shell": "/usr/sbin/nologin"}),
+        Case("group", {"jail": J, "name": "requser2", "group": "wheel", "uid": 2500}),
+    ]),
 }
 # A command leaves nothing on the host to adopt: its read with only an id fails by design.
 NOT_IMPORTABLE = {"JailCommand"}

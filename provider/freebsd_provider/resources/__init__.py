@@ -12,6 +12,7 @@ from .jail_service import JailService
 from .jail_file import JailFile
 from .jail_command import JailCommand
 from .sysctl import Sysctl
+from .jail_user import JailUser
 
 RESOURCES = [
     ZfsDataset,
@@ -27,4 +28,5 @@ RESOURCES = [
     JailFile,
     JailCommand,
     Sysctl,
+    JailUser,
 ]
