@@ -17,7 +17,7 @@ import secrets
 import time
 from typing import Any, Awaitable, Callable, Optional, Sequence, TypeVar
 
-from .errors import classify
+from .errors import classify, may_have_run
 from .host import batch as batchmod
 from .host.factbase import Fact
 from .host.steps import Step, StepResults, attach, batches
@@ -120,7 +120,8 @@ class Host:
                     timeout=self.steps_timeout(group), stdin=group[0].stdin,
                     sensitive=any(st.sensitive for st in group))
             except BaseException as e:
-                done.pending = list(group)
+                if may_have_run(e):  # the exec may have run (some of) these steps
+                    done.pending = list(group)
                 raise attach(e, done)
             fresh = self._generation == gen + (1 if mutates else 0)
             stop = None

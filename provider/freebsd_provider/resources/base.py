@@ -23,7 +23,7 @@ from dataclasses import MISSING, dataclass
 from typing import Any, Callable, ClassVar, Optional, get_args, get_origin
 
 from .. import wire
-from ..errors import ProviderError, may_have_run
+from ..errors import ProviderError, interrupted
 from ..host.steps import Step, StepResults
 
 # --------------------------------------------------------------------------------------------
@@ -532,10 +532,14 @@ class Resource:
         try:
             return await ctx.host.run_steps(steps, done)
         except ProviderError as e:
-            if partial is not None and may_have_run(e) and done.changed():
+            # done.changed(): a step that changes the host succeeded (in this call or an earlier
+            # one sharing ``done``), or was in an exec the connection lost
+            if partial is not None and done.changed():
                 got = partial(done)
                 if got is not None:
-                    msg = f"{got[2]}: {e}" if len(got) > 2 and got[2] else str(e)
+                    # a lost exec's error names its whole command line (maybe a conf file)
+                    why = interrupted(e) if done.pending else str(e)
+                    msg = f"{got[2]}: {why}" if len(got) > 2 and got[2] else why
                     raise PartialFailure(msg, got[0], got[1]) from e
             raise
 
