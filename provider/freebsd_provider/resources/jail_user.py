@@ -10,11 +10,6 @@ from ..host.steps import Step
 from .base import Resource, field
 
 
-def _int(v):
-    """Numbers come back from the engine's state as doubles (``load`` does not coerce them)."""
-    return int(v) if isinstance(v, float) and v.is_integer() else v
-
-
 @dataclass
 class JailUserArgs:
     jail: str = field("The running jail the user lives in (its name). Changing it replaces the "
@@ -45,9 +40,6 @@ class JailUserArgs:
         "On delete, also remove the home directory and the files the user owns in it "
         "(`pw userdel -r`). Off by default: only the account goes.", default=False)
 
-    def __post_init__(self):
-        self.uid = _int(self.uid)
-
 
 @dataclass
 class JailUserState:
@@ -57,9 +49,6 @@ class JailUserState:
     default_gid: Optional[int] = field(
         "The gid of the primary group pw chose when `group` was unset (restored when `group` is "
         "unset again); unset when the user was created with `group`.", default=None)
-
-    def __post_init__(self):
-        self.uid, self.gid, self.default_gid = _int(self.uid), _int(self.gid), _int(self.default_gid)
 
 
 class JailUser(Resource):
