@@ -35,8 +35,8 @@ def test_lifecycle_moves_uplink_address(client, testbed):
     client.new_run()
     rid, out = client.create(T, "b", inputs)
     assert rid == "bridge0"
-    # three execs: the facts, create, then every change with the read-back
-    assert client.servicer._conn.round_trips == 3
+    # two execs: the facts, then the bridge and every change with the read-back
+    assert client.servicer._conn.round_trips == 2
     assert out["movedFrom"] == "vtnet0" and out["movedAddresses"] == ["192.168.1.10/24"]
     assert out["movedDefaultRouter"] == "192.168.1.1"
     assert "inet 192.168.1.10" in ifc(testbed, "bridge0") and "member: vtnet0" in ifc(testbed, "bridge0")
@@ -63,11 +63,15 @@ def test_lifecycle_moves_uplink_address(client, testbed):
     assert "UP" in ifc(testbed, "bridge0").splitlines()[0]
     assert "bridge0" in testbed.exec("sysrc", "-n", "cloned_interfaces").stdout.split()
 
-    # addresses in place; name change replaces
+    # addresses in place (two execs: the facts, then every change with the read-back); name
+    # change replaces
     news, _ = client.check(T, "b", {"name": "bridge0", "members": ["vtnet0"], "addresses": ["10.9.0.1/24"]})
     d = client.diff(T, "b", rid, out, news, old_inputs=inputs)
     assert kinds(d) == {"addresses": "UPDATE"}
+    client.new_run()
+    before = client.servicer._conn.round_trips
     out = client.update(T, "b", rid, out, news, old_inputs=inputs)
+    assert client.servicer._conn.round_trips - before == 2
     assert "inet 10.9.0.1" in ifc(testbed, "bridge0")
     renamed, _ = client.check(T, "b", {"name": "bridge1", "members": ["vtnet0"]})
     assert list(client.diff(T, "b", rid, out, renamed, old_inputs=news).replaces) == ["name"]
@@ -77,8 +81,12 @@ def test_lifecycle_moves_uplink_address(client, testbed):
     rid3, st3, imp = client.read(T, "b", rid)
     assert rid3 == "bridge0" and imp["members"] == ["vtnet0"] and imp["addresses"] == ["10.9.0.1/24"]
 
-    # delete restores the uplink, the route and rc.conf
+    # delete restores the uplink, the route and rc.conf: the interfaces, then one exec (and one
+    # more to unload if_bridge.ko when this bridge loaded it)
+    client.new_run()
+    before = client.servicer._conn.round_trips
     client.delete(T, "b", rid, out, old_inputs=news)
+    assert client.servicer._conn.round_trips - before == (3 if out["loadedIfBridge"] else 2)
     assert "does not exist" in testbed.exec("ifconfig", "bridge0", check=False).stderr
     assert "inet 192.168.1.10" in ifc(testbed, "vtnet0")
     assert "192.168.1.1" in testbed.exec("netstat", "-rn").stdout
@@ -88,3 +96,44 @@ def test_lifecycle_moves_uplink_address(client, testbed):
     client.new_run()
     assert client.read(T, "b", rid, out, news)[0] == ""
     client.delete(T, "b", rid, out, old_inputs=news)
+
+
+def init_failed(err):
+    """(id, properties) of a PartialFailure (ErrorResourceInitFailed), or None for a plain error."""
+    from pulumi.runtime.proto import provider_pb2, status_pb2
+    md = dict(err.trailing_metadata() or ())
+    if "grpc-status-details-bin" not in md:
+        return None
+    st = status_pb2.Status.FromString(md["grpc-status-details-bin"])
+    detail = provider_pb2.ErrorResourceInitFailed()
+    if not st.details or not st.details[0].Unpack(detail):
+        return None
+    return detail.id, wire.decode(detail.properties)
+
+
+def test_failure_after_the_bridge_exists_is_recorded(client, testbed):
+    """With memberIfaddrs the bridge is made in one exec, the sysctl, addm and rc.conf in the next:
+    when that one is lost, the bridge is recorded with the sysctl's previous value (it may have
+    been set), and delete removes the bridge and puts the sysctl back."""
+    import grpc
+    before = testbed.exec("sysctl", "-n", "net.link.bridge.member_ifaddrs", check=False).stdout.strip() or "0"
+    inputs, f = client.check(T, "b", {"name": "bridge4", "members": ["vtnet0"], "memberIfaddrs": True})
+    assert f == []
+    testbed.fault("--fail-next", r"sysctl\.conf")
+    try:
+        with pytest.raises(grpc.RpcError) as e:
+            client.create(T, "b", inputs)
+    finally:
+        testbed.fault("--clear")
+    got = init_failed(e.value)
+    assert got is not None, e.value.details()
+    rid, state = got
+    assert rid == "bridge4" and "bridge bridge4 was created but not fully configured" in e.value.details()
+    assert state["previousMemberIfaddrs"] == before and state.get("movedFrom") is None
+    assert state["memberIfaddrs"] is True and state["members"] == ["vtnet0"]
+    assert "bridge4: flags=" in ifc(testbed, "bridge4") and "member:" not in ifc(testbed, "bridge4")
+    client.new_run()
+    client.delete(T, "b", rid, state, old_inputs=inputs)
+    assert "does not exist" in testbed.exec("ifconfig", "bridge4", check=False).stderr
+    assert "inet 192.168.1.10" in ifc(testbed, "vtnet0")
+    assert "bridge4" not in testbed.exec("sysrc", "-n", "cloned_interfaces", check=False).stdout

@@ -49,6 +49,21 @@ def test_bridge_names(name, ok):
     assert (ifconfig.bridge_name_error(name) is None) is ok
 
 
+@pytest.mark.parametrize("name,ok", [("vtnet0", True), ("epair3a", True), ("lo0", False), ("lo12", False),
+                                     ("vtnet0;x", False), ("", False)])
+def test_member_names(name, ok):
+    assert (ifconfig.member_name_error(name) is None) is ok
+
+
+def test_default_route_fact():
+    from freebsd_provider.ssh import Result
+    case = json.loads((FIX / "ifconfig" / "route_get_default.json").read_text())
+    argv = ifconfig.route_get_default()
+    f = ifconfig.default_route()
+    assert list(f.argv) == argv
+    assert f.parse(Result(argv, " ".join(argv), 0, case["output"], "")) == tuple(case["expect"])
+
+
 def test_routable_addresses_skip_link_local():
     i = ifconfig.Interface("vtnet0", inet=["192.168.1.10/24"], inet6=["fe80::1%vtnet0/64", "2001:db8::5/64"])
     assert i.routable_addresses() == ["192.168.1.10/24", "2001:db8::5/64"]

@@ -160,3 +160,18 @@ def test_split_parsed_skips_the_macro_definitions_pfctl_v_echoes():
     filt, nat = pfctl.split_parsed(out)
     assert filt == ["pass in on vtnet0 inet proto tcp from any to any port = 22 flags S/SA keep state"]
     assert nat == []
+
+
+def test_parsed_file_and_bridge_pfil_facts():
+    from freebsd_provider.ssh import Result
+    nvf = json.loads((FIX / "parsed_tutorial.json").read_text())["output"]
+    argv = pfctl.parsed_rules("/etc/pf.conf", "jails")
+    f = pfctl.parsed_file("/etc/pf.conf", "jails")
+    assert list(f.argv) == argv == ["/sbin/pfctl", "-a", "jails", "-nvf", "/etc/pf.conf"]
+    assert f.parse(Result(argv, "", 0, nvf, "")) == pfctl.split_parsed(nvf)
+    # pfctl rejecting the file: no parse (the resource reports the loaded rules as drift)
+    assert f.parse(Result(argv, "", 1, "", "/etc/pf.conf:3: syntax error\n")) is None
+    pfil = pfctl.bridge_pfil()
+    text = "net.link.bridge.pfil_bridge=0\nnet.link.bridge.pfil_member=0\n"
+    assert list(pfil.argv) == pfctl.bridge_pfil_get()
+    assert pfil.parse(Result(list(pfil.argv), "", 0, text, "")) == text

@@ -1,4 +1,5 @@
-"""ifconfig(8), route(8) and sysctl(8) pieces for bridges and epairs: argv builders and parsers.
+"""ifconfig(8), route(8) and sysctl(8) pieces for bridges and epairs: argv builders, parsers and
+the facts the Bridge reads besides the shared ones.
 
 ifconfig has no libxo output in 15.0: :func:`parse_all` reads the text of ``ifconfig -a`` by line
 prefix (the order of the generic lines moved between versions), with netmasks in hex
@@ -11,7 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
-from .common import lines
+from .common import interface_name_error, lines, locked
+from .factbase import Fact, fact
 
 IFCONFIG = "/sbin/ifconfig"
 ROUTE = "/sbin/route"
@@ -175,12 +177,32 @@ def parse_route_get(text: str) -> tuple[Optional[str], Optional[str]]:
     return gw, iface
 
 
+def _route(res) -> tuple[Optional[str], Optional[str]]:
+    # route(8) exits 1 when there is no default route: no gateway to move or restore
+    return parse_route_get(res.stdout) if res.exit_code == 0 else (None, None)
+
+
+def default_route() -> Fact[tuple[Optional[str], Optional[str]]]:
+    """(gateway, interface) of the default route, (None, None) when there is none."""
+    return fact(route_get_default(), _route, "default route")
+
+
 def sysctl_set(name: str, value: str) -> list[str]:
     return [SYSCTL, f"{name}={value}"]
 
 
 def sysctl_get(name: str) -> list[str]:
     return [SYSCTL, "-n", name]
+
+
+def _sysctl_value(res) -> Optional[str]:
+    # the OID exists only while if_bridge is loaded: unknown OID, no value
+    return res.stdout.strip() if res.exit_code == 0 else None
+
+
+def member_ifaddrs() -> Fact[Optional[str]]:
+    """``net.link.bridge.member_ifaddrs`` now, None when if_bridge is not loaded."""
+    return fact(sysctl_get(MEMBER_IFADDRS), _sysctl_value, "member_ifaddrs")
 
 
 # Move the uplink's addresses to the bridge in ONE remote command, so the SSH session that runs
@@ -243,7 +265,6 @@ chmod 0644 "$t"; mv -f "$t" "$f"
 
 
 def persist_sysctl(name: str, value: Optional[str], file: str = SYSCTL_CONF) -> list[str]:
-    from .common import locked
     return locked([SH, "-c", _SYSCTL_CONF_SCRIPT, "sh", file, name, value or ""])
 
 
@@ -255,6 +276,14 @@ def bridge_name_error(name: str) -> Optional[str]:
     if not isinstance(name, str) or not _BRIDGE_RE.match(name):
         return f"invalid bridge name {name!r}: expected bridgeN, e.g. bridge0"
     return None
+
+
+def member_name_error(name: str) -> Optional[str]:
+    """An interface that may join a bridge (any but a loopback)."""
+    err = interface_name_error(name)
+    if not err and name.startswith("lo") and name[2:].isdigit():
+        err = f"{name} is a loopback interface and cannot join a bridge"
+    return err
 
 
 def cidr_error(cidr: str, what: str = "address") -> Optional[str]:

@@ -9,6 +9,7 @@ import re
 from typing import Any, Optional, Sequence
 
 from .common import SH, abs_path_error, lines
+from .factbase import Fact, fact, parsing
 
 PFCTL = "/sbin/pfctl"
 PF_CONF = "/etc/pf.conf"
@@ -56,19 +57,6 @@ def flush(what: str, anchor: Optional[str] = None) -> list[str]:
 def show(what: str, anchor: Optional[str] = None) -> list[str]:
     """``pfctl [-a ANCHOR] -s rules|nat|info``."""
     return [PFCTL, *_a(anchor), "-s", what]
-
-
-def is_already_enabled(stderr: str) -> bool:
-    return "pf already enabled" in stderr
-
-
-def is_not_enabled(stderr: str) -> bool:
-    return "pf not enabled" in stderr
-
-
-def is_not_loaded(stderr: str) -> bool:
-    """pf.ko not loaded: ``pfctl: /dev/pf: No such file or directory``."""
-    return "/dev/pf" in stderr
 
 
 # Read a file whole, or say it is absent (exit 0 either way); values only as "$1".
@@ -240,6 +228,18 @@ def split_parsed(text: str) -> tuple[list[str], list[str]]:
     return filt, nat
 
 
+def _parsed_or_none(res) -> Optional[tuple[list[str], list[str]]]:
+    # pfctl rejecting the file (or the file missing) is an answer: the loaded rules cannot be
+    # what the file says, which the resource reports as drift
+    return split_parsed(res.stdout) if res.exit_code == 0 else None
+
+
+def parsed_file(path: str, anchor: Optional[str] = None) -> Fact[Optional[tuple[list[str], list[str]]]]:
+    """The rules of PATH as pfctl parses them (``pfctl -nvf``): (filter lines, nat lines), or
+    None when pfctl does not accept the file."""
+    return fact(parsed_rules(path, anchor), _parsed_or_none, f"pf parsed {path}")
+
+
 # --------------------------------------------------------------------------------------------
 # Validation of declared pf.conf text (done in check, before anything runs on the host)
 
@@ -372,6 +372,12 @@ def bridge_pfil_get() -> list[str]:
     """``sysctl -ie`` of if_bridge's pfil switches (prints nothing for an OID that does not
     exist, i.e. when if_bridge is not loaded)."""
     return ["/sbin/sysctl", "-ie", *BRIDGE_PFIL]
+
+
+def bridge_pfil() -> Fact[str]:
+    """if_bridge's pfil switches as :func:`bridge_pfil_get` prints them (the text
+    :func:`never_matching` reads)."""
+    return fact(bridge_pfil_get(), parsing(str), "bridge pfil")
 
 
 _ON_RE = re.compile(r"(?:^| )on (!? ?)([A-Za-z0-9_.-]+)(?= |$)")

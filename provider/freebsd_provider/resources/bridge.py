@@ -1,30 +1,30 @@
 """Bridge: an if_bridge(4) interface with members and addresses, persisted in rc.conf."""
 from __future__ import annotations
 
+import dataclasses
 import re
-
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Optional
 
 from .. import wire
-from ..host import common, ifconfig, kld, rcconf
-from ..hostctx import Host
-from ..ssh import CommandError
-from .base import UPDATE, DiffResult, Failure, PartialFailure, PropDiff, Resource, diff_fields, field
-from .sysrc import read_vars, vars_fact, vars_from
+from ..errors import InterfaceMissing, ModuleNotLoaded, result_is
+from ..host import facts, ifconfig, kld, rcconf
+from ..host.steps import ANSWER, Step, StepResults, read
+from .base import DiffResult, Failure, PropDiff, Resource, UPDATE, diff_fields, dump, field
 
 
 @dataclass
 class BridgeArgs:
     name: str = field("Bridge interface name, `bridgeN` (e.g. `bridge0`). Changing it replaces the bridge.",
-                      replace=True)
+                      replace=True, check=ifconfig.bridge_name_error)
     members: list[str] = field(
         "Member interfaces (`ifconfig bridgeN addm IF`), e.g. `[\"vtnet0\"]`. Changes are applied in "
         "place (addm/deletem). On FreeBSD 15 a member may not hold an IP address: when one does (the "
-        "uplink), its addresses are moved to the bridge (see `memberIfaddrs`).", default_factory=list)
+        "uplink), its addresses are moved to the bridge (see `memberIfaddrs`).", default_factory=list,
+        check=ifconfig.member_name_error, unique=True)
     addresses: list[str] = field(
         "Addresses of the bridge itself as CIDRs (e.g. `[\"10.0.0.1/24\"]`), besides any moved from "
-        "the uplink. Changes are applied in place.", default_factory=list)
+        "the uplink. Changes are applied in place.", default_factory=list, check=ifconfig.cidr_error)
     up: bool = field("Whether the bridge is up (`ifconfig bridgeN up|down`).", default=True)
     member_ifaddrs: bool = field(
         "false (default): when a member holds IP addresses, move them (and the default route through "
@@ -61,10 +61,6 @@ class BridgeState:
         default=False)
 
 
-_STATE_KEYS = ("movedFrom", "movedAddresses", "movedDefaultRouter", "movedRcConf", "previousMemberIfaddrs",
-               "loadedIfBridge")
-
-
 _JAIL_EPAIR = re.compile(r"^epair\d+a\Z")
 
 
@@ -84,6 +80,18 @@ def rc_value(members: list[str], addresses: list[str], up: bool) -> tuple[str, s
     return " ".join(words), aliases
 
 
+def _moved(st: BridgeState, frm: Optional[str] = None, cidrs: Optional[list[str]] = None,
+           gw: Optional[str] = None, rc: Optional[str] = None) -> None:
+    """Record (or, without ``frm``, forget) the uplink whose addresses are on the bridge."""
+    st.moved_from, st.moved_addresses = frm, list(cidrs or [])
+    st.moved_default_router, st.moved_rc_conf = gw, rc
+
+
+def _may_have_run(done: StepResults, name: str) -> bool:
+    """The step ran and succeeded, or was in an exec whose connection was lost."""
+    return done.ok(name) or any(s.name == name for s in done.pending)
+
+
 class Bridge(Resource):
     token = "freebsd:index:Bridge"
     description = (
@@ -95,54 +103,34 @@ class Bridge(Resource):
     )
     Args = BridgeArgs
     State = BridgeState
+    typed = True
     import_id = "the bridge name, e.g. `bridge0`"
     example = {"name": "bridge0", "members": ["vtnet0"], "addresses": ["192.168.1.10/24"], "up": True}
 
     # -- check ----------------------------------------------------------------------------
-    def validate(self, inputs: dict[str, Any]) -> list[Failure]:
+    def validate(self, a: BridgeArgs) -> list[Failure]:
         f: list[Failure] = []
-        name = inputs.get("name")
-        if isinstance(name, str) and not wire.is_unknown(name):
-            err = ifconfig.bridge_name_error(name)
-            if err:
-                f.append(Failure("name", err))
-        members = inputs.get("members")
-        if isinstance(members, list):
+        if isinstance(a.members, list) and not wire.is_unknown(a.name):
+            for i, m in enumerate(a.members):
+                if m == a.name:
+                    f.append(Failure(f"members[{i}]", "a bridge cannot be a member of itself"))
+        if isinstance(a.addresses, list):
             seen = set()
-            for i, m in enumerate(members):
-                if wire.is_unknown(m):
+            for i, x in enumerate(a.addresses):
+                if wire.is_unknown(x):
                     continue
-                err = common.interface_name_error(m)
-                if not err and m == name:
-                    err = "a bridge cannot be a member of itself"
-                if not err and (m.startswith("lo") and m[2:].isdigit()):
-                    err = f"{m} is a loopback interface and cannot join a bridge"
-                if not err and m in seen:
-                    err = f"{m} is listed twice"
-                if err:
-                    f.append(Failure(f"members[{i}]", err))
-                seen.add(m)
-        addrs = inputs.get("addresses")
-        if isinstance(addrs, list):
-            seen = set()
-            for i, a in enumerate(addrs):
-                if wire.is_unknown(a):
-                    continue
-                err = ifconfig.cidr_error(a)
-                if not err and a.split("/")[0] in seen:
-                    err = f"{a} is listed twice"
-                if err:
-                    f.append(Failure(f"addresses[{i}]", err))
-                else:
-                    seen.add(a.split("/")[0])
+                ip = x.split("/")[0]
+                if ip in seen:
+                    f.append(Failure(f"addresses[{i}]", f"{x} is listed twice"))
+                seen.add(ip)
         return f
 
-    def diff(self, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        res = diff_fields(self.input_fields(), olds, news)
+    def diff(self, olds: BridgeArgs, news: BridgeArgs) -> DiffResult:
+        o, n = dump(olds), dump(news)
+        res = diff_fields(self.input_fields(), o, n)
         for k in ("members", "addresses"):
             d = res.changes.get(k)
-            if d and not wire.contains_unknown(news.get(k)) and \
-                    sorted(olds.get(k) or []) == sorted(news.get(k) or []):
+            if d and not wire.contains_unknown(n.get(k)) and sorted(o.get(k) or []) == sorted(n.get(k) or []):
                 del res.changes[k]  # order only: nothing to do on the host
             elif d:
                 d.why = f"{k} are changed in place"
@@ -151,279 +139,263 @@ class Bridge(Resource):
                                                 "member_ifaddrs sysctl rebuilds the bridge")
         return res
 
-    # -- facts ----------------------------------------------------------------------------
-    async def _ifaces(self, host: Host) -> dict[str, ifconfig.Interface]:
-        return ifconfig.parse_all((await host.fact(ifconfig.list_all())).stdout)
+    # -- helpers --------------------------------------------------------------------------
+    @staticmethod
+    def _observed(ifs: dict[str, ifconfig.Interface], a: BridgeArgs, st: BridgeState) -> BridgeState:
+        """``st`` with the bridge's MAC and its declared members' flags as the host shows them."""
+        i = ifs.get(a.name)
+        mine = set(a.members)
+        return dataclasses.replace(
+            st, mac=i.mac if i else "",
+            member_flags={m.name: m.flags for m in i.members if m.name in mine} if i else {})
 
-    async def _default_route(self, host: Host) -> tuple[Optional[str], Optional[str]]:
-        r = await host.run(ifconfig.route_get_default(), check=False, mutates=False)
-        if r.exit_code != 0:
-            return None, None
-        return ifconfig.parse_route_get(r.stdout)
+    @staticmethod
+    def _readback() -> Step:
+        """``ifconfig -a`` after the changes (the outputs; it is the fresh interfaces fact)."""
+        f = facts.interfaces()
+        return Step(list(f.argv), "ifaces", primes=f, mutates=False)
+
+    def _rc_ops(self, a: BridgeArgs, st: BridgeState) -> list[str]:
+        name = a.name
+        value, aliases = rc_value(list(a.members), list(st.moved_addresses) + list(a.addresses), a.up)
+        ops = [f"add:cloned_interfaces={name}", f"set:ifconfig_{name}={value}"]
+        ops.append(f"set:ifconfig_{name}_aliases={aliases}" if aliases else f"unset:ifconfig_{name}_aliases")
+        if st.moved_from:
+            ops.append(f"set:ifconfig_{st.moved_from}=up")
+        return ops
+
+    def _rc_cleanup(self, name: str, st: Optional[BridgeState]) -> list[str]:
+        ops = [f"del:cloned_interfaces={name}", f"unset:ifconfig_{name}", f"unset:ifconfig_{name}_aliases"]
+        if st and st.moved_from:
+            ops.append(f"set:ifconfig_{st.moved_from}={st.moved_rc_conf}" if st.moved_rc_conf
+                       else f"unset:ifconfig_{st.moved_from}")
+        return ops
 
     # -- create ---------------------------------------------------------------------------
-    async def create(self, ctx, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        # Three execs: the facts (interfaces, rc.conf, kernel modules, the default route) at
-        # once; creating the bridge with the member_ifaddrs sysctl read (it exists only once
-        # if_bridge is loaded); then every change and the interfaces read back in one batch.
-        host: Host = ctx.host
-        name = inputs["name"]
-        ifl, rcr, kst, rt = await host.facts([ifconfig.list_all(), vars_fact(rcconf.RC_CONF, None),
-                                              kld.stat_verbose(), ifconfig.route_get_default()])
-        for r in (ifl, kst):
-            if r.exit_code != 0:
-                raise CommandError(r)
-        ifs = ifconfig.parse_all(ifl.stdout)
+    async def create(self, ctx, a: BridgeArgs):
+        # The facts (interfaces, rc.conf, kernel modules, the default route) in one exec, then
+        # the bridge and every change with the interfaces read back in another. With
+        # memberIfaddrs the sysctl's value is read in between: it exists only once if_bridge is
+        # loaded, which creating the bridge does.
+        name = a.name
+        ifs, rc, kst, (gw, gw_if) = await ctx.host.get_many(
+            facts.interfaces(), facts.rc_vars(), facts.kldstat(), ifconfig.default_route())
         if name in ifs:
             raise RuntimeError(f"interface {name} already exists on the host; adopt it with "
                                f"`pulumi import freebsd:index:Bridge <resource-name> {name}`")
-        members = list(inputs.get("members") or [])
+        members = list(a.members)
         missing = [m for m in members if m not in ifs]
         if missing:
             raise RuntimeError(f"member interface(s) {', '.join(missing)} do not exist on the host")
         busy = [m for m in members if any(m in [x.name for x in i.members] for i in ifs.values())]
         if busy:
             raise RuntimeError(f"interface(s) {', '.join(busy)} are already members of another bridge")
-        state: dict[str, Any] = {k: None for k in _STATE_KEYS}
-        state["movedAddresses"] = []
         holders = [m for m in members if ifs[m].routable_addresses()]
-        if holders and not inputs.get("memberIfaddrs") and len(holders) > 1:
+        if holders and not a.member_ifaddrs and len(holders) > 1:
             raise RuntimeError(f"more than one member holds IP addresses ({', '.join(holders)}): only one "
                                f"uplink's addresses can be moved to the bridge; remove the others' addresses "
                                f"or set memberIfaddrs: true")
-        rc = vars_from(rcr)
-        state["loadedIfBridge"] = not kld.parse_stat(kst.stdout).is_loaded("if_bridge")
-        made = await host.batch([ifconfig.create(name)] +
-                                ([ifconfig.sysctl_get(ifconfig.MEMBER_IFADDRS)] if inputs.get("memberIfaddrs") else []),
-                                check=False)
-        if made[0].exit_code != 0:
-            raise CommandError(made[0])
-        try:
-            argvs: list[list[str]] = []
-            if inputs.get("memberIfaddrs"):
-                cur = made[1].stdout.strip() if len(made) > 1 and made[1].exit_code == 0 else ""
-                if cur != "1":
-                    state["previousMemberIfaddrs"] = cur or "0"
-                    argvs.append(ifconfig.sysctl_set(ifconfig.MEMBER_IFADDRS, "1"))
-                    # /etc/sysctl.conf, and a loader tunable: rc.d/sysctl runs before netif
-                    # loads if_bridge, so only the tunable is in place when bridge0 is built
-                    argvs.append(ifconfig.persist_sysctl(ifconfig.MEMBER_IFADDRS, "1"))
-                    argvs.append(ifconfig.persist_sysctl(ifconfig.MEMBER_IFADDRS, "1", ifconfig.LOADER_CONF))
-                holders = []
-            plain = [m for m in members if m not in holders]
-            if plain or inputs.get("up", True):
-                argvs.append(ifconfig.addm(name, plain, up=bool(inputs.get("up", True))))
-            gw, gw_if = ifconfig.parse_route_get(rt.stdout) if rt.exit_code == 0 else (None, None)
-            for h in holders:
-                cidrs = ifs[h].routable_addresses()
-                state.update(movedFrom=h, movedAddresses=cidrs, movedDefaultRouter=gw if gw_if == h else None,
-                             movedRcConf=rc.get(f"ifconfig_{h}"))
-                argvs.append(ifconfig.move_addresses(name, h, state["movedDefaultRouter"], cidrs))
-            argvs += [ifconfig.add_address(name, a) for a in inputs.get("addresses") or []]
-            if not inputs.get("up", True):
-                argvs.append(ifconfig.set_up(name, False))
-            if inputs.get("persist", True):
-                argvs.append(rcconf.edit(self._rc_ops(inputs, state)))
-            await host.batch([*argvs, ifconfig.list_all()], prime=[ifconfig.list_all()])
-        except Exception as e:  # noqa: BLE001
-            out = await self._outputs_safe(host, inputs, state)
-            raise PartialFailure(f"bridge {name} was created but not fully configured: {e}", name, out) from e
-        return name, await self._outputs(host, inputs, state)
+        st = BridgeState(loaded_if_bridge=not kst.is_loaded("if_bridge"))
+        done = StepResults()
 
-    def _rc_ops(self, inputs: dict[str, Any], state: dict[str, Any]) -> list[str]:
-        name = inputs["name"]
-        addrs = list(state.get("movedAddresses") or []) + list(inputs.get("addresses") or [])
-        value, aliases = rc_value(list(inputs.get("members") or []), addrs, bool(inputs.get("up", True)))
-        ops = [f"add:cloned_interfaces={name}", f"set:ifconfig_{name}={value}"]
-        ops.append(f"set:ifconfig_{name}_aliases={aliases}" if aliases else f"unset:ifconfig_{name}_aliases")
-        if state.get("movedFrom"):
-            ops.append(f"set:ifconfig_{state['movedFrom']}=up")
-        return ops
+        def partial(done: StepResults):
+            # the bridge may exist: record it with what may have changed, so that delete puts
+            # the uplink's addresses and the sysctl back and the next `up` configures the rest
+            rec = BridgeState(loaded_if_bridge=st.loaded_if_bridge)
+            if _may_have_run(done, "member_ifaddrs"):
+                rec.previous_member_ifaddrs = st.previous_member_ifaddrs
+            if _may_have_run(done, "move"):
+                _moved(rec, st.moved_from, st.moved_addresses, st.moved_default_router, st.moved_rc_conf)
+            return name, self.outputs(a, rec), f"bridge {name} was created but not fully configured"
 
-    async def _outputs(self, host: Host, inputs: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
-        out = dict(inputs)
-        out.update({k: state.get(k) for k in _STATE_KEYS})
-        out["movedAddresses"] = list(state.get("movedAddresses") or [])
-        # an imported bridge has no record of it: this stack did not load if_bridge.ko
-        out["loadedIfBridge"] = bool(state.get("loadedIfBridge"))
-        i = (await self._ifaces(host)).get(inputs["name"])
-        out["mac"] = i.mac if i else ""
-        mine = set(inputs.get("members") or [])
-        out["memberFlags"] = {m.name: m.flags for m in i.members if m.name in mine} if i else {}
-        return out
-
-    async def _outputs_safe(self, host, inputs, state):
-        try:
-            return await self._outputs(host, inputs, state)
-        except Exception:  # noqa: BLE001
-            out = dict(inputs)
-            out.update({k: state.get(k) for k in _STATE_KEYS})
-            return out
+        steps = [Step(ifconfig.create(name), "create")]
+        if a.member_ifaddrs:
+            sysctl = ifconfig.member_ifaddrs()
+            steps.append(read(list(sysctl.argv), "read member_ifaddrs"))
+            await self.apply(ctx, steps, partial=partial, done=done)
+            cur = sysctl.parse(done["read member_ifaddrs"])
+            steps = []
+            if cur != "1":
+                st.previous_member_ifaddrs = cur or "0"
+                # /etc/sysctl.conf, and a loader tunable: rc.d/sysctl runs before netif loads
+                # if_bridge, so only the tunable is in place when bridge0 is built
+                steps += [Step(ifconfig.sysctl_set(ifconfig.MEMBER_IFADDRS, "1"), "member_ifaddrs"),
+                          Step(ifconfig.persist_sysctl(ifconfig.MEMBER_IFADDRS, "1"), "sysctl.conf"),
+                          Step(ifconfig.persist_sysctl(ifconfig.MEMBER_IFADDRS, "1", ifconfig.LOADER_CONF),
+                               "loader.conf")]
+            holders = []
+        plain = [m for m in members if m not in holders]
+        if plain or a.up:
+            steps.append(Step(ifconfig.addm(name, plain, up=a.up), "addm"))
+        for h in holders:
+            _moved(st, h, ifs[h].routable_addresses(), gw if gw_if == h else None, rc.get(f"ifconfig_{h}"))
+            steps.append(Step(ifconfig.move_addresses(name, h, st.moved_default_router, st.moved_addresses), "move"))
+        steps += [Step(ifconfig.add_address(name, x), f"address {x}") for x in a.addresses]
+        if not a.up:
+            steps.append(Step(ifconfig.set_up(name, False), "down"))
+        if a.persist:
+            steps.append(Step(rcconf.edit(self._rc_ops(a, st)), "rc.conf"))
+        steps.append(self._readback())
+        await self.apply(ctx, steps, partial=partial, done=done)
+        return name, self._observed(facts.interfaces().parse(done["ifaces"]), a, st)
 
     # -- read -----------------------------------------------------------------------------
-    async def read(self, ctx, rid, inputs, state):
-        host: Host = ctx.host
-        await host.facts([ifconfig.list_all(), vars_fact(rcconf.RC_CONF, None)] +
-                         ([ifconfig.sysctl_get(ifconfig.MEMBER_IFADDRS)] if (inputs or {}).get("memberIfaddrs") else []))
-        ifs = await self._ifaces(host)
+    async def read(self, ctx, rid, a: Optional[BridgeArgs], state: Optional[BridgeState]):
+        extra = [ifconfig.default_route()] if a is None else [ifconfig.member_ifaddrs()] if a.member_ifaddrs else []
+        ifs, rc, *got = await ctx.host.get_many(facts.interfaces(), facts.rc_vars(), *extra)
         i = ifs.get(rid)
         if i is None:
             return None
-        state = state or {}
-        declared = inputs or {}
-        moved = list(state.get("movedAddresses") or [])
-        st = {k: state.get(k) for k in _STATE_KEYS}
-        if inputs is None and not state.get("movedFrom"):
+        old = state or BridgeState()
+        st = dataclasses.replace(old, moved_addresses=list(old.moved_addresses))
+        if a is None and not old.moved_from:
             # import: the FreeBSD 15 layout (ifconfig_UPLINK="up", the host address in
             # ifconfig_bridgeN) means the uplink's address was moved to the bridge
-            rc0 = await read_vars(host, rcconf.RC_CONF, None)
-            words = rc0.get(f"ifconfig_{rid}", "").split()
+            words = rc.get(f"ifconfig_{rid}", "").split()
             first = words[words.index("inet") + 1] if "inet" in words[:-1] else None
             for m in i.members:
-                if rc0.get(f"ifconfig_{m.name}", "").strip().lower() == "up" and first:
-                    gw, gw_if = await self._default_route(host)
-                    moved = [first]
-                    st.update(movedFrom=m.name, movedRcConf=f"inet {first}",
-                              movedDefaultRouter=gw if gw_if == rid else None)
+                if rc.get(f"ifconfig_{m.name}", "").strip().lower() == "up" and first:
+                    gw, gw_if = got[0]  # import: the default route was read
+                    _moved(st, m.name, [first], gw if gw_if == rid else None, f"inet {first}")
                     break
+        moved = st.moved_addresses
         live_members = [m.name for m in i.members]
-        order = list(declared.get("members") or [])
+        order = list(a.members) if a else []
         # Members this resource does not declare belong to someone else (a VnetJail's epairNa,
         # added by its exec.prestart): they are not drift. On import, all but jail epairs.
         members = [m for m in order if m in live_members]
-        if inputs is None:
+        if a is None:
             members += [m for m in live_members if m not in order and not _JAIL_EPAIR.match(m)]
-        live_addrs = [a for a in i.routable_addresses() if not any(ifconfig.same_address(a, x) for x in moved)]
-        d_addrs = list(declared.get("addresses") or [])
-        addresses = [a for a in d_addrs if any(ifconfig.same_address(a, x) for x in live_addrs)]
-        addresses += [a for a in live_addrs if not any(ifconfig.same_address(a, x) for x in addresses)]
-        member_ifaddrs = bool(declared.get("memberIfaddrs", False))
-        if member_ifaddrs:
-            cur = (await host.fact(ifconfig.sysctl_get(ifconfig.MEMBER_IFADDRS), check=False)).stdout.strip()
-            member_ifaddrs = cur == "1"
-        new_inputs = {"name": rid, "members": members, "addresses": addresses, "up": i.up,
-                      "memberIfaddrs": member_ifaddrs}
-        rc = await read_vars(host, rcconf.RC_CONF, None)
-        persisted = rid in rc.get("cloned_interfaces", "").split() and \
-            rc.get(f"ifconfig_{rid}") is not None
-        if persisted and inputs is not None and declared.get("persist", True):
-            want_ops = self._rc_ops({**new_inputs, "members": list(declared.get("members") or []),
-                                     "addresses": d_addrs, "up": declared.get("up", True)}, state)
-            for op in want_ops:
+        live_addrs = [x for x in i.routable_addresses() if not any(ifconfig.same_address(x, y) for y in moved)]
+        d_addrs = list(a.addresses) if a else []
+        addresses = [x for x in d_addrs if any(ifconfig.same_address(x, y) for y in live_addrs)]
+        addresses += [x for x in live_addrs if not any(ifconfig.same_address(x, y) for y in addresses)]
+        member_ifaddrs = bool(a and a.member_ifaddrs) and got[0] == "1"
+        persisted = rid in rc.get("cloned_interfaces", "").split() and rc.get(f"ifconfig_{rid}") is not None
+        if persisted and a is not None and a.persist:
+            declared = BridgeArgs(name=rid, members=list(a.members), addresses=d_addrs, up=a.up)
+            for op in self._rc_ops(declared, old):
                 if op.startswith("set:"):
                     k, _, v = op[4:].partition("=")
                     if rc.get(k) != v:
                         persisted = False
                 elif op.startswith("unset:") and rc.get(op[6:]):
                     persisted = False
-        new_inputs["persist"] = persisted if inputs is None or declared.get("persist", True) else \
-            bool(declared.get("persist"))
-        st["movedAddresses"] = moved
-        return new_inputs, await self._outputs(host, new_inputs, st)
+        args = BridgeArgs(name=rid, members=members, addresses=addresses, up=i.up,
+                          member_ifaddrs=member_ifaddrs,
+                          persist=persisted if a is None or a.persist else False)
+        return args, self._observed(ifs, args, st)
 
     # -- update ---------------------------------------------------------------------------
-    async def update(self, ctx, rid, olds, news, state):
-        host: Host = ctx.host
-        ifs = await self._ifaces(host)
+    async def update(self, ctx, rid, olds: BridgeArgs, news: BridgeArgs, state: BridgeState):
+        # The facts in one exec; every change, planned here (refusals come before anything
+        # runs), with the interfaces read back in another.
+        ifs, rc, (gw, gw_if) = await ctx.host.get_many(facts.interfaces(), facts.rc_vars(),
+                                                       ifconfig.default_route())
         i = ifs.get(rid)
         if i is None:
             raise RuntimeError(f"bridge {rid} no longer exists on the host; run `pulumi refresh` to recreate it")
-        st = {k: state.get(k) for k in _STATE_KEYS}
-        st["movedAddresses"] = list(state.get("movedAddresses") or [])
+        st = dataclasses.replace(state, moved_addresses=list(state.moved_addresses))
         live = [m.name for m in i.members]
-        want = list(news.get("members") or [])
-        owned = set(olds.get("members") or [])  # never remove members someone else added
-        try:
-            for m in live:
-                if m in want or m not in owned:
-                    continue
-                if m == st.get("movedFrom"):
-                    await host.run(ifconfig.restore_addresses(rid, m, st.get("movedDefaultRouter"),
-                                                              st["movedAddresses"]))
-                    await host.run(rcconf.edit([f"set:ifconfig_{m}={st['movedRcConf']}"] if st.get("movedRcConf")
-                                               else [f"unset:ifconfig_{m}"]))
-                    st.update(movedFrom=None, movedAddresses=[], movedDefaultRouter=None, movedRcConf=None)
-                else:
-                    await host.run(ifconfig.deletem(rid, m))
-            rc = await read_vars(host, rcconf.RC_CONF, None)
-            for m in want:
-                if m in live:
-                    continue
-                mi = ifs.get(m)
-                if mi is None:
-                    raise RuntimeError(f"member interface {m} does not exist on the host")
-                cidrs = mi.routable_addresses()
-                if cidrs and not news.get("memberIfaddrs"):
-                    if st.get("movedFrom"):
-                        raise RuntimeError(f"{m} holds IP addresses and {st['movedFrom']}'s addresses were "
-                                           f"already moved to {rid}: only one uplink can be moved")
-                    gw, gw_if = await self._default_route(host)
-                    gw = gw if gw_if == m else None
-                    st.update(movedFrom=m, movedAddresses=cidrs, movedDefaultRouter=gw,
-                              movedRcConf=rc.get(f"ifconfig_{m}"))
-                    await host.run(ifconfig.move_addresses(rid, m, gw, cidrs))
-                else:
-                    await host.run(ifconfig.addm(rid, [m], up=False))
-            have = i.routable_addresses()
-            moved = st["movedAddresses"]
-            for a in have:
-                if any(ifconfig.same_address(a, x) for x in moved):
-                    continue
-                if not any(ifconfig.same_address(a, x) for x in news.get("addresses") or []):
-                    await host.run(ifconfig.remove_address(rid, a))
-            for a in news.get("addresses") or []:
-                if not any(ifconfig.same_address(a, x) for x in have):
-                    await host.run(ifconfig.add_address(rid, a))
-            if bool(news.get("up", True)) != i.up:
-                await host.run(ifconfig.set_up(rid, bool(news.get("up", True))))
-            if news.get("persist", True):
-                await host.run(rcconf.edit(self._rc_ops(news, st)))
-            elif olds.get("persist", True):
-                await host.run(rcconf.edit(self._rc_cleanup(rid, None)))
-        except Exception as e:  # noqa: BLE001
-            out = await self._outputs_safe(host, news, st)
-            raise PartialFailure(f"updating bridge {rid} failed: {e}", rid, out) from e
-        return await self._outputs(host, news, st)
+        want = list(news.members)
+        owned = set(olds.members)  # never remove members someone else added
+        steps: list[Step] = []
+        for m in live:
+            if m in want or m not in owned:
+                continue
+            if m == st.moved_from:
+                steps.append(Step(ifconfig.restore_addresses(rid, m, st.moved_default_router,
+                                                             st.moved_addresses), "restore"))
+                steps.append(Step(rcconf.edit([f"set:ifconfig_{m}={st.moved_rc_conf}"] if st.moved_rc_conf
+                                              else [f"unset:ifconfig_{m}"]), "uplink rc.conf"))
+                _moved(st)
+            else:
+                steps.append(Step(ifconfig.deletem(rid, m), f"deletem {m}"))
+        for m in want:
+            if m in live:
+                continue
+            mi = ifs.get(m)
+            if mi is None:
+                raise RuntimeError(f"member interface {m} does not exist on the host")
+            cidrs = mi.routable_addresses()
+            if cidrs and not news.member_ifaddrs:
+                if st.moved_from:
+                    raise RuntimeError(f"{m} holds IP addresses and {st.moved_from}'s addresses were "
+                                       f"already moved to {rid}: only one uplink can be moved")
+                _moved(st, m, cidrs, gw if gw_if == m else None, rc.get(f"ifconfig_{m}"))
+                steps.append(Step(ifconfig.move_addresses(rid, m, st.moved_default_router, cidrs), "move"))
+            else:
+                steps.append(Step(ifconfig.addm(rid, [m], up=False), f"addm {m}"))
+        have = i.routable_addresses()
+        # the uplink's addresses stay (still moved) or go back with it (restore): not the
+        # bridge's own addresses either way
+        moved = list(state.moved_addresses) + st.moved_addresses
+        for x in have:
+            if any(ifconfig.same_address(x, y) for y in moved):
+                continue
+            if not any(ifconfig.same_address(x, y) for y in news.addresses):
+                steps.append(Step(ifconfig.remove_address(rid, x), f"unaddress {x}"))
+        for x in news.addresses:
+            if not any(ifconfig.same_address(x, y) for y in have):
+                steps.append(Step(ifconfig.add_address(rid, x), f"address {x}"))
+        if news.up != i.up:
+            steps.append(Step(ifconfig.set_up(rid, news.up), "up"))
+        if news.persist:
+            steps.append(Step(rcconf.edit(self._rc_ops(news, st)), "rc.conf"))
+        elif olds.persist:
+            steps.append(Step(rcconf.edit(self._rc_cleanup(rid, None)), "rc.conf"))
+        if not steps:
+            return self._observed(ifs, news, st)
+
+        def partial(done: StepResults):
+            # the uplink's addresses may have moved (either way): record where they are
+            rec = dataclasses.replace(state, moved_addresses=list(state.moved_addresses))
+            if _may_have_run(done, "restore"):
+                _moved(rec)
+            if _may_have_run(done, "move"):
+                _moved(rec, st.moved_from, st.moved_addresses, st.moved_default_router, st.moved_rc_conf)
+            return rid, self.outputs(news, rec), f"updating bridge {rid} failed"
+
+        steps.append(self._readback())
+        done = await self.apply(ctx, steps, partial=partial)
+        return self._observed(facts.interfaces().parse(done["ifaces"]), news, st)
 
     # -- delete ---------------------------------------------------------------------------
-    def _rc_cleanup(self, name: str, state: Optional[dict[str, Any]]) -> list[str]:
-        ops = [f"del:cloned_interfaces={name}", f"unset:ifconfig_{name}", f"unset:ifconfig_{name}_aliases"]
-        if state and state.get("movedFrom"):
-            up = state["movedFrom"]
-            ops.append(f"set:ifconfig_{up}={state['movedRcConf']}" if state.get("movedRcConf")
-                       else f"unset:ifconfig_{up}")
-        return ops
-
-    async def delete(self, ctx, rid, inputs, state):
-        host: Host = ctx.host
-        ifs = await self._ifaces(host)
-        i = ifs.get(rid)
+    async def delete(self, ctx, rid, a: BridgeArgs, state: BridgeState):
+        # The interfaces, then one exec for everything; when this stack loaded if_bridge.ko,
+        # the interfaces read back in it tell whether a bridge is left, else a last exec unloads it.
+        host = ctx.host
+        i = (await host.get(facts.interfaces())).get(rid)
+        steps: list[Step] = []
         if i is not None:
-            up = state.get("movedFrom")
+            up = state.moved_from
             if up and up in [m.name for m in i.members]:
-                await host.run(ifconfig.restore_addresses(rid, up, state.get("movedDefaultRouter"),
-                                                          list(state.get("movedAddresses") or [])))
-            for m in i.members:
-                if m.name != up:
-                    await host.run(ifconfig.deletem(rid, m.name), check=False)
-            r = await host.run(ifconfig.destroy(rid), check=False)
-            if r.exit_code != 0 and "does not exist" not in r.stderr:
-                raise CommandError(r)
+                steps.append(Step(ifconfig.restore_addresses(rid, up, state.moved_default_router,
+                                                             list(state.moved_addresses)), "restore"))
+            steps += [Step(ifconfig.deletem(rid, m.name), f"deletem {m.name}", ANSWER)
+                      for m in i.members if m.name != up]
+            steps.append(Step(ifconfig.destroy(rid), "destroy", tolerate=(InterfaceMissing,)))
         else:
             await host.log(f"bridge {rid} is already gone", "info")
-        await host.run(rcconf.edit(self._rc_cleanup(rid, state)))
-        prev = state.get("previousMemberIfaddrs")
-        if inputs.get("memberIfaddrs") and prev is not None:
-            await host.run(ifconfig.sysctl_set(ifconfig.MEMBER_IFADDRS, prev))
-            await host.run(ifconfig.persist_sysctl(ifconfig.MEMBER_IFADDRS, None))
-            await host.run(ifconfig.persist_sysctl(ifconfig.MEMBER_IFADDRS, None, ifconfig.LOADER_CONF))
-        if state.get("loadedIfBridge"):
-            # creating the bridge loaded if_bridge.ko: unload it when no bridge is left
-            left = [n for n in (await self._ifaces(host)) if n.startswith("bridge")]
-            if not left:
-                r = await host.run(kld.unload("if_bridge"), check=False)
-                if r.exit_code != 0 and not kld.is_not_loaded(r.stderr):
-                    await host.log(f"if_bridge.ko stays loaded: {r.stderr.strip()}", "warning")
+        steps.append(Step(rcconf.edit(self._rc_cleanup(rid, state)), "rc.conf"))
+        prev = state.previous_member_ifaddrs
+        if a.member_ifaddrs and prev is not None:
+            steps += [Step(ifconfig.sysctl_set(ifconfig.MEMBER_IFADDRS, prev), "member_ifaddrs"),
+                      Step(ifconfig.persist_sysctl(ifconfig.MEMBER_IFADDRS, None), "sysctl.conf"),
+                      Step(ifconfig.persist_sysctl(ifconfig.MEMBER_IFADDRS, None, ifconfig.LOADER_CONF),
+                           "loader.conf")]
+        if state.loaded_if_bridge:
+            steps.append(self._readback())
+        done = await self.apply(ctx, steps)
+        if not state.loaded_if_bridge:
+            return
+        # creating the bridge loaded if_bridge.ko: unload it when no bridge is left
+        if any(n.startswith("bridge") for n in facts.interfaces().parse(done["ifaces"])):
+            return
+        done = await self.apply(ctx, [Step(kld.unload("if_bridge"), "unload", ANSWER)])
+        res = done["unload"]
+        if res.exit_code != 0 and not result_is(res, ModuleNotLoaded):
+            await host.log(f"if_bridge.ko stays loaded: {res.stderr.strip()}", "warning")
 
 
 __all__ = ["Bridge", "PropDiff", "UPDATE"]
