@@ -7,7 +7,9 @@ import subprocess
 
 import pytest
 
+from freebsd_provider.errors import RctlDisabled, classify
 from freebsd_provider.host import cpuset, ifconfig, rcconf, rctl
+from freebsd_provider.ssh import Result
 
 FIX = pathlib.Path(__file__).parent / "fixtures"
 CASES = sorted((FIX / "ifconfig").glob("*.json"))
@@ -171,4 +173,6 @@ def test_rctl_normalize_and_argv():
     assert rctl.normalize("memoryuse:deny=2g") == "memoryuse:deny=2147483648"
     assert rctl.add("web", "memoryuse:deny=1") == ["/usr/bin/rctl", "-a", "jail:web:memoryuse:deny=1"]
     assert rctl.remove("web") == ["/usr/bin/rctl", "-r", "jail:web"]
-    assert rctl.is_disabled("rctl: RACCT/RCTL present, but disabled; enable using kern.racct.enable=1 tunable")
+    err = classify(Result(["/usr/bin/rctl", "-a", "jail:web:memoryuse:deny=1"], "rctl", 1, "",
+                          "rctl: RACCT/RCTL present, but disabled; enable using kern.racct.enable=1 tunable\n"))
+    assert isinstance(err, RctlDisabled)

@@ -6,7 +6,9 @@ import pathlib
 
 import pytest
 
+from freebsd_provider.errors import ModuleBusy, ModuleNotLoaded, classify
 from freebsd_provider.host import kld
+from freebsd_provider.ssh import Result
 
 FIX = pathlib.Path(__file__).parent / "fixtures" / "kld"
 CASES = sorted(FIX.glob("*.json"))
@@ -43,6 +45,7 @@ def test_name_error(name, ok):
 
 
 def test_busy_and_missing_messages():
-    assert kld.is_busy("kldunload: can't unload file: Device busy")
-    assert kld.is_not_loaded("kldunload: can't find file if_epair: No such file or directory")
-    assert not kld.is_busy("kldunload: can't find file if_epair: No such file or directory")
+    def kind(err):
+        return type(classify(Result(kld.unload("if_epair"), "kldunload if_epair", 1, "", err)))
+    assert kind("kldunload: can't unload file: Device busy\n") is ModuleBusy
+    assert kind("kldunload: can't find file if_epair: No such file or directory\n") is ModuleNotLoaded

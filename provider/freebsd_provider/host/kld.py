@@ -45,16 +45,6 @@ def stat_verbose() -> list[str]:
     return [KLDSTAT, "-v"]
 
 
-def is_busy(stderr: str) -> bool:
-    """kldunload failed because the file is in use (another file depends on it, or the module refused)."""
-    return "Device busy" in stderr or "Resource busy" in stderr
-
-
-def is_not_loaded(stderr: str) -> bool:
-    """kldunload of a file that is not loaded: ``can't find file NAME``."""
-    return "can't find file" in stderr
-
-
 # --------------------------------------------------------------------------------------------
 # Parser
 

@@ -83,10 +83,6 @@ def parse_list(text: str) -> dict[str, list[str]]:
     return out
 
 
-def is_disabled(stderr: str) -> bool:
-    return "RACCT/RCTL" in stderr or "racct" in stderr.lower()
-
-
 def _rules(res) -> Optional[dict[str, list[str]]]:
     if res.exit_code != 0:
         err = classify(res)
