@@ -136,15 +136,46 @@ def test_one_exec_per_create_update_delete(client, testbed, dataset):
     assert execs(client) - n == 1
 
 
-def test_failed_fetch_names_it_and_cleans_up(client, testbed, dataset):
-    # the mirror has no games.txz: base.txz is extracted, then the fetch fails
+def init_failure(e) -> tuple[str, dict]:
+    """The id and outputs a partial failure recorded (ErrorResourceInitFailed)."""
+    from pulumi.runtime.proto import provider_pb2, status_pb2
+    md = dict(e.value.trailing_metadata())
+    detail = provider_pb2.ErrorResourceInitFailed()
+    assert status_pb2.Status.FromString(md["grpc-status-details-bin"]).details[0].Unpack(detail)
+    return detail.id, wire.decode(detail.properties)
+
+
+def test_failed_fetch_names_it_cleans_up_and_records_the_partial_tree(client, testbed, dataset):
+    """base.txz is extracted, then the fetch of games.txz fails (the mirror has none): the temp
+    dir goes, and the tree is recorded as it is (a partial failure, its marker listing only
+    base.txz), so that a refresh shows the missing set and delete can empty the tree. (Before:
+    nothing was recorded and the half tree, without a marker, blocked every later create.)"""
     inputs, _ = client.check(T, "f", {"path": P, "release": "15.0-RELEASE", "distSets": ["base.txz", "games.txz"]})
     with pytest.raises(grpc.RpcError) as e:
         client.create(T, "f", inputs)
     assert "/usr/bin/fetch" in e.value.details() and "games.txz" in e.value.details()
     tmp = testbed.exec("sh", "-c", "ls -d /tmp/pulumi-freebsd-base.* 2>/dev/null || true").stdout
     assert tmp.strip() == ""
-    assert testbed.exec("test", "-e", f"{P}/var/db/pulumi-freebsd-base", check=False).returncode != 0
+    rid, state = init_failure(e)
+    assert rid == P and state["distSets"] == ["base.txz"] and state["installedRelease"] == "15.0-RELEASE"
+    assert state["copyResolvConf"] is False and state["copyLocaltime"] is False
+    assert "sets=base.txz\n" in testbed.exec("cat", f"{P}/var/db/pulumi-freebsd-base").stdout
+    # refresh: the missing set is drift that replaces the tree
+    client.new_run()
+    _, state, ri = client.read(T, "f", rid, state, inputs)
+    assert ri["distSets"] == ["base.txz"]
+    assert "distSets" in client.diff(T, "f", rid, state, inputs, old_inputs=ri).replaces
+    client.delete(T, "f", rid, state, old_inputs=ri)
+    assert testbed.exec("sh", "-c", f"ls -A {P}").stdout.strip() == ""
+
+
+def test_a_failed_first_fetch_records_nothing(client, testbed, dataset):
+    inputs, _ = client.check(T, "g", {"path": P, "release": "15.0-RELEASE", "distSets": ["games.txz"]})
+    with pytest.raises(grpc.RpcError) as e:
+        client.create(T, "g", inputs)
+    assert "games.txz" in e.value.details() and "grpc-status-details-bin" not in dict(e.value.trailing_metadata())
+    assert testbed.exec("sh", "-c", f"ls -A {P}").stdout.strip() == ""
+    assert testbed.exec("sh", "-c", "ls -d /tmp/pulumi-freebsd-base.* 2>/dev/null; true").stdout.strip() == ""
 
 
 def test_create_refuses_an_existing_tree_or_marker_without_changing_it(client, testbed, dataset):

@@ -119,3 +119,36 @@ def test_conf_edit_is_literal():
     assert host_sysctl.parse_conf("# c\n a.b = 1 # x\n\na.b=2\nbad\n") == {"a.b": "2"}
     assert host_sysctl.parse_get("a.b", "a.b=x=y\n") == "x=y"
     assert host_sysctl.parse_get("a.b", "") is None
+
+
+def init_failure(e) -> tuple[str, dict]:
+    """The id and outputs a partial failure recorded (ErrorResourceInitFailed)."""
+    from pulumi.runtime.proto import provider_pb2, status_pb2
+    md = dict(e.value.trailing_metadata())
+    detail = provider_pb2.ErrorResourceInitFailed()
+    assert status_pb2.Status.FromString(md["grpc-status-details-bin"]).details[0].Unpack(detail)
+    return detail.id, wire.decode(detail.properties)
+
+
+def test_value_set_but_conf_edit_failed_is_recorded(client, testbed, monkeypatch):
+    """The live value is set, then the sysctl.conf edit in the same exec fails: the resource is
+    recorded as it now is (value set, not persisted, the previous value kept for delete); the
+    next `up` writes the conf line and delete restores both."""
+    testbed.exec("rm", "-f", "/etc/sysctl.conf")
+    testbed.exec("sysctl", f"{OID}=0")
+    monkeypatch.setattr(host_sysctl, "conf_set", lambda name, value, file="": [
+        "/bin/sh", "-c", "echo 'sh: /etc/sysctl.conf: Read-only file system' >&2; exit 1"])
+    inputs, _ = client.check(T, "pf", {"name": OID, "value": "1"})
+    with pytest.raises(grpc.RpcError) as e:
+        client.create(T, "pf", inputs)
+    monkeypatch.undo()
+    assert f"sysctl {OID} was set" in e.value.details() and "Read-only file system" in e.value.details()
+    rid, state = init_failure(e)
+    assert rid == OID and state["value"] == "1" and state["persist"] is False
+    assert state["previousValue"] == "0" and state.get("previousPersisted") is None
+    assert live(testbed) == "1" and conf(testbed) == ""
+    client.new_run()
+    out = client.update(T, "pf", rid, state, inputs, old_inputs=inputs)
+    assert out["value"] == "1" and out["persist"] is True and conf(testbed) == f"{OID}=1\n"
+    client.delete(T, "pf", rid, out, old_inputs=inputs)
+    assert live(testbed) == "0" and conf(testbed) == ""

@@ -137,3 +137,39 @@ def test_recursive_clash_in_a_child_is_zfs_error_not_import_hint(client, testbed
         assert exists(testbed, "zroot/rc/child@n")
     finally:
         testbed.exec("zfs", "destroy", "-r", "zroot/rc", check=False)
+
+
+def init_failure(e) -> tuple[str, dict]:
+    """The id and outputs a partial failure recorded (ErrorResourceInitFailed)."""
+    from pulumi.runtime.proto import provider_pb2, status_pb2
+    md = dict(e.value.trailing_metadata())
+    detail = provider_pb2.ErrorResourceInitFailed()
+    assert status_pb2.Status.FromString(md["grpc-status-details-bin"]).details[0].Unpack(detail)
+    return detail.id, wire.decode(detail.properties)
+
+
+def test_snapshot_taken_but_read_back_failed_is_recorded(client, testbed, monkeypatch):
+    """`zfs snapshot` ran, then reading it back failed: the snapshot is recorded
+    (so the next `up` reads it and `destroy` removes it). (Before: a plain error and a snapshot
+    left behind unrecorded; the next create was refused as "already exists".)"""
+    from freebsd_provider.host import zfs as hzfs
+    testbed.exec("zfs", "create", "zroot/snpf")
+    try:
+        inputs, _ = client.check(T, "p", {"dataset": "zroot/snpf", "snapshotName": "s1"})
+        def refuse(text):
+            raise ValueError("unexpected zfs get line: 'x'")
+        monkeypatch.setattr(hzfs, "parse_get", refuse)
+        with pytest.raises(grpc.RpcError) as e:
+            client.create(T, "p", inputs)
+        monkeypatch.undo()
+        assert "snapshot zroot/snpf@s1 was taken" in e.value.details()
+        rid, state = init_failure(e)
+        assert rid == "zroot/snpf@s1" and state["name"] == rid and state["dataset"] == "zroot/snpf"
+        assert exists(testbed, rid)
+        client.new_run()
+        out = client.update(T, "p", rid, state, inputs, old_inputs=inputs)
+        assert out["guid"] and out["creation"] > 0
+        client.delete(T, "p", rid, out, old_inputs=inputs)
+        assert not exists(testbed, rid)
+    finally:
+        testbed.exec("zfs", "destroy", "-r", "zroot/snpf", check=False)

@@ -151,3 +151,14 @@ def test_marker_scripts(tmp_path):
     assert (p / fetch.MARKER).read_text() == text2
     for argv in (fetch.set_marker(str(p), text), fetch.update_marker(str(p), text)):
         assert text not in argv[2] and str(p) not in argv[2]  # values only as parameters
+
+
+def test_tree_fact_reads_the_inspection():
+    from freebsd_provider.ssh import Result
+    f = fetch.tree("/jails/t/base")
+    assert list(f.argv) == fetch.inspect("/jails/t/base")
+    out = ("#dir\nyes\n#sh\nyes\n#marker\nrelease=15.0-RELEASE\narch=amd64\nsets=base.txz\n"
+           "#version\nUSERLAND_VERSION=\"15.0-RELEASE\"\n#resolv\nsame\n#localtime\ndiffer\n")
+    got = f.parse(Result(list(f.argv), "", 0, out, ""))
+    assert got["sh"] and got["release"] == "15.0-RELEASE" and got["marker"]["sets"] == "base.txz"
+    assert got["resolv_same"] and not got["localtime_same"]

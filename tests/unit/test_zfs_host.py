@@ -113,3 +113,17 @@ def test_names_with_shell_metacharacters_rejected(text):
     err = zfs.dataset_name_error(name)
     if any(c in text for c in ";|&$`<>\\\"'()\n\t*?[]{}!~#@\x00"):
         assert err is not None
+
+
+@pytest.mark.parametrize("name,err", [
+    ("zroot/jails", None),
+    ("zroot", "'zroot' is a pool: manage datasets inside a pool, e.g. 'zroot/data'"),
+    ("zroot/a;b", "invalid dataset name 'zroot/a;b': invalid character ';' in name"),
+])
+def test_filesystem_error(name, err):
+    assert zfs.filesystem_error(name) == err
+
+
+def test_origin_error():
+    assert zfs.origin_error("zroot/t@s") is None
+    assert zfs.origin_error("zroot/t") == "invalid snapshot name 'zroot/t': missing '@' delimiter in snapshot name"

@@ -6,7 +6,9 @@ import pathlib
 
 import pytest
 
+from freebsd_provider.errors import DatasetMissing
 from freebsd_provider.host import zfs
+from freebsd_provider.ssh import Result
 
 FIX = pathlib.Path(__file__).parent / "fixtures" / "zfs_snapshot"
 CASES = sorted(FIX.glob("*.json"))
@@ -39,5 +41,22 @@ def test_snapshot_component(snap, ok):
     assert (zfs.snapshot_component_error(snap) is None) is ok
 
 
-def test_dependent_clones_message():
-    assert zfs.has_dependent_clones("cannot destroy 'zroot/x@s': snapshot has dependent clones")
+def test_snapshot_fact_and_read_of_one():
+    assert list(zfs.snapshots().argv) == zfs.get_snapshots()
+    assert zfs.get_snapshots(["zroot/a@s"]) == zfs.get_snapshots() + ["zroot/a@s"]
+    got = zfs.snapshots().parse(Result(zfs.get_snapshots(), "", 0,
+                                       "zroot/a@s\tused\t0\t-\nzroot/a@s\tclones\tzroot/b,zroot/c\t-\n", ""))
+    assert zfs.clones_list(got["zroot/a@s"].value("clones")) == ["zroot/b", "zroot/c"]
+    with pytest.raises(DatasetMissing):
+        zfs.snapshots().parse(Result(zfs.get_snapshots(), "", 1, "", "cannot open 'zroot': dataset does not exist\n"))
+
+
+@pytest.mark.parametrize("snap,err", [
+    ("15.0-RELEASE", None), ("before upgrade", None),
+    ("-r", "invalid snapshot name '-r': must not start with '-'"),
+    (" 15.0", "invalid snapshot name ' 15.0': it must not be blank or start or end with a space"),
+    (" ", "invalid snapshot name ' ': it must not be blank or start or end with a space"),
+    ("a;b", "invalid snapshot name 'a;b': invalid character ';' in name"),
+])
+def test_snapshot_name_error(snap, err):
+    assert zfs.snapshot_name_error(snap) == err

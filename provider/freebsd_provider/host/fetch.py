@@ -12,6 +12,7 @@ from typing import Optional
 from urllib.parse import urlsplit
 
 from .common import SH, abs_path_error, lines
+from .factbase import Fact, fact, parsing
 
 FETCH = "/usr/bin/fetch"
 TAR = "/usr/bin/tar"
@@ -214,6 +215,11 @@ def delete_guard(path: str) -> list[str]:
 
 def inspect(path: str) -> list[str]:
     return [SH, "-c", _INSPECT, "sh", path]
+
+
+def tree(path: str) -> Fact[dict]:
+    """What refresh needs about the tree at ``path`` (see :func:`parse_inspect`)."""
+    return fact(inspect(path), parsing(parse_inspect), f"base system {path}")
 
 
 def parse_inspect(text: str) -> dict:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from .common import SH, locked
+from .common import SH, lines, locked
+from .factbase import Fact, fact, parsing
 
 SYSCTL = "/sbin/sysctl"
 SYSCTL_CONF = "/etc/sysctl.conf"
@@ -47,11 +48,16 @@ def get(name: str) -> list[str]:
 
 def parse_get(name: str, text: str) -> Optional[str]:
     """The value printed by :func:`get`, None when the OID does not exist."""
-    for line in text.split("\n"):
+    for line in lines(text):
         key, sep, val = line.partition("=")
         if sep and key == name:
             return val
     return None
+
+
+def live(name: str) -> Fact[Optional[str]]:
+    """The OID's live value, None when the kernel does not have it."""
+    return fact(get(name), parsing(lambda text: parse_get(name, text)), f"sysctl {name}")
 
 
 def set_value(name: str, value: str) -> list[str]:
@@ -89,7 +95,7 @@ def parse_conf(text: str) -> dict[str, str]:
     """``name=value`` lines of sysctl.conf as rc.d/sysctl reads them (comments and blank lines
     skipped, the last line for a name wins)."""
     out: dict[str, str] = {}
-    for line in text.split("\n"):
+    for line in lines(text):
         line = line.split("#", 1)[0].strip()
         name, sep, value = line.partition("=")
         if sep and name.strip():

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from .common import locked, lines
+from .common import abs_path_error, locked, lines
 
 SYSRC = "/usr/sbin/sysrc"
 RC_CONF = "/etc/rc.conf"
@@ -30,6 +30,14 @@ def value_error(value: str) -> Optional[str]:
     if len(value) > 4096:
         return "the value is too long (max 4096 characters)"
     return None
+
+
+def file_error(file: str) -> Optional[str]:
+    """An rc.conf-style file: an absolute path without ':' (the resource id separator)."""
+    err = abs_path_error(file, "file")
+    if err is None and ":" in file:
+        err = "file must not contain ':'"
+    return err
 
 
 def word_error(word: str) -> Optional[str]:
@@ -72,15 +80,6 @@ def get(name: str, *, file: Optional[str] = None, jail: Optional[str] = None) ->
     return _base(file, jail) + ["-n", name]
 
 
-_JAIL_MISSING_RE = re.compile(r'jail "[^"\n]*" not found')
-
-
-def is_jail_missing(stderr: str) -> bool:
-    """``sysrc -j JAIL`` runs ``jexec``: a jail that is not running gives
-    ``jexec: jail "JAIL" not found`` (usr.sbin/jexec/jexec.c, jail_getid's error)."""
-    return bool(_JAIL_MISSING_RE.search(stderr))
-
-
 def dump(*, file: Optional[str] = None, jail: Optional[str] = None) -> list[str]:
     """Every variable set in the file(s): ``sysrc -a`` prints ``name: value`` lines."""
     return _base(file, jail) + ["-a"]
@@ -105,10 +104,6 @@ def parse_dump(text: str) -> dict[str, str]:
                 raise ValueError(f"unexpected sysrc -a line: {line!r}")
         out[name] = value
     return out
-
-
-def is_unknown_variable(stderr: str) -> bool:
-    return "unknown variable" in stderr
 
 
 def words(value: Optional[str]) -> list[str]:

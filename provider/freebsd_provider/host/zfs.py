@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Optional
 
 from .common import lines
+from .factbase import Fact, fact, parsing
 
 ZFS = "/sbin/zfs"
 
@@ -123,6 +124,28 @@ def _component_error(p: str) -> Optional[str]:
             shown = ch if ch.isprintable() else repr(ch)[1:-1]
             return f"invalid character '{shown}' in name"
     return None
+
+
+def filesystem_error(name: str) -> Optional[str]:
+    """Why ``name`` cannot name a ZfsDataset (a filesystem inside a pool), or None."""
+    err = dataset_arg_error(name)
+    if err:
+        return err
+    if "/" not in name:
+        return f"{name!r} is a pool: manage datasets inside a pool, e.g. '{name}/data'"
+    return None
+
+
+def dataset_arg_error(name: str) -> Optional[str]:
+    """``dataset_name_error`` with the name in the message."""
+    err = dataset_name_error(name)
+    return f"invalid dataset name {name!r}: {err}" if err else None
+
+
+def origin_error(name: str) -> Optional[str]:
+    """Why ``name`` cannot be a clone's origin (a full snapshot name), or None."""
+    err = dataset_name_error(name, allow_snapshot="required")
+    return f"invalid snapshot name {name!r}: {err}" if err else None
 
 
 def parent_of(name: str) -> Optional[str]:
@@ -329,24 +352,21 @@ def nicebytes(n: int) -> str:
     return f"{v:.0f}{_NICE_UNITS[u]}"
 
 
-def is_missing_dataset_error(stderr: str) -> bool:
-    return "dataset does not exist" in stderr
-
-
-def is_existing_dataset_error(stderr: str) -> bool:
-    """zfs create/clone/snapshot refusing a name that is taken."""
-    return "dataset already exists" in stderr
-
-
 # --------------------------------------------------------------------------------------------
 # Snapshots (ZfsSnapshot)
 
 SNAPSHOT_PROPS = "used,referenced,guid,creation,clones"
 
 
-def get_snapshots() -> list[str]:
-    """The snapshot fact: the few properties ZfsSnapshot reports, for every snapshot at once."""
-    return [ZFS, "get", "-H", "-p", "-o", GET_FIELDS, "-t", "snapshot", SNAPSHOT_PROPS]
+def get_snapshots(names: Iterable[str] = ()) -> list[str]:
+    """The few properties ZfsSnapshot reports, for every snapshot at once (or for ``names``:
+    then a missing one fails with ``dataset does not exist``)."""
+    return [ZFS, "get", "-H", "-p", "-o", GET_FIELDS, "-t", "snapshot", SNAPSHOT_PROPS, *names]
+
+
+def snapshots() -> Fact[dict[str, Dataset]]:
+    """Every snapshot with the properties ZfsSnapshot reports (one ``zfs get`` for all)."""
+    return fact(get_snapshots(), parsing(parse_get), "zfs snapshots")
 
 
 def split_snapshot(name: str) -> tuple[str, str]:
@@ -366,12 +386,21 @@ def snapshot_component_error(snap: str) -> Optional[str]:
     return _component_error(snap)
 
 
+def snapshot_name_error(snap: str) -> Optional[str]:
+    """Why ``snap`` cannot be a ZfsSnapshot's name (the part after '@'), or None: what zfs
+    refuses, and what it accepts but no admin means (a leading '-' reads as an option, a blank
+    name or spaces around it are typos; zfs_namecheck.c valid_char allows spaces anywhere)."""
+    err = snapshot_component_error(snap)
+    if not err and snap.startswith("-"):
+        err = "must not start with '-'"
+    elif not err and snap.strip() != snap:
+        err = "it must not be blank or start or end with a space"
+    return f"invalid snapshot name {snap!r}: {err}" if err else None
+
+
 def clones_list(value: str) -> list[str]:
     """The ``clones`` property value (comma separated, or empty / ``-``) as a sorted list."""
     if value in ("", "-"):
         return []
     return sorted(c for c in value.split(",") if c)
 
-
-def has_dependent_clones(stderr: str) -> bool:
-    return "dependent clones" in stderr or "snapshot is cloned" in stderr

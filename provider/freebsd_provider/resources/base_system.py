@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Optional
 
-from .. import wire
+from ..errors import CommandFailed, ProviderError
 from ..host import fetch
-from ..hostctx import Host
-from ..ssh import CommandError
+from ..host.steps import ANSWER, Step, StepResults
 from .base import Failure, Resource, field
+
+FETCH_TIMEOUT = 3600.0  # s: one set's download, or its extraction
+WIPE_TIMEOUT = 1800.0   # s: removing a whole tree
 
 
 @dataclass
@@ -16,19 +18,21 @@ class BaseSystemArgs:
     path: str = field(
         "Directory to extract into, usually a ZfsDataset's mountpoint, e.g. "
         "`/jails/templates/base`. It must exist and be at least two levels deep; system "
-        "directories of the host are refused. Changing it replaces the resource.", replace=True)
+        "directories of the host are refused. Changing it replaces the resource.", replace=True,
+        check=fetch.install_path_error)
     release: str = field("FreeBSD release to install, e.g. `15.0-RELEASE`. Changing it "
-                         "replaces the resource.", replace=True)
+                         "replaces the resource.", replace=True, check=fetch.release_error)
     arch: str = field("Architecture (`amd64`, `arm64`, `i386`, `armv7`, `powerpc64`, "
                       "`powerpc64le`, `riscv64`). Changing it replaces the resource.",
-                      default="amd64", replace=True)
+                      default="amd64", replace=True, check=fetch.arch_error)
     mirror: str = field(
         "Mirror URL (https or http) holding `ARCH/RELEASE/SET`, e.g. the default "
         "`https://download.freebsd.org/releases`. Changing it is recorded without re-installing.",
-        default=fetch.DEFAULT_MIRROR)
+        default=fetch.DEFAULT_MIRROR, check=fetch.mirror_error)
     dist_sets: list[str] = field(
         "Distribution sets to extract, in order, e.g. `[\"base.txz\", \"lib32.txz\"]`. "
-        "Changing them replaces the resource.", default_factory=lambda: ["base.txz"], replace=True)
+        "Changing them replaces the resource.", default_factory=lambda: ["base.txz"], replace=True,
+        check=fetch.dist_set_error, unique=True)
     copy_resolv_conf: bool = field(
         "Copy the host's /etc/resolv.conf into PATH/etc/ so the jails resolve names. Refresh "
         "reports drift when the copy differs from the host's file.", default=True)
@@ -61,169 +65,145 @@ class BaseSystem(Resource):
     )
     Args = BaseSystemArgs
     State = BaseSystemState
+    typed = True
     import_id = "the directory, e.g. `/jails/templates/base`"
     example = {"path": "/jails/templates/base", "release": "15.0-RELEASE", "arch": "amd64", "mirror": "https://download.freebsd.org/releases", "distSets": ["base.txz"]}
 
-    def validate(self, inputs: dict[str, Any]) -> list[Failure]:
-        f: list[Failure] = []
-
-        def known(v: Any) -> bool:
-            return isinstance(v, str) and not wire.is_unknown(v)
-        for key, check in (("path", fetch.install_path_error), ("release", fetch.release_error),
-                           ("arch", fetch.arch_error), ("mirror", fetch.mirror_error)):
-            v = inputs.get(key)
-            if known(v):
-                err = check(v)
-                if err:
-                    f.append(Failure(key, err))
-        sets = inputs.get("distSets")
-        if isinstance(sets, list):
-            if not sets:
-                f.append(Failure("distSets", "distSets must name at least one set, e.g. base.txz"))
-            seen = set()
-            for i, s in enumerate(sets):
-                if not known(s):
-                    continue
-                err = fetch.dist_set_error(s)
-                if err:
-                    f.append(Failure(f"distSets[{i}]", err))
-                elif s in seen:
-                    f.append(Failure(f"distSets[{i}]", f"{s} is listed twice"))
-                seen.add(s)
-        return f
-
-    async def _inspect(self, host: Host, path: str) -> dict:
-        res = await host.run(fetch.inspect(path), mutates=False)
-        return fetch.parse_inspect(res.stdout)
+    def validate(self, a: BaseSystemArgs) -> list[Failure]:
+        # a rule on the whole list (the field's check sees each item)
+        if isinstance(a.dist_sets, list) and not a.dist_sets:
+            return [Failure("distSets", "distSets must name at least one set, e.g. base.txz")]
+        return []
 
     @staticmethod
-    def _copies(inputs: dict[str, Any]) -> list[list[str]]:
-        etc = inputs["path"].rstrip("/") + "/etc"
-        argvs = []
-        if inputs.get("copyResolvConf", True):
-            argvs.append(fetch.copy_into("/etc/resolv.conf", etc))
-        if inputs.get("copyLocaltime", True):
-            argvs.append(fetch.copy_into("/etc/localtime", etc))
-        return argvs
+    def _copies(a: BaseSystemArgs) -> list[Step]:
+        etc = a.path.rstrip("/") + "/etc"
+        steps = []
+        if a.copy_resolv_conf:
+            steps.append(Step(fetch.copy_into("/etc/resolv.conf", etc), "copy resolv.conf"))
+        if a.copy_localtime:
+            steps.append(Step(fetch.copy_into("/etc/localtime", etc), "copy localtime"))
+        return steps
 
-    async def create(self, ctx, inputs):
-        host: Host = ctx.host
-        path = inputs["path"].rstrip("/")
+    @staticmethod
+    def _marker(a: BaseSystemArgs, sets: list[str]) -> Step:
+        return Step(fetch.set_marker(a.path, fetch.marker_text(a.release, a.arch, sets, a.mirror)), "marker")
+
+    async def create(self, ctx, a: BaseSystemArgs):
+        a.path = path = a.path.rstrip("/")
         # ONE exec: guard (changes nothing; refuses a missing directory or an existing tree),
-        # temp dir, fetch + extract each set, remove the temp dir, marker, copies, inspect.
+        # temp dir, fetch + extract each set, remove the temp dir (best effort: a leftover temp
+        # dir must not fail the install), marker, copies, inspect.
         tmp = fetch.temp_dir_name()
-        argvs = [fetch.create_guard(path), fetch.make_temp_dir_at(tmp)]
-        for s in inputs["distSets"]:
-            url = fetch.dist_url(inputs["mirror"], inputs["arch"], inputs["release"], s)
-            await host.log(f"fetching {url}", "info")
-            argvs += [fetch.fetch_to(url, f"{tmp}/{s}"), fetch.extract(f"{tmp}/{s}", path)]
-        cleanup = len(argvs)
-        argvs.append(fetch.remove_temp_dir(tmp))
-        argvs.append(fetch.set_marker(path, fetch.marker_text(
-            inputs["release"], inputs["arch"], inputs["distSets"], inputs["mirror"])))
-        argvs += self._copies(inputs)
-        argvs.append(fetch.inspect(path))
+        steps = [Step(fetch.create_guard(path), "guard", mutates=False),
+                 Step(fetch.make_temp_dir_at(tmp), "tmp")]
+        for s in a.dist_sets:
+            url = fetch.dist_url(a.mirror, a.arch, a.release, s)
+            await ctx.host.log(f"fetching {url}", "info")
+            # an hour for each download and each extraction, whatever the commandTimeout
+            steps += [Step(fetch.fetch_to(url, f"{tmp}/{s}"), f"fetch {s}", timeout=FETCH_TIMEOUT),
+                      Step(fetch.extract(f"{tmp}/{s}", path), f"extract {s}", timeout=FETCH_TIMEOUT)]
+        steps.append(Step(fetch.remove_temp_dir(tmp), "cleanup", tolerate=ANSWER))
+        steps.append(self._marker(a, a.dist_sets))
+        steps += self._copies(a)
+        steps.append(Step(fetch.inspect(path), "inspect", primes=fetch.tree(path), mutates=False))
+
+        def touched(done: StepResults) -> bool:
+            return any(n.startswith("extract ") for n in done.names())
+
+        def sets_in_marker(done: StepResults) -> list[str]:
+            return a.dist_sets if done.ok("marker") else [s for s in a.dist_sets if done.ok(f"extract {s}")]
+
+        def partial(done: StepResults) -> Optional[tuple]:
+            # the tree has files: record what it holds. Its marker (written below when the
+            # install stopped before it) lists the sets extracted, so that refresh sees the
+            # missing ones, a replace empties the tree, and delete finds the marker it needs.
+            if not touched(done):
+                return None
+            got = BaseSystemArgs(path, a.release, a.arch, a.mirror, sets_in_marker(done),
+                                 a.copy_resolv_conf and done.ok("copy resolv.conf"),
+                                 a.copy_localtime and done.ok("copy localtime"))
+            return path, self.outputs(got, BaseSystemState(a.release)), f"{path} is partly installed"
+
+        done = StepResults()
         try:
-            # an hour for each fetch and each extract, as when they ran one by one
-            steps = await host.batch(argvs, check=False,
-                                     timeout=3600.0 * 2 * len(inputs["distSets"]) + 600)
+            await self.apply(ctx, steps, partial=partial, done=done)
         except Exception:
-            # the connection died or the command timed out: the temp dir goes anyway
-            try:
-                await host.run(fetch.remove_temp_dir(tmp), check=False)
-            except Exception:  # noqa: BLE001  (report the original failure)
-                pass
-            raise
-        bad = len(steps) - 1 if steps[-1].exit_code != 0 else None
-        if bad == cleanup:
-            # removing the temp dir is best effort: a leftover temp dir must not fail the update
-            steps = steps + await host.batch(argvs[cleanup + 1:], check=False)
-            bad = len(steps) - 1 if steps[-1].exit_code != 0 else None
-        if bad is not None:
-            res = steps[bad]
-            if bad == 0:
-                if res.exit_code == fetch.GUARD_NO_DIR:
+            # the temp dir goes anyway (ours: mkdir made it), and a touched tree gets its marker
+            # (also when the connection was lost: the temp dir may exist)
+            after = []
+            if ("tmp" in done or done.pending) and "cleanup" not in done:
+                after.append(Step(fetch.remove_temp_dir(tmp), "cleanup", tolerate=ANSWER))
+            if touched(done) and not done.ok("marker"):
+                after.append(self._marker(a, sets_in_marker(done)))
+            if after:
+                try:
+                    await self.apply(ctx, after)
+                except ProviderError:  # report the original failure
+                    pass
+            if done.names() == ["guard"]:
+                code = done["guard"].exit_code
+                if code == fetch.GUARD_NO_DIR:
                     raise RuntimeError(f"{path} does not exist: create it first (e.g. a ZfsDataset with "
-                                       f"mountpoint {path}) and make this resource depend on it")
-                if res.exit_code == fetch.GUARD_INSTALLED:
+                                       f"mountpoint {path}) and make this resource depend on it") from None
+                if code == fetch.GUARD_INSTALLED:
                     raise RuntimeError(
                         f"{path} already holds a base system; adopt it with `pulumi import "
-                        f"freebsd:index:BaseSystem <resource-name> {path}` or choose an empty directory")
-            elif 1 < bad < cleanup:
-                # a fetch or an extract failed: the temp dir (ours: mkdir made it) goes anyway
-                await host.run(fetch.remove_temp_dir(tmp), check=False)
-            raise CommandError(res)
-        info = fetch.parse_inspect(steps[-1].stdout)
-        out = dict(inputs)
-        out["path"] = path
-        out["installedRelease"] = info["release"] or inputs["release"]
-        return path, out
+                        f"freebsd:index:BaseSystem <resource-name> {path}` or choose an empty directory") from None
+            raise
+        info = fetch.parse_inspect(done["inspect"].stdout)
+        return path, BaseSystemState(info["release"] or a.release)
 
-    async def read(self, ctx, resource_id, inputs, state):
+    async def read(self, ctx, resource_id, a: Optional[BaseSystemArgs], state):
         path = resource_id
         err = fetch.install_path_error(path)
         if err:
             raise ValueError(f"invalid BaseSystem id: {err}")
-        # a shared read: a refresh's reads of all resources go out together (Host.facts)
-        info = fetch.parse_inspect((await ctx.host.fact(fetch.inspect(path))).stdout)
+        info = await ctx.host.get(fetch.tree(path))
         if not info["sh"]:
             return None
         m = info["marker"]
         release = info["release"] or m.get("release", "")
-        if inputs is None:  # import
-            new_inputs = {
-                "path": path, "release": release,
-                "arch": m.get("arch") if m.get("arch") in fetch.ARCH_DIRS else "amd64",
-                "mirror": m.get("mirror") or fetch.DEFAULT_MIRROR,
-                "distSets": m.get("sets", "base.txz").split() or ["base.txz"],
-                "copyResolvConf": info["resolv_same"], "copyLocaltime": info["localtime_same"],
-            }
+        if a is None:  # import
+            got = BaseSystemArgs(
+                path, release, m.get("arch") if m.get("arch") in fetch.ARCH_DIRS else "amd64",
+                m.get("mirror") or fetch.DEFAULT_MIRROR, m.get("sets", "base.txz").split() or ["base.txz"],
+                info["resolv_same"], info["localtime_same"])
         else:
-            new_inputs = dict(inputs)
-            new_inputs["path"] = path
-            new_inputs["release"] = release
-            if m.get("arch") in fetch.ARCH_DIRS:
-                new_inputs["arch"] = m["arch"]
-            if m.get("sets"):
-                new_inputs["distSets"] = m["sets"].split()
-            # a copy that no longer matches the host's file is drift (the next up copies again)
-            if inputs.get("copyResolvConf", True):
-                new_inputs["copyResolvConf"] = info["resolv_same"]
-            if inputs.get("copyLocaltime", True):
-                new_inputs["copyLocaltime"] = info["localtime_same"]
-        out = dict(new_inputs)
-        out["installedRelease"] = release
-        return new_inputs, out
+            got = BaseSystemArgs(
+                path, release, m["arch"] if m.get("arch") in fetch.ARCH_DIRS else a.arch, a.mirror,
+                m["sets"].split() if m.get("sets") else a.dist_sets,
+                # a copy that no longer matches the host's file is drift (the next up copies again)
+                info["resolv_same"] if a.copy_resolv_conf else False,
+                info["localtime_same"] if a.copy_localtime else False)
+        return got, BaseSystemState(release)
 
-    async def update(self, ctx, resource_id, olds, news, state):
-        host: Host = ctx.host
+    async def update(self, ctx, resource_id, olds: BaseSystemArgs, news: BaseSystemArgs, state):
         # ONE exec: the copies, the marker (only where there is one) when the mirror changed,
-        # then the inspect the outputs come from.
-        argvs = self._copies(news)
-        if olds.get("mirror") != news.get("mirror"):
-            argvs.append(fetch.update_marker(resource_id, fetch.marker_text(
-                news["release"], news["arch"], news["distSets"], news["mirror"])))
-        argvs.append(fetch.inspect(resource_id))
-        steps = await host.batch(argvs)
-        info = fetch.parse_inspect(steps[-1].stdout)
-        out = dict(news)
-        out["installedRelease"] = info["release"] or news["release"]
-        return out
+        # then the inspect the outputs come from. A retry of a failed update does the same again.
+        steps = self._copies(news)
+        if olds.mirror != news.mirror:
+            steps.append(Step(fetch.update_marker(resource_id, fetch.marker_text(
+                news.release, news.arch, news.dist_sets, news.mirror)), "marker"))
+        steps.append(Step(fetch.inspect(resource_id), "inspect", primes=fetch.tree(resource_id), mutates=False))
+        done = await self.apply(ctx, steps)
+        return BaseSystemState(fetch.parse_inspect(done["inspect"].stdout)["release"] or news.release)
 
-    async def delete(self, ctx, resource_id, inputs, state):
-        host: Host = ctx.host
+    async def delete(self, ctx, resource_id, a: BaseSystemArgs, state):
         path = resource_id
         # ONE exec: the guard (exits non-zero, changing nothing, unless the tree has our marker)
         # and the wipe.
-        steps = await host.batch([fetch.delete_guard(path), fetch.wipe(path)], check=False, timeout=1800)
-        res = steps[-1]
-        if res.exit_code == 0:
-            return
-        if len(steps) == 1 and res.exit_code == fetch.GUARD_NOTHING:
-            await host.log(f"{path} holds no base system any more", "info")
-            return
-        if len(steps) == 1 and res.exit_code == fetch.GUARD_FOREIGN:
-            raise RuntimeError(
-                f"refusing to empty {path}: it has no {fetch.MARKER} marker, so this provider did "
-                f"not install it; remove it by hand if that is what you want")
-        raise CommandError(res)
+        done = StepResults()
+        try:
+            await self.apply(ctx, [Step(fetch.delete_guard(path), "guard", mutates=False),
+                                   Step(fetch.wipe(path), "wipe", timeout=WIPE_TIMEOUT)], done=done)
+        except CommandFailed:
+            code = done["guard"].exit_code if done.names() == ["guard"] else 0
+            if code == fetch.GUARD_NOTHING:
+                await ctx.host.log(f"{path} holds no base system any more", "info")
+                return
+            if code == fetch.GUARD_FOREIGN:
+                raise RuntimeError(
+                    f"refusing to empty {path}: it has no {fetch.MARKER} marker, so this provider did "
+                    f"not install it; remove it by hand if that is what you want") from None
+            raise

@@ -2,22 +2,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Optional
 
-from .. import wire
-from ..host import common, sysctl
-from ..hostctx import Host
-from ..ssh import CommandError
-from .base import Failure, PartialFailure, Resource, field
+from ..host import facts, sysctl
+from ..host.steps import Step, StepResults
+from .base import Resource, field
 
 
 @dataclass
 class SysctlArgs:
     name: str = field("The OID, e.g. `net.link.bridge.pfil_member`. It must exist when the "
                       "resource is created (an `if_bridge` OID needs the module loaded: depend on "
-                      "the Bridge or KernelModule). Changing it replaces the resource.", replace=True)
+                      "the Bridge or KernelModule). Changing it replaces the resource.", replace=True,
+                      check=sysctl.name_error)
     value: str = field("The value, as `sysctl NAME=VALUE` takes it (e.g. `1`). Changing it updates "
-                       "in place; refresh reports a value changed by hand as drift.")
+                       "in place; refresh reports a value changed by hand as drift.",
+                       check=sysctl.value_error)
     persist: bool = field(
         "Also set it at every boot: a `NAME=VALUE` line in /etc/sysctl.conf (edited under the "
         "host-side lock; other lines and comments are kept). Turning it off restores the line "
@@ -47,123 +47,88 @@ class Sysctl(Resource):
     )
     Args = SysctlArgs
     State = SysctlState
+    typed = True
     import_id = "the OID, e.g. `net.link.bridge.pfil_member` (an imported variable keeps its value on delete)"
     example = {"name": "net.link.bridge.pfil_member", "value": "1", "persist": True}
 
-    CONF = common.read_file(sysctl.SYSCTL_CONF)
+    async def _read(self, ctx, name: str) -> tuple[Optional[str], dict[str, str]]:
+        """(live value or None when the OID does not exist, sysctl.conf settings): one exec."""
+        live, text = await ctx.host.get_many(sysctl.live(name), facts.file_text(sysctl.SYSCTL_CONF))
+        return live, sysctl.parse_conf(text or "")
 
-    def validate(self, inputs: dict[str, Any]) -> list[Failure]:
-        f: list[Failure] = []
-        for key, check in (("name", sysctl.name_error), ("value", sysctl.value_error)):
-            v = inputs.get(key)
-            if isinstance(v, str) and not wire.is_unknown(v):
-                err = check(v)
-                if err:
-                    f.append(Failure(key, err))
-        return f
-
-    async def _read(self, host: Host, name: str) -> tuple[Optional[str], dict[str, str]]:
-        """(live value or None when the OID does not exist, sysctl.conf settings)."""
-        live, conf = await host.facts([sysctl.get(name), self.CONF])
-        if live.exit_code != 0:
-            raise CommandError(live)
-        if conf.exit_code != 0:
-            raise CommandError(conf)
-        parsed = common.parse_read_file(conf.stdout)
-        return sysctl.parse_get(name, live.stdout), sysctl.parse_conf(parsed[2] if parsed else "")
-
-    def _steps(self, name: str, value: str, live: Optional[str], persist: bool,
-               conf: dict[str, str], previous_persisted: Optional[str]) -> list[list[str]]:
+    @staticmethod
+    def _steps(name: str, value: str, live: Optional[str], persist: bool,
+               conf: dict[str, str], previous_persisted: Optional[str]) -> list[Step]:
         steps = []
         if live != value:
-            steps.append(sysctl.set_value(name, value))
+            steps.append(Step(sysctl.set_value(name, value), "set"))
         if persist and conf.get(name) != value:
-            steps.append(sysctl.conf_set(name, value))
+            steps.append(Step(sysctl.conf_set(name, value), "conf"))
         elif not persist and conf.get(name) == value and previous_persisted != value:
-            steps.append(sysctl.conf_set(name, previous_persisted) if previous_persisted is not None
-                         else sysctl.conf_delete(name))
+            steps.append(Step(sysctl.conf_set(name, previous_persisted) if previous_persisted is not None
+                              else sysctl.conf_delete(name), "conf"))
         return steps
 
-    async def _apply(self, host: Host, name: str, steps: list[list[str]], what: str,
-                     outputs: dict[str, Any]) -> str:
-        """Run the steps and the read-back in one exec; the live value after them."""
-        try:
-            res = await host.batch([*steps, sysctl.get(name)], check=False,
-                                   mutates=bool(steps), prime=[sysctl.get(name)])
-        except CommandError as e:
-            raise PartialFailure(f"{what} sysctl {name}: {e}", name, outputs) from None
-        bad = next((r for r in res if r.exit_code != 0), None)
-        if bad is not None:
-            done = res.index(bad)
-            if done == 0:
-                raise CommandError(bad)
-            # the live value was set, the conf edit failed: record what changed
-            raise PartialFailure(f"sysctl {name} was set, but {bad.command} failed: {bad.stderr.strip()}",
-                                 name, outputs)
-        return sysctl.parse_get(name, res[-1].stdout) or ""
+    async def _apply(self, ctx, a: SysctlArgs, steps: list[Step], live: Optional[str],
+                     st: SysctlState) -> str:
+        """Run the steps and the read-back in one exec; the live value after them. When the
+        value was set but the conf edit failed (or the connection was lost meanwhile), the
+        resource is recorded as it now is: the next `up` edits the conf again."""
+        def partial(done: StepResults):
+            now = a.value if done.ok("set") else live
+            conf_done = done.ok("conf") or not any(s.name == "conf" for s in steps)
+            return (a.name, self.outputs(SysctlArgs(a.name, now or "", a.persist and conf_done), st),
+                    f"sysctl {a.name} was set" if done.ok("set") else "")
 
-    async def create(self, ctx, inputs):
-        host: Host = ctx.host
-        name, value, persist = inputs["name"], inputs["value"], inputs.get("persist", True)
-        live, conf = await self._read(host, name)
+        done = await self.apply(ctx, [*steps, Step(sysctl.get(a.name), "get", primes=sysctl.live(a.name),
+                                                   mutates=False)], partial=partial)
+        return sysctl.parse_get(a.name, done["get"].stdout) or ""
+
+    async def create(self, ctx, a: SysctlArgs):
+        live, conf = await self._read(ctx, a.name)
         if live is None:
-            raise ValueError(f"sysctl {name}: no such OID on the host (sysctl -i printed nothing); a "
+            raise ValueError(f"sysctl {a.name}: no such OID on the host (sysctl -i printed nothing); a "
                              f"module may need loading first (e.g. if_bridge for net.link.bridge.*)")
-        out = dict(inputs)
-        out.update({"previousValue": live, "previousPersisted": conf.get(name)})
-        steps = self._steps(name, value, live, persist, conf, conf.get(name))
-        now = await self._apply(host, name, steps, "creating", {**out, "value": live})
-        out["value"] = now
-        return name, out
+        st = SysctlState(previous_value=live, previous_persisted=conf.get(a.name))
+        steps = self._steps(a.name, a.value, live, a.persist, conf, conf.get(a.name))
+        a.value = await self._apply(ctx, a, steps, live, st)
+        return a.name, st
 
-    async def read(self, ctx, resource_id, inputs, state):
+    async def read(self, ctx, resource_id, a: Optional[SysctlArgs], state: Optional[SysctlState]):
         err = sysctl.name_error(resource_id)
         if err:
             raise ValueError(f"invalid Sysctl id {resource_id!r}: {err}")
-        live, conf = await self._read(ctx.host, resource_id)
+        live, conf = await self._read(ctx, resource_id)
         if live is None:
             return None
-        state = state or {}
-        if inputs is None:  # import: keep the host as it is on delete
-            new_inputs = {"name": resource_id, "value": live, "persist": conf.get(resource_id) == live}
-            out = dict(new_inputs)
-            out.update({"previousValue": live, "previousPersisted": conf.get(resource_id)})
-            return new_inputs, out
-        want_persist = bool(inputs.get("persist", True))
-        new_inputs = {"name": resource_id, "value": live,
-                      "persist": conf.get(resource_id) == live if want_persist else False}
-        out = dict(new_inputs)
-        out.update({"previousValue": state.get("previousValue", live),
-                    "previousPersisted": state.get("previousPersisted")})
-        return new_inputs, out
+        persisted = conf.get(resource_id) == live
+        if a is None:  # import: keep the host as it is on delete
+            return (SysctlArgs(resource_id, live, persisted),
+                    SysctlState(previous_value=live, previous_persisted=conf.get(resource_id)))
+        st = state or SysctlState(previous_value=live)
+        return SysctlArgs(resource_id, live, persisted and a.persist), st
 
-    async def update(self, ctx, resource_id, olds, news, state):
-        host: Host = ctx.host
-        name = resource_id
-        live, conf = await self._read(host, name)
+    async def update(self, ctx, resource_id, olds: SysctlArgs, news: SysctlArgs, state: SysctlState):
+        live, conf = await self._read(ctx, resource_id)
         if live is None:
-            raise ValueError(f"sysctl {name}: no such OID on the host any more")
-        out = dict(news)
-        out.update({"previousValue": state.get("previousValue", live),
-                    "previousPersisted": state.get("previousPersisted")})
-        steps = self._steps(name, news["value"], live, bool(news.get("persist", True)), conf,
-                            state.get("previousPersisted"))
-        out["value"] = await self._apply(host, name, steps, "updating", {**out, "value": live})
-        return out
+            raise ValueError(f"sysctl {resource_id}: no such OID on the host any more")
+        steps = self._steps(resource_id, news.value, live, news.persist, conf, state.previous_persisted)
+        news.value = await self._apply(ctx, news, steps, live, state)
+        return state
 
-    async def delete(self, ctx, resource_id, inputs, state):
-        host: Host = ctx.host
+    async def delete(self, ctx, resource_id, a: SysctlArgs, state: SysctlState):
         name = resource_id
-        live, conf = await self._read(host, name)
+        live, conf = await self._read(ctx, name)
         steps = []
-        previous = state.get("previousValue")
+        previous = state.previous_value
         if live is not None and previous and live != previous:
-            steps.append(sysctl.set_value(name, previous))
-        before = state.get("previousPersisted")
+            steps.append(Step(sysctl.set_value(name, previous), "set"))
+        before = state.previous_persisted
         if conf.get(name) != before:
-            steps.append(sysctl.conf_set(name, before) if before is not None else sysctl.conf_delete(name))
+            steps.append(Step(sysctl.conf_set(name, before) if before is not None
+                              else sysctl.conf_delete(name), "conf"))
         if live is None:
-            await host.log(f"sysctl {name} no longer exists on the host (module unloaded?); only "
-                           f"/etc/sysctl.conf is restored", "info")
+            await ctx.host.log(f"sysctl {name} no longer exists on the host (module unloaded?); only "
+                               f"/etc/sysctl.conf is restored", "info")
         if steps:
-            await host.batch(steps)
+            await self.apply(ctx, steps)

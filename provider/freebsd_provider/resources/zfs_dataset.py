@@ -2,30 +2,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Optional
 
 from .. import wire
-from ..host import zfs
-from ..hostctx import Host
-from ..ssh import CommandError, SSHError
-from .base import DiffResult, Failure, PartialFailure, Resource, diff_fields, diff_map, field
+from ..errors import AlreadyExists, DatasetMissing
+from ..host import facts, zfs
+from ..host.steps import Step, StepResults
+from .base import DiffResult, Failure, PartialFailure, Resource, diff_fields, diff_map, dump, field
 
 
 @dataclass
 class ZfsDatasetArgs:
     name: str = field("Full dataset name, e.g. `zroot/jails/templates`. The parent must exist "
                       "(declare it as another ZfsDataset). Changing it replaces the dataset.",
-                      replace=True)
+                      replace=True, check=zfs.filesystem_error)
     properties: dict[str, str] = field(
         "ZFS properties set locally on the dataset (`zfs create -o` / `zfs set`), e.g. "
         "`{\"mountpoint\": \"/jails\", \"compression\": \"lz4\"}`; user properties "
         "(`module:name`) are allowed. Removing a key runs `zfs inherit`. Properties that ZFS only "
         "accepts at creation (casesensitivity, normalization, utf8only, encryption, ...) replace "
-        "the dataset when changed.", default_factory=dict)
+        "the dataset when changed.", default_factory=dict, key_check=zfs.property_name_error)
     origin: Optional[str] = field(
         "Snapshot to clone the dataset from (`zfs clone`), e.g. "
         "`zroot/jails/templates/base@15.0-RELEASE`. Changing it replaces the dataset.",
-        default=None, replace=True)
+        default=None, replace=True, check=zfs.origin_error)
     recursive: bool = field(
         "Allow delete to take descendant datasets and snapshots along (`zfs destroy -r`). Off "
         "by default: deleting a dataset that still has children or snapshots then fails with "
@@ -39,7 +39,20 @@ class ZfsDatasetState:
     referenced: int = field("Bytes referenced by the dataset (`referenced`).", default=0)
     guid: str = field("The dataset's GUID.", default="")
     creation: int = field("Creation time, seconds since the epoch.", default=0)
-    # `origin` is both an input and an output (the live origin of a clone, "" otherwise).
+    # `origin` is both an input and an output (the live origin of a clone, unset otherwise).
+
+
+def _state(ds: zfs.Dataset) -> ZfsDatasetState:
+    def num(p: str) -> int:
+        v = ds.value(p, "0")
+        return int(v) if v.isdigit() else 0
+    return ZfsDatasetState(mountpoint=ds.value("mountpoint"), used=num("used"),
+                           referenced=num("referenced"), guid=ds.value("guid"), creation=num("creation"))
+
+
+def _live_origin(ds: zfs.Dataset) -> Optional[str]:
+    origin = ds.value("origin")
+    return None if origin in ("-", "") else origin
 
 
 class ZfsDataset(Resource):
@@ -53,178 +66,109 @@ class ZfsDataset(Resource):
     )
     Args = ZfsDatasetArgs
     State = ZfsDatasetState
+    typed = True
     import_id = "the dataset name, e.g. `zroot/jails/containers/webserver`"
     example = {"name": "zroot/jails/containers/webserver", "properties": {"com.example:role": "web"},
                "origin": "zroot/jails/templates/base@15.0-RELEASE"}
 
-    FACT = zfs.get_all()
-
     # -- check ----------------------------------------------------------------------------
-    def validate(self, inputs: dict[str, Any]) -> list[Failure]:
+    def validate(self, a: ZfsDatasetArgs) -> list[Failure]:
+        # a property's value rules depend on its name (the names are checked on the field)
         f: list[Failure] = []
-        name = inputs.get("name")
-        if isinstance(name, str) and not wire.is_unknown(name):
-            err = zfs.dataset_name_error(name)
-            if err:
-                f.append(Failure("name", f"invalid dataset name {name!r}: {err}"))
-            elif "/" not in name:
-                f.append(Failure("name", f"{name!r} is a pool: manage datasets inside a pool, "
-                                         f"e.g. '{name}/data'"))
-        origin = inputs.get("origin")
-        if isinstance(origin, str) and not wire.is_unknown(origin):
-            err = zfs.dataset_name_error(origin, allow_snapshot="required")
-            if err:
-                f.append(Failure("origin", f"invalid snapshot name {origin!r}: {err}"))
-        props = inputs.get("properties")
-        if isinstance(props, dict):
-            for k, v in props.items():
-                err = zfs.property_name_error(k)
-                if err:
-                    f.append(Failure(f"properties.{k}", err))
-                    continue
-                if wire.is_unknown(v):
-                    continue
+        if not isinstance(a.properties, dict):
+            return f
+        for k, v in a.properties.items():
+            if not wire.is_unknown(v):
                 err = zfs.property_value_error(k, v)
                 if err:
-                    f.append(Failure(f"properties.{k}", err))
+                    f.append(Failure(f'properties["{k}"]', err))
         return f
 
     # -- diff -----------------------------------------------------------------------------
-    def diff(self, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        res = diff_fields(self.input_fields(), olds, news, skip=("properties",))
-        for path, d in diff_map("properties", olds.get("properties"), news.get("properties"),
+    def diff(self, olds: ZfsDatasetArgs, news: ZfsDatasetArgs) -> DiffResult:
+        o, n = dump(olds), dump(news)
+        res = diff_fields(self.input_fields(), o, n, skip=("properties",))
+        for path, d in diff_map("properties", o.get("properties"), n.get("properties"),
                                 replace_keys=zfs.CREATE_ONLY).items():
             if d.replace:
                 d.why = "this property can only be set when the dataset is created"
             res.changes[path] = d
         return res
 
-    # -- host access ----------------------------------------------------------------------
-    async def _lookup(self, host: Host, name: str) -> Optional[zfs.Dataset]:
-        res = await host.fact(self.FACT)
-        return zfs.parse_get(res.stdout).get(name)
-
-    def _outputs(self, inputs: dict[str, Any], ds: zfs.Dataset) -> dict[str, Any]:
-        out = dict(inputs)
-
-        def num(p: str) -> int:
-            v = ds.value(p, "0")
-            return int(v) if v.isdigit() else 0
-        origin = ds.value("origin")
-        out.update({
-            "mountpoint": ds.value("mountpoint"),
-            "used": num("used"),
-            "referenced": num("referenced"),
-            "guid": ds.value("guid"),
-            "creation": num("creation"),
-            "origin": None if origin in ("-", "") else origin,
-        })
-        return out
-
     # -- create ---------------------------------------------------------------------------
-    async def create(self, ctx, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        # One exec: create (or clone), then read the new dataset back. No existence pre-read:
-        # zfs itself refuses an existing name ("dataset already exists").
-        host: Host = ctx.host
-        name = inputs["name"]
-        try:
-            steps = await host.batch([self._make_argv(inputs), zfs.get_all(names=[name])], check=False)
-        except SSHError as e:
-            # the connection died while zfs ran: it may or may not exist now; record it so that
-            # the next run reads the host and converges (update creates it when missing)
-            raise PartialFailure(f"connection lost while creating dataset {name}: {e}", name, dict(inputs)) from None
-        made = steps[0]
-        if made.exit_code != 0:
-            if zfs.is_existing_dataset_error(made.stderr):
-                raise RuntimeError(
-                    f"dataset {name} already exists on the host; adopt it with "
-                    f"`pulumi import freebsd:index:ZfsDataset <resource-name> {name}` instead of creating it")
-            raise CommandError(made)
-        ds = self._read_back(steps, name)
-        if ds is None:
-            # it was made, but we could not read it back: record it, the next run converges
-            err = steps[1].stderr.strip() if len(steps) > 1 else "no output"
-            raise PartialFailure(f"dataset {name} was created, but reading it back failed: {err}",
-                                 name, dict(inputs))
-        return name, self._outputs(inputs, ds)
-
     @staticmethod
-    def _make_argv(inputs: dict[str, Any]) -> list[str]:
-        props = inputs.get("properties") or {}
-        if inputs.get("origin"):
-            return zfs.clone(inputs["origin"], inputs["name"], props)
-        return zfs.create(inputs["name"], props)
+    def _make_step(a: ZfsDatasetArgs) -> Step:
+        if a.origin:
+            return Step(zfs.clone(a.origin, a.name, a.properties), "make")
+        return Step(zfs.create(a.name, a.properties), "make")
 
-    @staticmethod
-    def _read_back(steps, name: str) -> Optional[zfs.Dataset]:
-        """The dataset from the batch's final ``zfs get ... NAME`` step (None if it did not run/fail)."""
-        last = steps[-1] if steps else None
-        if last is None or last.argv[:2] != [zfs.ZFS, "get"] or last.exit_code != 0:
-            return None
-        return zfs.parse_get(last.stdout).get(name)
+    async def _make(self, ctx, a: ZfsDatasetArgs) -> ZfsDatasetState:
+        """One exec: create (or clone), then read the new dataset back. Any failure after zfs
+        made it records it (the next run reads the host and converges: update creates the
+        dataset when it is missing)."""
+        def partial(done: StepResults):
+            made = "was created" if done.ok("make") else "may have been created"
+            return a.name, self.outputs(a, ZfsDatasetState()), f"dataset {a.name} {made}"
 
-    async def _make(self, host: Host, inputs: dict[str, Any]) -> zfs.Dataset:
-        name = inputs["name"]
+        done = await self.apply(ctx, [self._make_step(a),
+                                      Step(zfs.get_all(names=[a.name]), "get", mutates=False)],
+                                partial=partial)
         try:
-            steps = await host.batch([self._make_argv(inputs), zfs.get_all(names=[name])])
-        except SSHError as e:
-            raise PartialFailure(f"connection lost while creating dataset {name}: {e}", name, dict(inputs)) from None
-        ds = self._read_back(steps, name)
-        if ds is None:
-            raise RuntimeError(f"dataset {name} could not be created")
-        return ds
+            ds = zfs.parse_get(done["get"].stdout).get(a.name)
+            if ds is None:
+                raise ValueError("zfs get did not list it")
+        except ValueError as e:
+            raise PartialFailure(f"dataset {a.name} was created, but reading it back failed: {e}",
+                                 a.name, self.outputs(a, ZfsDatasetState())) from e
+        a.origin = _live_origin(ds)
+        return _state(ds)
+
+    async def create(self, ctx, a: ZfsDatasetArgs):
+        # No existence pre-read: zfs itself refuses an existing name.
+        try:
+            return a.name, await self._make(ctx, a)
+        except AlreadyExists:
+            raise RuntimeError(
+                f"dataset {a.name} already exists on the host; adopt it with "
+                f"`pulumi import freebsd:index:ZfsDataset <resource-name> {a.name}` instead of "
+                f"creating it") from None
 
     # -- read -----------------------------------------------------------------------------
-    async def read(self, ctx, resource_id: str, inputs, state):
-        ds = await self._lookup(ctx.host, resource_id)
+    async def read(self, ctx, resource_id: str, a: Optional[ZfsDatasetArgs], state):
+        ds = (await ctx.host.get(facts.datasets())).get(resource_id)
         if ds is None:
             return None
-        live = ds.local_properties()
-        declared = dict((inputs or {}).get("properties") or {})
+        declared = dict(a.properties) if a is not None else {}
         props: dict[str, str] = {}
-        for k, v in live.items():
+        for k, v in ds.local_properties().items():
             # keep the user's spelling when it means the live value (e.g. quota=10G vs 10737418240)
-            if k in declared and zfs.values_equal(k, declared[k], v):
-                props[k] = declared[k]
-            else:
-                props[k] = v
-        new_inputs: dict[str, Any] = {"name": resource_id, "properties": props}
-        origin = ds.value("origin")
-        if origin not in ("-", ""):
-            new_inputs["origin"] = origin
-        if inputs is not None and "recursive" in inputs:
-            new_inputs["recursive"] = inputs["recursive"]
-        else:
-            new_inputs["recursive"] = False
-        return new_inputs, self._outputs(new_inputs, ds)
+            props[k] = declared[k] if k in declared and zfs.values_equal(k, declared[k], v) else v
+        return (ZfsDatasetArgs(resource_id, props, _live_origin(ds), a.recursive if a is not None else False),
+                _state(ds))
 
     # -- update ---------------------------------------------------------------------------
-    async def update(self, ctx, resource_id, olds, news, state):
-        # One exec: zfs set / zfs inherit, then the read-back.
-        host: Host = ctx.host
-        old_p = olds.get("properties") or {}
-        new_p = news.get("properties") or {}
+    async def update(self, ctx, resource_id, olds: ZfsDatasetArgs, news: ZfsDatasetArgs, state):
+        # One exec: zfs set / zfs inherit, then the read-back. A failure half-way needs no
+        # record: the retry sets and inherits the same properties again.
+        old_p, new_p = olds.properties, news.properties
         changed = {k: v for k, v in new_p.items() if old_p.get(k) != v}
-        argvs = [zfs.set_props(resource_id, changed)] if changed else []
-        argvs += [zfs.inherit(resource_id, k) for k in sorted(set(old_p) - set(new_p))]
-        steps = await host.batch([*argvs, zfs.get_all(names=[resource_id])], check=False)
-        failed = next((s for s in steps if s.exit_code != 0), None)
-        if failed is not None and zfs.is_missing_dataset_error(failed.stderr):
+        steps = [Step(zfs.set_props(resource_id, changed), "set")] if changed else []
+        steps += [Step(zfs.inherit(resource_id, k), "inherit") for k in sorted(set(old_p) - set(new_p))]
+        steps.append(Step(zfs.get_all(names=[resource_id]), "get", mutates=False))
+        try:
+            done = await self.apply(ctx, steps)
+        except DatasetMissing:
             # a previous run failed half-way (or it was destroyed by hand since the last refresh)
-            return self._outputs(news, await self._make(host, news))
-        if failed is not None:
-            raise CommandError(failed)
-        ds = self._read_back(steps, resource_id)
+            return await self._make(ctx, news)
+        ds = zfs.parse_get(done["get"].stdout).get(resource_id)
         if ds is None:
             raise RuntimeError(f"dataset {resource_id} disappeared during the update")
-        return self._outputs(news, ds)
+        news.origin = _live_origin(ds)
+        return _state(ds)
 
     # -- delete ---------------------------------------------------------------------------
-    async def delete(self, ctx, resource_id, inputs, state):
-        host: Host = ctx.host
-        res = await host.run(zfs.destroy(resource_id, recursive=bool(inputs.get("recursive"))), check=False)
-        if res.exit_code != 0:
-            if zfs.is_missing_dataset_error(res.stderr):
-                await host.log(f"dataset {resource_id} is already gone", "info")
-                return
-            raise CommandError(res)
+    async def delete(self, ctx, resource_id, a: ZfsDatasetArgs, state):
+        done = await self.apply(ctx, [Step(zfs.destroy(resource_id, recursive=a.recursive), "destroy",
+                                           tolerate=(DatasetMissing,))])
+        if not done.ok("destroy"):
+            await ctx.host.log(f"dataset {resource_id} is already gone", "info")
