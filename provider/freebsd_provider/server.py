@@ -152,16 +152,19 @@ class FreeBSDServicer(provider_pb2_grpc.ResourceProviderServicer):
             if r is not None and inputs is not None:
                 exc.outputs = self._outputs(r, inputs, exc.outputs)
                 exc.inputs = inputs
-            s = status_pb2.Status(code=grpc.StatusCode.UNKNOWN.value[0], message=self.scrub(str(exc)))
+            # the status travels in a header: keep the message short enough that a long
+            # command output never costs the engine the record of what was made
+            msg = clamp(self.scrub(str(exc)), 2000)
+            s = status_pb2.Status(code=grpc.StatusCode.UNKNOWN.value[0], message=msg)
             detail = provider_pb2.ErrorResourceInitFailed(
                 id=exc.resource_id,
                 properties=wire.encode(exc.outputs),
-                reasons=[self.scrub(str(exc))],
+                reasons=[msg],
                 inputs=wire.encode(exc.inputs) if exc.inputs is not None else None,
             )
             s.details.add().Pack(detail)
             await context.abort_with_status(_Status(
-                grpc.StatusCode.UNKNOWN, self.scrub(str(exc)),
+                grpc.StatusCode.UNKNOWN, msg,
                 (("grpc-status-details-bin", s.SerializeToString()),)))
         if isinstance(exc, (ProviderError, RuntimeError, ValueError)):
             msg = str(exc)

@@ -239,7 +239,7 @@ class Testbed:
         passwd = self.upper("/etc/passwd")
         if not os.path.exists(passwd):
             with open("/etc/passwd", encoding="utf-8") as f:
-                lines = f.read().splitlines()
+                lines = f.read().rstrip("\n").split("\n")
             out = []
             for ln in lines:
                 fields = ln.split(":")
@@ -255,7 +255,7 @@ class Testbed:
             # FreeBSD's gid 0 is "wheel" (root:wheel owns system files); Debian calls it "root".
             with open("/etc/group", encoding="utf-8") as f:
                 text = f.read()
-            if not any(ln.startswith("wheel:") for ln in text.splitlines()):
+            if not any(ln.startswith("wheel:") for ln in text.split("\n")):
                 text = text.rstrip("\n") + "\nwheel:x:0:root\n"
             with open(group, "w", encoding="utf-8") as f:
                 f.write(text)
@@ -510,7 +510,7 @@ LogLevel INFO
         path = self.upper(COMMAND_LOG)
         try:
             with open(path, encoding="utf-8") as f:
-                return [ln for ln in f.read().splitlines() if ln.strip()]
+                return [ln for ln in f.read().split("\n") if ln.strip()]
         except FileNotFoundError:
             return []
 

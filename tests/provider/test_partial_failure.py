@@ -43,6 +43,6 @@ def test_check_failures_escape_control_characters():
     c = ProviderClient()
     try:
         _, failures = c.check(T, "h", {"name": "zroot/x", "properties": {"bad\nkey\x00": "v"}})
-        assert failures == [("properties.bad\\nkey\\x00", "invalid property 'bad\\nkey\\x00'")]
+        assert failures == [('properties["bad\\nkey\\x00"]', "invalid property 'bad\\nkey\\x00'")]
     finally:
         c.close()

@@ -131,7 +131,7 @@ def test_jail_command_validate_never_echoes_secrets():
     fails = r.op_validate({"create": ["x"], "user": "a b", "environment": {"X": "top\nsecret", "1A": "v"},
                            "creates": "rel", "stdin": "top\x00secret", "timeout": 0})
     props = {x.property for x in fails}
-    assert props == {"user", 'environment["X"]', 'environment["1A"]', "creates", "stdin", "timeout"}
+    assert props == {"user", "environment.X", 'environment["1A"]', "creates", "stdin", "timeout"}
     assert not any("top" in x.reason for x in fails)
     # the commands as a whole, once every field passes
     fails = r.op_validate({"create": [], "unless": ["-x"], "delete": ["", "a"]})

@@ -60,7 +60,7 @@ def test_validate():
     bad = {"jail": "database", "service": "post;gres", "rcVars": {"x y": "1", "a_flags": "$(reboot)"},
            "initCommand": ["-rf"], "initGuard": "relative"}
     props = {x.property for x in r.op_validate(bad)}
-    assert props == {"service", 'rcVars["x y"]', 'rcVars["a_flags"]', "initCommand[0]", "initGuard"}
+    assert props == {"service", 'rcVars["x y"]', "rcVars.a_flags", "initCommand[0]", "initGuard"}
     # the rules across fields
     bad2 = {"jail": "db", "service": "postgresql", "rcVars": {"postgresql_enable": "YES"}}
     assert [(x.property, x.reason) for x in r.op_validate(bad2)] == [

@@ -144,7 +144,7 @@ def field_failures(cls, values: Any) -> list["Failure"]:
                     seen.add(k)
         elif isinstance(v, dict) and not dataclasses.is_dataclass(_strip_optional(f.type)):
             for k, item in v.items():
-                path = f'{f.wire}["{k}"]'
+                path = prop_path(f.wire, k)
                 e = f.key_check(k) if f.key_check else None
                 if e:
                     out.append(Failure(path, e))
@@ -611,6 +611,12 @@ def diff_fields(fields: list[FieldInfo], olds: dict[str, Any], news: dict[str, A
     return res
 
 
+def prop_path(prefix: str, key: str) -> str:
+    """A map key's property path as the engine writes it: ``prefix.key``, or ``prefix["key"]``
+    when the key is not an identifier."""
+    return f"{prefix}.{key}" if re.match(r"^[A-Za-z_][A-Za-z0-9_]*\Z", key) else f'{prefix}["{key}"]'
+
+
 def diff_map(prefix: str, olds: dict[str, Any] | None, news: dict[str, Any] | None,
              replace_keys: frozenset[str] = frozenset()) -> dict[str, PropDiff]:
     """Per-key diff of a map property (keys reported as ``prefix["key"]``... as ``prefix.key``)."""
@@ -620,7 +626,7 @@ def diff_map(prefix: str, olds: dict[str, Any] | None, news: dict[str, Any] | No
         return {prefix: PropDiff(UPDATE, False, "unknown until apply")}
     for k in sorted(set(olds) | set(news)):
         o, n = olds.get(k), news.get(k)
-        path = f"{prefix}.{k}" if re.match(r"^[A-Za-z_][A-Za-z0-9_]*\Z", k) else f'{prefix}["{k}"]'
+        path = prop_path(prefix, k)
         if wire.is_unknown(n):
             out[path] = PropDiff(UPDATE, k in replace_keys, "unknown until apply")
         elif o is None and n is not None:
