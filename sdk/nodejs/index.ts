@@ -35,6 +35,11 @@ export type JailService = import("./jailService").JailService;
 export const JailService: typeof import("./jailService").JailService = null as any;
 utilities.lazyLoad(exports, ["JailService"], () => require("./jailService"));
 
+export { JailUserArgs } from "./jailUser";
+export type JailUser = import("./jailUser").JailUser;
+export const JailUser: typeof import("./jailUser").JailUser = null as any;
+utilities.lazyLoad(exports, ["JailUser"], () => require("./jailUser"));
+
 export { KernelModuleArgs } from "./kernelModule";
 export type KernelModule = import("./kernelModule").KernelModule;
 export const KernelModule: typeof import("./kernelModule").KernelModule = null as any;
@@ -101,6 +106,8 @@ const _module = {
                 return new JailPackage(name, <any>undefined, { urn })
             case "freebsd:index:JailService":
                 return new JailService(name, <any>undefined, { urn })
+            case "freebsd:index:JailUser":
+                return new JailUser(name, <any>undefined, { urn })
             case "freebsd:index:KernelModule":
                 return new KernelModule(name, <any>undefined, { urn })
             case "freebsd:index:PfRuleset":

@@ -71,7 +71,7 @@ export class JailCommand extends pulumi.CustomResource {
      */
     declare public readonly environment: pulumi.Output<{[key: string]: string}>;
     /**
-     * Exit status of the last command run (0; a failure fails the operation).
+     * Exit status of the last command run: 0 (a failure fails the operation), or -1 when the connection was lost while it ran, so whether it ran is unknown (the next `up` runs it again, guarded by `unless`/`creates`).
      */
     declare public /*out*/ readonly exitCode: pulumi.Output<number>;
     /**
@@ -95,7 +95,7 @@ export class JailCommand extends pulumi.CustomResource {
      */
     declare public /*out*/ readonly stdout: pulumi.Output<string>;
     /**
-     * Seconds a command may run before it is abandoned.
+     * Seconds a command may run before it is abandoned (an `unless` guard gets as much again).
      */
     declare public readonly timeout: pulumi.Output<number>;
     /**
@@ -199,7 +199,7 @@ export interface JailCommandArgs {
      */
     stdin?: pulumi.Input<string | undefined>;
     /**
-     * Seconds a command may run before it is abandoned.
+     * Seconds a command may run before it is abandoned (an `unless` guard gets as much again).
      */
     timeout?: pulumi.Input<number | undefined>;
     /**

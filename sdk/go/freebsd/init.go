@@ -33,6 +33,8 @@ func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi
 		r = &JailPackage{}
 	case "freebsd:index:JailService":
 		r = &JailService{}
+	case "freebsd:index:JailUser":
+		r = &JailUser{}
 	case "freebsd:index:KernelModule":
 		r = &KernelModule{}
 	case "freebsd:index:PfRuleset":

@@ -34,7 +34,7 @@ type JailCommand struct {
 	Delete pulumi.StringArrayOutput `pulumi:"delete"`
 	// Environment variables for the commands. Always treated as secret: the values are sent on stdin (never on a command line) and exported by a constant runner script.
 	Environment pulumi.StringMapOutput `pulumi:"environment"`
-	// Exit status of the last command run (0; a failure fails the operation).
+	// Exit status of the last command run: 0 (a failure fails the operation), or -1 when the connection was lost while it ran, so whether it ran is unknown (the next `up` runs it again, guarded by `unless`/`creates`).
 	ExitCode pulumi.IntOutput `pulumi:"exitCode"`
 	// Name of the running jail to run in (`jexec`); unset: the host. Changing it replaces the resource.
 	Jail pulumi.StringPtrOutput `pulumi:"jail"`
@@ -46,7 +46,7 @@ type JailCommand struct {
 	Stdin pulumi.StringPtrOutput `pulumi:"stdin"`
 	// Standard output of the last command run (secret when `stdin` or `environment` is set; at most 64 KiB kept).
 	Stdout pulumi.StringOutput `pulumi:"stdout"`
-	// Seconds a command may run before it is abandoned.
+	// Seconds a command may run before it is abandoned (an `unless` guard gets as much again).
 	Timeout pulumi.IntOutput `pulumi:"timeout"`
 	// Opaque strings whose change replaces the resource (the command runs again).
 	Triggers pulumi.StringArrayOutput `pulumi:"triggers"`
@@ -140,7 +140,7 @@ type jailCommandArgs struct {
 	Jail *string `pulumi:"jail"`
 	// Text fed to the command's standard input, e.g. SQL for `psql -v ON_ERROR_STOP=1`. Always treated as secret (so a password in an `ALTER USER ... PASSWORD` statement never reaches a command line, a log or the state in clear).
 	Stdin *string `pulumi:"stdin"`
-	// Seconds a command may run before it is abandoned.
+	// Seconds a command may run before it is abandoned (an `unless` guard gets as much again).
 	Timeout *int `pulumi:"timeout"`
 	// Opaque strings whose change replaces the resource (the command runs again).
 	Triggers []string `pulumi:"triggers"`
@@ -166,7 +166,7 @@ type JailCommandArgs struct {
 	Jail pulumi.StringPtrInput
 	// Text fed to the command's standard input, e.g. SQL for `psql -v ON_ERROR_STOP=1`. Always treated as secret (so a password in an `ALTER USER ... PASSWORD` statement never reaches a command line, a log or the state in clear).
 	Stdin pulumi.StringPtrInput
-	// Seconds a command may run before it is abandoned.
+	// Seconds a command may run before it is abandoned (an `unless` guard gets as much again).
 	Timeout pulumi.IntPtrInput
 	// Opaque strings whose change replaces the resource (the command runs again).
 	Triggers pulumi.StringArrayInput
@@ -235,7 +235,7 @@ func (o JailCommandOutput) Environment() pulumi.StringMapOutput {
 	return o.ApplyT(func(v *JailCommand) pulumi.StringMapOutput { return v.Environment }).(pulumi.StringMapOutput)
 }
 
-// Exit status of the last command run (0; a failure fails the operation).
+// Exit status of the last command run: 0 (a failure fails the operation), or -1 when the connection was lost while it ran, so whether it ran is unknown (the next `up` runs it again, guarded by `unless`/`creates`).
 func (o JailCommandOutput) ExitCode() pulumi.IntOutput {
 	return o.ApplyT(func(v *JailCommand) pulumi.IntOutput { return v.ExitCode }).(pulumi.IntOutput)
 }
@@ -265,7 +265,7 @@ func (o JailCommandOutput) Stdout() pulumi.StringOutput {
 	return o.ApplyT(func(v *JailCommand) pulumi.StringOutput { return v.Stdout }).(pulumi.StringOutput)
 }
 
-// Seconds a command may run before it is abandoned.
+// Seconds a command may run before it is abandoned (an `unless` guard gets as much again).
 func (o JailCommandOutput) Timeout() pulumi.IntOutput {
 	return o.ApplyT(func(v *JailCommand) pulumi.IntOutput { return v.Timeout }).(pulumi.IntOutput)
 }

@@ -14,7 +14,7 @@ import (
 
 // Binary packages installed with pkg(8) inside a running jail, the way the tutorial does it: `jexec JAIL env ASSUME_ALWAYS_YES=yes pkg bootstrap` when the jail has no pkg yet, then `jexec JAIL pkg install -y NAME...` (pkg runs of one jail are serialized by a lockf(1) lock). The jail needs working DNS and a route to the package mirror.
 //
-// Refresh reads the jail's installed packages (`pkg query -a`, shared by every JailPackage of that jail): a package deleted by hand (`pkg delete -y vim`) or another version shows up as drift, and the next `up` installs it again.
+// Refresh reads the jail's installed packages (`pkg query -a`, shared by every JailPackage of that jail): a package deleted by hand (`pkg delete -y vim`) or another version shows up as drift, and the next `up` installs it again. When the jail is not running, refresh keeps what was known.
 //
 // Delete runs `pkg delete -y` for the declared packages only, never for a package that another installed package still depends on (pkg would delete the dependants too); dependencies this resource pulled in are deleted when nothing needs them any more. pkg itself stays once bootstrapped (it goes with the jail's dataset).
 //

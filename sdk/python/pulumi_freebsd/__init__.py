@@ -12,6 +12,7 @@ from .jail_command import *
 from .jail_file import *
 from .jail_package import *
 from .jail_service import *
+from .jail_user import *
 from .kernel_module import *
 from .pf_ruleset import *
 from .provider import *
@@ -44,6 +45,7 @@ _utilities.register(
    "freebsd:index:JailFile": "JailFile",
    "freebsd:index:JailPackage": "JailPackage",
    "freebsd:index:JailService": "JailService",
+   "freebsd:index:JailUser": "JailUser",
    "freebsd:index:KernelModule": "KernelModule",
    "freebsd:index:PfRuleset": "PfRuleset",
    "freebsd:index:Sysctl": "Sysctl",

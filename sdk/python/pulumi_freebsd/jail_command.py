@@ -39,7 +39,7 @@ class JailCommandArgs:
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] environment: Environment variables for the commands. Always treated as secret: the values are sent on stdin (never on a command line) and exported by a constant runner script.
         :param pulumi.Input[_builtins.str] jail: Name of the running jail to run in (`jexec`); unset: the host. Changing it replaces the resource.
         :param pulumi.Input[_builtins.str] stdin: Text fed to the command's standard input, e.g. SQL for `psql -v ON_ERROR_STOP=1`. Always treated as secret (so a password in an `ALTER USER ... PASSWORD` statement never reaches a command line, a log or the state in clear).
-        :param pulumi.Input[_builtins.int] timeout: Seconds a command may run before it is abandoned.
+        :param pulumi.Input[_builtins.int] timeout: Seconds a command may run before it is abandoned (an `unless` guard gets as much again).
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] triggers: Opaque strings whose change replaces the resource (the command runs again).
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] unless: A guard (argv list, run the same way, with `environment`): when it exits 0 the create (or re-run) command is skipped, e.g. `["sh", "-c", "psql -tAc \\"SELECT 1 FROM pg_roles WHERE rolname='testuser'\\" | grep -q 1"]`.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] update: The command run when `stdin` or `environment` change (argv list); unset: `create` runs again (still guarded by `unless`/`creates`).
@@ -145,7 +145,7 @@ class JailCommandArgs:
     @pulumi.getter
     def timeout(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
-        Seconds a command may run before it is abandoned.
+        Seconds a command may run before it is abandoned (an `unless` guard gets as much again).
         """
         return pulumi.get(self, "timeout")
 
@@ -241,7 +241,7 @@ class JailCommand(pulumi.CustomResource):
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] environment: Environment variables for the commands. Always treated as secret: the values are sent on stdin (never on a command line) and exported by a constant runner script.
         :param pulumi.Input[_builtins.str] jail: Name of the running jail to run in (`jexec`); unset: the host. Changing it replaces the resource.
         :param pulumi.Input[_builtins.str] stdin: Text fed to the command's standard input, e.g. SQL for `psql -v ON_ERROR_STOP=1`. Always treated as secret (so a password in an `ALTER USER ... PASSWORD` statement never reaches a command line, a log or the state in clear).
-        :param pulumi.Input[_builtins.int] timeout: Seconds a command may run before it is abandoned.
+        :param pulumi.Input[_builtins.int] timeout: Seconds a command may run before it is abandoned (an `unless` guard gets as much again).
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] triggers: Opaque strings whose change replaces the resource (the command runs again).
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] unless: A guard (argv list, run the same way, with `environment`): when it exits 0 the create (or re-run) command is skipped, e.g. `["sh", "-c", "psql -tAc \\"SELECT 1 FROM pg_roles WHERE rolname='testuser'\\" | grep -q 1"]`.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] update: The command run when `stdin` or `environment` change (argv list); unset: `create` runs again (still guarded by `unless`/`creates`).
@@ -405,7 +405,7 @@ class JailCommand(pulumi.CustomResource):
     @pulumi.getter(name="exitCode")
     def exit_code(self) -> pulumi.Output[_builtins.int]:
         """
-        Exit status of the last command run (0; a failure fails the operation).
+        Exit status of the last command run: 0 (a failure fails the operation), or -1 when the connection was lost while it ran, so whether it ran is unknown (the next `up` runs it again, guarded by `unless`/`creates`).
         """
         return pulumi.get(self, "exit_code")
 
@@ -453,7 +453,7 @@ class JailCommand(pulumi.CustomResource):
     @pulumi.getter
     def timeout(self) -> pulumi.Output[_builtins.int]:
         """
-        Seconds a command may run before it is abandoned.
+        Seconds a command may run before it is abandoned (an `unless` guard gets as much again).
         """
         return pulumi.get(self, "timeout")
 

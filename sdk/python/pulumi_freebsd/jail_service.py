@@ -190,7 +190,7 @@ class JailService(pulumi.CustomResource):
         """
         An rc(8) service inside a running jail: its enable variable and other rc.conf variables (`sysrc -j`, under the host-side lock), its run state (`service -j JAIL NAME onestart|onestop|onerestart`, verified with `onestatus` because rc.subr's start can exit 0 without starting anything), a one-time init step such as postgresql's `initdb` guarded so it runs once, and restarts triggered by `restartOn` (e.g. config file hashes).
 
-        Refresh reads the jail's rc.conf once per jail (`sysrc -j JAIL -a`, shared with Sysrc) and the status of every rc script under /usr/local/etc/rc.d once per jail; a base-system service costs one extra `onestatus`. A service stopped by hand or an rc variable changed by hand shows up as drift.
+        Refresh reads the jail's rc.conf once per jail (`sysrc -j JAIL -a`, shared with Sysrc) and the status of every rc script under /usr/local/etc/rc.d once per jail; a base-system service costs one extra `onestatus`. A service stopped by hand or an rc variable changed by hand shows up as drift. When the jail is not running, refresh keeps what was known and reports the service as not running.
 
         Delete stops the service and removes the variables it set (restoring values that existed before).
 
@@ -219,7 +219,7 @@ class JailService(pulumi.CustomResource):
         """
         An rc(8) service inside a running jail: its enable variable and other rc.conf variables (`sysrc -j`, under the host-side lock), its run state (`service -j JAIL NAME onestart|onestop|onerestart`, verified with `onestatus` because rc.subr's start can exit 0 without starting anything), a one-time init step such as postgresql's `initdb` guarded so it runs once, and restarts triggered by `restartOn` (e.g. config file hashes).
 
-        Refresh reads the jail's rc.conf once per jail (`sysrc -j JAIL -a`, shared with Sysrc) and the status of every rc script under /usr/local/etc/rc.d once per jail; a base-system service costs one extra `onestatus`. A service stopped by hand or an rc variable changed by hand shows up as drift.
+        Refresh reads the jail's rc.conf once per jail (`sysrc -j JAIL -a`, shared with Sysrc) and the status of every rc script under /usr/local/etc/rc.d once per jail; a base-system service costs one extra `onestatus`. A service stopped by hand or an rc variable changed by hand shows up as drift. When the jail is not running, refresh keeps what was known and reports the service as not running.
 
         Delete stops the service and removes the variables it set (restoring values that existed before).
 
