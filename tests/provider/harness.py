@@ -11,7 +11,7 @@ from typing import Any, Optional
 
 import grpc
 
-from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc, status_pb2
 
 from freebsd_provider import wire
 from freebsd_provider.server import serve
@@ -111,3 +111,22 @@ class ProviderClient:
 def kinds(diff_response) -> dict[str, str]:
     names = {v: k for k, v in provider_pb2.PropertyDiff.Kind.items()}
     return {k: names[v.kind] for k, v in diff_response.detailedDiff.items()}
+
+
+def init_failed(err: grpc.RpcError) -> Optional[tuple[str, dict[str, Any]]]:
+    """(id, outputs) a failed create/update recorded as a partial failure
+    (ErrorResourceInitFailed), or None for a plain error."""
+    md = dict(err.trailing_metadata() or ())
+    if "grpc-status-details-bin" not in md:
+        return None
+    st = status_pb2.Status.FromString(md["grpc-status-details-bin"])
+    detail = provider_pb2.ErrorResourceInitFailed()
+    if not st.details or not st.details[0].Unpack(detail):
+        return None
+    return detail.id, wire.decode(detail.properties)
+
+
+def must_init_failed(err: grpc.RpcError) -> tuple[str, dict[str, Any]]:
+    got = init_failed(err)
+    assert got is not None, f"no partial failure recorded: {err.details()}"
+    return got

@@ -5,7 +5,7 @@ import grpc
 import pytest
 
 from freebsd_provider import wire
-from harness import ProviderClient, kinds
+from harness import ProviderClient, kinds, must_init_failed
 
 T = "freebsd:index:BaseSystem"
 pytestmark = pytest.mark.testbed
@@ -136,15 +136,6 @@ def test_one_exec_per_create_update_delete(client, testbed, dataset):
     assert execs(client) - n == 1
 
 
-def init_failure(e) -> tuple[str, dict]:
-    """The id and outputs a partial failure recorded (ErrorResourceInitFailed)."""
-    from pulumi.runtime.proto import provider_pb2, status_pb2
-    md = dict(e.value.trailing_metadata())
-    detail = provider_pb2.ErrorResourceInitFailed()
-    assert status_pb2.Status.FromString(md["grpc-status-details-bin"]).details[0].Unpack(detail)
-    return detail.id, wire.decode(detail.properties)
-
-
 def test_failed_fetch_names_it_cleans_up_and_records_the_partial_tree(client, testbed, dataset):
     """base.txz is extracted, then the fetch of games.txz fails (the mirror has none): the temp
     dir goes, and the tree is recorded as it is (a partial failure, its marker listing only
@@ -156,7 +147,7 @@ def test_failed_fetch_names_it_cleans_up_and_records_the_partial_tree(client, te
     assert "/usr/bin/fetch" in e.value.details() and "games.txz" in e.value.details()
     tmp = testbed.exec("sh", "-c", "ls -d /tmp/pulumi-freebsd-base.* 2>/dev/null || true").stdout
     assert tmp.strip() == ""
-    rid, state = init_failure(e)
+    rid, state = must_init_failed(e.value)
     assert rid == P and state["distSets"] == ["base.txz"] and state["installedRelease"] == "15.0-RELEASE"
     assert state["copyResolvConf"] is False and state["copyLocaltime"] is False
     assert "sets=base.txz\n" in testbed.exec("cat", f"{P}/var/db/pulumi-freebsd-base").stdout

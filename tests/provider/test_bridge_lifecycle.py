@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from freebsd_provider import wire
-from harness import ProviderClient, kinds
+from harness import ProviderClient, init_failed, kinds
 
 T = "freebsd:index:Bridge"
 pytestmark = pytest.mark.testbed
@@ -96,19 +96,6 @@ def test_lifecycle_moves_uplink_address(client, testbed):
     client.new_run()
     assert client.read(T, "b", rid, out, news)[0] == ""
     client.delete(T, "b", rid, out, old_inputs=news)
-
-
-def init_failed(err):
-    """(id, properties) of a PartialFailure (ErrorResourceInitFailed), or None for a plain error."""
-    from pulumi.runtime.proto import provider_pb2, status_pb2
-    md = dict(err.trailing_metadata() or ())
-    if "grpc-status-details-bin" not in md:
-        return None
-    st = status_pb2.Status.FromString(md["grpc-status-details-bin"])
-    detail = provider_pb2.ErrorResourceInitFailed()
-    if not st.details or not st.details[0].Unpack(detail):
-        return None
-    return detail.id, wire.decode(detail.properties)
 
 
 def test_failure_after_the_bridge_exists_is_recorded(client, testbed):

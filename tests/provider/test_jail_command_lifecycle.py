@@ -6,7 +6,7 @@ import pytest
 
 from freebsd_provider import wire
 from jailhelp import client_for, drop_jail, make_jail
-from pulumi.runtime.proto import provider_pb2, status_pb2
+from harness import init_failed
 
 T = "freebsd:index:JailCommand"
 J = "cmdjail"
@@ -141,18 +141,6 @@ def test_guarded_run_when_the_jail_is_not_running(client):
     with pytest.raises(grpc.RpcError) as e:
         client.create(T, "nj", inputs)
     assert "true failed in jail nosuchjail" in e.value.details()
-
-
-def init_failed(err: grpc.RpcError):
-    """(id, properties) of a PartialFailure (ErrorResourceInitFailed), or None for a plain error."""
-    md = dict(err.trailing_metadata() or ())
-    if "grpc-status-details-bin" not in md:
-        return None
-    st = status_pb2.Status.FromString(md["grpc-status-details-bin"])
-    detail = provider_pb2.ErrorResourceInitFailed()
-    if not st.details or not st.details[0].Unpack(detail):
-        return None
-    return detail.id, wire.decode(detail.properties)
 
 
 def test_lost_run_is_recorded_and_runs_again(client, testbed, jail):

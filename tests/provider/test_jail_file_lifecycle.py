@@ -5,8 +5,7 @@ import grpc
 import pytest
 
 from freebsd_provider import wire
-from harness import kinds
-from pulumi.runtime.proto import provider_pb2, status_pb2
+from harness import init_failed, kinds
 from jailhelp import client_for, drop_jail, make_jail
 
 T = "freebsd:index:JailFile"
@@ -201,18 +200,6 @@ def test_failed_write_reports_the_error_without_the_content(client, testbed, jai
         client.create(T, "d", inputs)
     assert "directory" in e.value.details()
     assert testbed.exec("sh", "-c", f"ls -A /jails/{J}/etc/adir").stdout.strip() == ""
-
-
-def init_failed(err: grpc.RpcError):
-    """(id, properties) of a PartialFailure (ErrorResourceInitFailed), or None for a plain error."""
-    md = dict(err.trailing_metadata() or ())
-    if "grpc-status-details-bin" not in md:
-        return None
-    st = status_pb2.Status.FromString(md["grpc-status-details-bin"])
-    detail = provider_pb2.ErrorResourceInitFailed()
-    if not st.details or not st.details[0].Unpack(detail):
-        return None
-    return detail.id, wire.decode(detail.properties)
 
 
 def test_lost_write_is_recorded_and_converges(client, testbed, jail):

@@ -5,9 +5,8 @@ import grpc
 import pytest
 
 from freebsd_provider import wire
-from harness import kinds
+from harness import init_failed, kinds
 from jailhelp import client_for, drop_jail, make_jail
-from pulumi.runtime.proto import provider_pb2, status_pb2
 
 T = "freebsd:index:JailPackage"
 J = "pkgjail"
@@ -191,16 +190,6 @@ def test_jail_down(client, testbed, jail):
     assert not installed(testbed, "vim")
 
 
-def _init_failed(err):
-    """The (id, outputs) a failed create/update recorded (ErrorResourceInitFailed), or None."""
-    md = dict(err.trailing_metadata())
-    if "grpc-status-details-bin" not in md:
-        return None
-    st = status_pb2.Status.FromString(md["grpc-status-details-bin"])
-    detail = provider_pb2.ErrorResourceInitFailed()
-    return (detail.id, wire.decode(detail.properties)) if st.details and st.details[0].Unpack(detail) else None
-
-
 def test_failed_create_after_bootstrap_is_recorded(client, testbed):
     """pkg bootstrapped, then the install fails: the resource is recorded with what it did."""
     j = "pkgpf"
@@ -212,7 +201,7 @@ def test_failed_create_after_bootstrap_is_recorded(client, testbed):
             client.create(T, "pf", a)
         assert f"pkg was bootstrapped in jail {j}" in e.value.details()
         assert "No packages available to install matching 'nosuchpkg'" in e.value.details()
-        got = _init_failed(e.value)
+        got = init_failed(e.value)
         assert got is not None and got[0] == f"{j}:vim,nosuchpkg"
         state = got[1]
         assert state["bootstrappedPkg"] is True and state["installed"] == {} and state["addedDependencies"] == []
@@ -243,7 +232,7 @@ def test_failed_update_is_recorded(client, testbed, jail):
     finally:
         testbed.fault("--clear")
     assert installed(testbed, "vim") and installed(testbed, "curl")
-    got = _init_failed(e.value)
+    got = init_failed(e.value)
     assert got is not None and got[0] == rid
     state = got[1]
     assert state["packages"] == ["vim", "curl"] and set(state["installed"]) == {"vim", "curl"}

@@ -6,9 +6,8 @@ import grpc
 import pytest
 
 from freebsd_provider import wire
-from harness import kinds
+from harness import init_failed, kinds, must_init_failed
 from jailhelp import client_for, drop_jail, make_jail
-from pulumi.runtime.proto import provider_pb2, status_pb2
 
 T = "freebsd:index:JailService"
 J = "svcjail"
@@ -164,23 +163,11 @@ def test_failed_init_is_recorded(client, testbed, jail):
         client.create(T, "bad", inputs)
     assert "succeeded but /nonexistent (initGuard) does not exist" in e.value.details()
     assert "nginx_enable: YES" in rcconf(testbed) and not running(testbed, "nginx")
-    md = dict(e.value.trailing_metadata())
-    st = status_pb2.Status.FromString(md["grpc-status-details-bin"])
-    detail = provider_pb2.ErrorResourceInitFailed()
-    assert st.details[0].Unpack(detail) and detail.id == f"{J}:nginx"
-    state = wire.decode(detail.properties)
+    rid, state = must_init_failed(e.value)
+    assert rid == f"{J}:nginx"
     assert state["initialized"] is False and state["previousValues"] == {}
-    client.delete(T, "bad", detail.id, state, old_inputs=inputs)
+    client.delete(T, "bad", rid, state, old_inputs=inputs)
     assert "nginx_enable" not in rcconf(testbed)
-
-
-def _init_failed(err):
-    md = dict(err.trailing_metadata())
-    if "grpc-status-details-bin" not in md:
-        return None
-    st = status_pb2.Status.FromString(md["grpc-status-details-bin"])
-    detail = provider_pb2.ErrorResourceInitFailed()
-    return (detail.id, wire.decode(detail.properties)) if st.details and st.details[0].Unpack(detail) else None
 
 
 def test_jail_down(client, testbed, jail):
@@ -204,13 +191,13 @@ def test_jail_down(client, testbed, jail):
         client.new_run()
         with pytest.raises(grpc.RpcError) as e:
             client.update(T, "dn", rid, state, inputs, old_inputs=read_inputs)
-        assert f"jail {J} is not running" in e.value.details() and _init_failed(e.value) is None
+        assert f"jail {J} is not running" in e.value.details() and init_failed(e.value) is None
 
         other, _ = client.check(T, "dn2", {"jail": J, "service": "postgresql"})
         client.new_run()
         with pytest.raises(grpc.RpcError) as e:
             client.create(T, "dn2", other)
-        assert f"jail {J} is not running" in e.value.details() and _init_failed(e.value) is None
+        assert f"jail {J} is not running" in e.value.details() and init_failed(e.value) is None
     finally:
         testbed.exec("jail", "-c", f"name={J}", f"path=/jails/{J}", f"host.hostname={J}", "persist",
                      "sysvshm=new", "sysvmsg=new", "sysvsem=new")
@@ -235,7 +222,7 @@ def test_failed_update_is_recorded(client, testbed, jail):
         client.update(T, "up", rid, out, news, old_inputs=inputs)
     assert "succeeded but /nonexistent (initGuard) does not exist" in e.value.details()
     assert "nginx_profiles: new" in rcconf(testbed)
-    got = _init_failed(e.value)
+    got = init_failed(e.value)
     assert got is not None and got[0] == rid
     state = got[1]
     assert state["rcVars"] == {"nginx_profiles": "new"} and state["initialized"] is False

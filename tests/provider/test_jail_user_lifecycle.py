@@ -7,9 +7,9 @@ import grpc
 import pytest
 
 from freebsd_provider import wire
-from harness import kinds
+from harness import init_failed, kinds
 from jailhelp import client_for, drop_jail, make_jail
-from pulumi.runtime.proto import provider_pb2, status_pb2
+from pulumi.runtime.proto import provider_pb2
 
 T = "freebsd:index:JailUser"
 J = "userjail"
@@ -44,17 +44,6 @@ def group_line(testbed, name):
 
 def exists(testbed, path):
     return testbed.exec("test", "-e", f"/jails/{J}{path}", check=False).returncode == 0
-
-
-def init_failed(err: grpc.RpcError):
-    md = dict(err.trailing_metadata() or ())
-    if "grpc-status-details-bin" not in md:
-        return None
-    st = status_pb2.Status.FromString(md["grpc-status-details-bin"])
-    detail = provider_pb2.ErrorResourceInitFailed()
-    if not st.details or not st.details[0].Unpack(detail):
-        return None
-    return detail.id, wire.decode(detail.properties)
 
 
 def test_check_failures(client):

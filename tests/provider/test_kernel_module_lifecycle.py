@@ -5,7 +5,7 @@ import grpc
 import pytest
 
 from freebsd_provider import wire
-from harness import ProviderClient, kinds
+from harness import ProviderClient, kinds, must_init_failed
 
 T = "freebsd:index:KernelModule"
 pytestmark = pytest.mark.testbed
@@ -127,7 +127,6 @@ def test_load_done_but_loader_conf_edit_failed_is_recorded(client, testbed):
     create reports a partial failure that records the load (wasLoaded=False), so that delete
     unloads the module this create loaded. (Before: nothing was recorded, and the next create
     took the module for one loaded by someone else: wasLoaded=True, never unloaded.)"""
-    from pulumi.runtime.proto import provider_pb2, status_pb2
     testbed.exec("kldunload", "if_vxlan", check=False)
     testbed.exec("sysrc", "-f", "/boot/loader.conf", "-x", "if_vxlan_load", check=False)
     # a loader.conf that cannot be written (here: a directory in its place)
@@ -138,11 +137,8 @@ def test_load_done_but_loader_conf_edit_failed_is_recorded(client, testbed):
             client.create(T, "m", inputs)
     finally:
         testbed.exec("sh", "-c", "rmdir /boot/loader.conf && mv /boot/loader.conf.saved /boot/loader.conf")
-    md = dict(e.value.trailing_metadata())
-    detail = provider_pb2.ErrorResourceInitFailed()
-    assert status_pb2.Status.FromString(md["grpc-status-details-bin"]).details[0].Unpack(detail)
-    state = wire.decode(detail.properties)
-    assert detail.id == "if_vxlan" and "/boot/loader.conf was not updated" in e.value.details()
+    rid, state = must_init_failed(e.value)
+    assert rid == "if_vxlan" and "/boot/loader.conf was not updated" in e.value.details()
     assert state["loaded"] is True and state["wasLoaded"] is False
     assert loaded(testbed, "if_vxlan") and loader_var(testbed, "if_vxlan_load") is None
     # the engine retries with an update (the loader.conf line is written now), then deletes

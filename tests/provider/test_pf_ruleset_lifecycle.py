@@ -8,7 +8,7 @@ import grpc
 import pytest
 
 from freebsd_provider import wire
-from harness import ProviderClient, kinds
+from harness import ProviderClient, init_failed, kinds
 
 T = "freebsd:index:PfRuleset"
 pytestmark = pytest.mark.testbed
@@ -384,19 +384,6 @@ def test_rules_that_can_never_match_are_warned_about(client, testbed, clean_pf):
 
 
 # -- partial failure ------------------------------------------------------------------------------
-
-
-def init_failed(err: grpc.RpcError):
-    """(id, properties) of a PartialFailure (ErrorResourceInitFailed), or None for a plain error."""
-    from pulumi.runtime.proto import provider_pb2, status_pb2
-    md = dict(err.trailing_metadata() or ())
-    if "grpc-status-details-bin" not in md:
-        return None
-    st = status_pb2.Status.FromString(md["grpc-status-details-bin"])
-    detail = provider_pb2.ErrorResourceInitFailed()
-    if not st.details or not st.details[0].Unpack(detail):
-        return None
-    return detail.id, wire.decode(detail.properties)
 
 
 def test_failure_after_the_confirmation_is_recorded(client, testbed, clean_pf):

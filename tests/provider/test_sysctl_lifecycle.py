@@ -6,7 +6,7 @@ import pytest
 
 from freebsd_provider import wire
 from freebsd_provider.host import sysctl as host_sysctl
-from harness import ProviderClient, kinds
+from harness import ProviderClient, kinds, must_init_failed
 
 T = "freebsd:index:Sysctl"
 OID = "net.inet.ip.forwarding"
@@ -121,15 +121,6 @@ def test_conf_edit_is_literal():
     assert host_sysctl.parse_get("a.b", "") is None
 
 
-def init_failure(e) -> tuple[str, dict]:
-    """The id and outputs a partial failure recorded (ErrorResourceInitFailed)."""
-    from pulumi.runtime.proto import provider_pb2, status_pb2
-    md = dict(e.value.trailing_metadata())
-    detail = provider_pb2.ErrorResourceInitFailed()
-    assert status_pb2.Status.FromString(md["grpc-status-details-bin"]).details[0].Unpack(detail)
-    return detail.id, wire.decode(detail.properties)
-
-
 def test_value_set_but_conf_edit_failed_is_recorded(client, testbed, monkeypatch):
     """The live value is set, then the sysctl.conf edit in the same exec fails: the resource is
     recorded as it now is (value set, not persisted, the previous value kept for delete); the
@@ -143,7 +134,7 @@ def test_value_set_but_conf_edit_failed_is_recorded(client, testbed, monkeypatch
         client.create(T, "pf", inputs)
     monkeypatch.undo()
     assert f"sysctl {OID} was set" in e.value.details() and "Read-only file system" in e.value.details()
-    rid, state = init_failure(e)
+    rid, state = must_init_failed(e.value)
     assert rid == OID and state["value"] == "1" and state["persist"] is False
     assert state["previousValue"] == "0" and state.get("previousPersisted") is None
     assert live(testbed) == "1" and conf(testbed) == ""

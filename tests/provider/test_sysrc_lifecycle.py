@@ -5,7 +5,7 @@ import grpc
 import pytest
 
 from freebsd_provider import wire
-from harness import ProviderClient, kinds
+from harness import ProviderClient, kinds, must_init_failed
 
 T = "freebsd:index:Sysrc"
 pytestmark = pytest.mark.testbed
@@ -135,17 +135,13 @@ def test_connection_lost_while_setting_is_recorded(client, testbed, monkeypatch)
         with pytest.raises(grpc.RpcError) as e:
             client.create(T, "c", inputs)
         monkeypatch.undo()
-        from pulumi.runtime.proto import provider_pb2, status_pb2
-        detail = provider_pb2.ErrorResourceInitFailed()
-        md = dict(e.value.trailing_metadata())
-        assert status_pb2.Status.FromString(md["grpc-status-details-bin"]).details[0].Unpack(detail)
-        state = wire.decode(detail.properties)
-        assert detail.id == "/etc/rc.conf:pulumi_cl_flags"
+        rid, state = must_init_failed(e.value)
+        assert rid == "/etc/rc.conf:pulumi_cl_flags"
         assert state["value"] == "-v2" and state["previousValue"] == "-v1"
         assert var(testbed, "pulumi_cl_flags") == "-v2"
         client.new_run()
-        out = client.update(T, "c", detail.id, state, inputs, old_inputs=inputs)
-        client.delete(T, "c", detail.id, out, old_inputs=inputs)
+        out = client.update(T, "c", rid, state, inputs, old_inputs=inputs)
+        client.delete(T, "c", rid, out, old_inputs=inputs)
         assert var(testbed, "pulumi_cl_flags") == "-v1"
     finally:
         unset(testbed, "pulumi_cl_flags")

@@ -7,8 +7,7 @@ import pytest
 
 from freebsd_provider import wire
 from freebsd_provider.resources.base import PartialFailure
-from harness import ProviderClient, kinds
-from pulumi.runtime.proto import provider_pb2, status_pb2
+from harness import ProviderClient, init_failed, kinds
 
 T = "freebsd:index:VnetJail"
 pytestmark = pytest.mark.testbed
@@ -114,18 +113,6 @@ def test_lifecycle(client, testbed, world):
 
 SPEC = {"name": "vj", "path": "/jails/vj", "bridge": "bridge7", "addresses": ["192.168.1.231/24"],
         "defaultRouter": "192.168.1.1", "allow": ["raw_sockets"], "sysvipc": "new"}
-
-
-def init_failed(err: grpc.RpcError):
-    """(id, properties) of a PartialFailure (ErrorResourceInitFailed), or None for a plain error."""
-    md = dict(err.trailing_metadata() or ())
-    if "grpc-status-details-bin" not in md:
-        return None
-    st = status_pb2.Status.FromString(md["grpc-status-details-bin"])
-    detail = provider_pb2.ErrorResourceInitFailed()
-    if not st.details or not st.details[0].Unpack(detail):
-        return None
-    return detail.id, wire.decode(detail.properties)
 
 
 def execs_since(testbed, n: int) -> list[str]:

@@ -9,7 +9,7 @@ import grpc
 import pytest
 
 from freebsd_provider import wire
-from harness import ProviderClient, kinds
+from harness import ProviderClient, kinds, must_init_failed
 
 T = "freebsd:index:ZfsDataset"
 pytestmark = pytest.mark.testbed
@@ -272,15 +272,6 @@ def test_user_property_values_with_line_breaks_round_trip(client, testbed):
         testbed.exec("zfs", "destroy", "zroot/lb", check=False)
 
 
-def init_failure(e) -> tuple[str, dict]:
-    """The id and outputs a partial failure recorded (ErrorResourceInitFailed)."""
-    from pulumi.runtime.proto import provider_pb2, status_pb2
-    md = dict(e.value.trailing_metadata())
-    detail = provider_pb2.ErrorResourceInitFailed()
-    assert status_pb2.Status.FromString(md["grpc-status-details-bin"]).details[0].Unpack(detail)
-    return detail.id, wire.decode(detail.properties)
-
-
 def test_create_that_fails_after_zfs_create_is_recorded(client, testbed, monkeypatch):
     """zfs create ran, then reading the new dataset back failed (here: the parser refuses the
     output, as it did for a value holding \\x0b): the dataset is recorded, so that the next `up`
@@ -297,7 +288,7 @@ def test_create_that_fails_after_zfs_create_is_recorded(client, testbed, monkeyp
             client.create(T, "pf", inputs)
         monkeypatch.undo()
         assert "was created" in e.value.details() and "unexpected zfs get line" in e.value.details()
-        rid, state = init_failure(e)
+        rid, state = must_init_failed(e.value)
         assert rid == "zroot/pfail" and state["name"] == "zroot/pfail" and state["properties"] == {"atime": "off"}
         assert zget(testbed, "atime", "zroot/pfail") == "off"
         # the engine's next up updates it (nothing to change: the read-back fills the outputs)
@@ -319,7 +310,7 @@ def test_create_that_loses_the_read_back_is_recorded(client, testbed, monkeypatc
         with pytest.raises(grpc.RpcError) as e:
             client.create(T, "rb", inputs)
         monkeypatch.undo()
-        rid, state = init_failure(e)
+        rid, state = must_init_failed(e.value)
         assert rid == "zroot/rbfail" and state["name"] == "zroot/rbfail"
         assert testbed.exec("zfs", "list", "zroot/rbfail", check=False).returncode == 0
     finally:

@@ -5,7 +5,7 @@ import grpc
 import pytest
 
 from freebsd_provider import wire
-from harness import ProviderClient
+from harness import ProviderClient, must_init_failed
 
 T = "freebsd:index:ZfsSnapshot"
 pytestmark = pytest.mark.testbed
@@ -139,15 +139,6 @@ def test_recursive_clash_in_a_child_is_zfs_error_not_import_hint(client, testbed
         testbed.exec("zfs", "destroy", "-r", "zroot/rc", check=False)
 
 
-def init_failure(e) -> tuple[str, dict]:
-    """The id and outputs a partial failure recorded (ErrorResourceInitFailed)."""
-    from pulumi.runtime.proto import provider_pb2, status_pb2
-    md = dict(e.value.trailing_metadata())
-    detail = provider_pb2.ErrorResourceInitFailed()
-    assert status_pb2.Status.FromString(md["grpc-status-details-bin"]).details[0].Unpack(detail)
-    return detail.id, wire.decode(detail.properties)
-
-
 def test_snapshot_taken_but_read_back_failed_is_recorded(client, testbed, monkeypatch):
     """`zfs snapshot` ran, then reading it back failed: the snapshot is recorded
     (so the next `up` reads it and `destroy` removes it). (Before: a plain error and a snapshot
@@ -163,7 +154,7 @@ def test_snapshot_taken_but_read_back_failed_is_recorded(client, testbed, monkey
             client.create(T, "p", inputs)
         monkeypatch.undo()
         assert "snapshot zroot/snpf@s1 was taken" in e.value.details()
-        rid, state = init_failure(e)
+        rid, state = must_init_failed(e.value)
         assert rid == "zroot/snpf@s1" and state["name"] == rid and state["dataset"] == "zroot/snpf"
         assert exists(testbed, rid)
         client.new_run()

@@ -395,8 +395,6 @@ class Resource:
     description: ClassVar[str]
     Args: ClassVar[type]
     State: ClassVar[Optional[type]] = None
-    # False while a resource still takes wire dicts in its lifecycle methods
-    typed: ClassVar[bool] = False
     import_id: ClassVar[str] = "the resource's name"
     # A valid set of inputs (wire names), used in docs and by the hostile-input tests, which push
     # every hostile string through every string input starting from this example.
@@ -465,7 +463,7 @@ class Resource:
         failures at once, one per property (the field rule's when both fail)."""
         failures = field_failures(self.Args, inputs)
         try:
-            more = self.validate(self.args(inputs) if self.typed else inputs)
+            more = self.validate(self.args(inputs))
         except Exception:  # noqa: BLE001  (a cross-field rule tripping on a value already refused)
             if failures:
                 return failures
@@ -474,21 +472,15 @@ class Resource:
         return failures + [f for f in more if f.property not in bad]
 
     def op_diff(self, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        if not self.typed:
-            return self.diff(olds, news)
         return self.diff(self.args(olds), self.args(news))
 
     async def op_create(self, ctx, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        if not self.typed:
-            return await self.create(ctx, inputs)
         a = self.args(inputs)
         rid, st = await self.create(ctx, a)
         return rid, self.outputs(a, st)
 
     async def op_read(self, ctx, rid: str, inputs: Optional[dict[str, Any]],
                       state: dict[str, Any]) -> Optional[tuple[dict[str, Any], dict[str, Any]]]:
-        if not self.typed:
-            return await self.read(ctx, rid, inputs, state)
         got = await self.read(ctx, rid, self.args(inputs) if inputs is not None else None,
                               self.state(state) if state else None)
         if got is None:
@@ -497,26 +489,20 @@ class Resource:
         return dump(a), self.outputs(a, st)
 
     def op_read_jail_down(self, inputs: dict[str, Any], state: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        if not self.typed:
-            return self.read_jail_down(inputs, state)
         a, st = self.read_jail_down(self.args(inputs), self.state(state))
         return dump(a), self.outputs(a, st)
 
     async def op_update(self, ctx, rid: str, olds: dict[str, Any], news: dict[str, Any],
                         state: dict[str, Any]) -> dict[str, Any]:
-        if not self.typed:
-            return await self.update(ctx, rid, olds, news, state)
         n = self.args(news)
         st = await self.update(ctx, rid, self.args(olds), n, self.state(state))
         return self.outputs(n, st)
 
     async def op_delete(self, ctx, rid: str, inputs: dict[str, Any], state: dict[str, Any]) -> None:
-        if not self.typed:
-            return await self.delete(ctx, rid, inputs, state)
         await self.delete(ctx, rid, self.args(inputs), self.state(state))
 
     async def op_preview_warnings(self, ctx, news: dict[str, Any]) -> list[str]:
-        return await self.preview_warnings(ctx, self.args(news) if self.typed else news)
+        return await self.preview_warnings(ctx, self.args(news))
 
     # -- running steps -------------------------------------------------------------------------
     async def apply(self, ctx, steps: list[Step], *,
@@ -544,39 +530,36 @@ class Resource:
             raise
 
     # -- lifecycle (override) -------------------------------------------------------------
-    def validate(self, inputs: Any) -> list[Failure]:
-        """Resource-specific validation on revealed inputs; unknown values must be skipped."""
+    def validate(self, args: Any) -> list[Failure]:
+        """Rules across fields, on the typed Args (per-field rules go on the fields); values may
+        be unknown during preview (``wire.is_unknown``): skip them."""
         return []
 
     def diff(self, olds: Any, news: Any) -> DiffResult:
         """Default: per-field comparison using the ``replace`` flags of the fields."""
-        if self.typed:
-            olds, news = dump(olds), dump(news)
-        return diff_fields(self.input_fields(), olds, news)
+        return diff_fields(self.input_fields(), dump(olds), dump(news))
 
-    async def create(self, ctx, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    async def create(self, ctx, args: Any) -> tuple[str, Any]:
+        """Make it on the host: (id, State)."""
         raise NotImplementedError
 
-    async def read(self, ctx, resource_id: str, inputs: Optional[dict[str, Any]],
-                   state: dict[str, Any]) -> Optional[tuple[dict[str, Any], dict[str, Any]]]:
-        """Return (inputs, outputs) as found on the host, or None if it is gone."""
+    async def read(self, ctx, resource_id: str, args: Optional[Any],
+                   state: Optional[Any]) -> Optional[tuple[Any, Any]]:
+        """(Args, State) as found on the host, or None if it is gone; ``args`` None: an import."""
         raise NotImplementedError
 
-    def read_jail_down(self, inputs: Any, state: Any) -> tuple[Any, Any]:
+    def read_jail_down(self, args: Any, state: Any) -> tuple[Any, Any]:
         """Read when the resource's jail is not running: by default, what we knew."""
-        if self.typed:
-            return inputs, state
-        known = {f.wire for f in self.input_fields()}
-        return {k: v for k, v in inputs.items() if k in known}, dict(state)
+        return args, state
 
-    async def update(self, ctx, resource_id: str, olds: dict[str, Any], news: dict[str, Any],
-                     state: dict[str, Any]) -> dict[str, Any]:
+    async def update(self, ctx, resource_id: str, olds: Any, news: Any, state: Any) -> Any:
+        """Change it in place: the new State."""
         raise NotImplementedError
 
-    async def delete(self, ctx, resource_id: str, inputs: dict[str, Any], state: dict[str, Any]) -> None:
+    async def delete(self, ctx, resource_id: str, args: Any, state: Any) -> None:
         raise NotImplementedError
 
-    async def preview_warnings(self, ctx, news: dict[str, Any]) -> list[str]:
+    async def preview_warnings(self, ctx, news: Any) -> list[str]:
         """Preview of a create or an update: warnings about the new inputs on the host as it is
         (read-only commands only). Default: none, and no command runs."""
         return []

@@ -65,7 +65,6 @@ class BaseSystem(Resource):
     )
     Args = BaseSystemArgs
     State = BaseSystemState
-    typed = True
     import_id = "the directory, e.g. `/jails/templates/base`"
     example = {"path": "/jails/templates/base", "release": "15.0-RELEASE", "arch": "amd64", "mirror": "https://download.freebsd.org/releases", "distSets": ["base.txz"]}
 

@@ -103,7 +103,6 @@ class Bridge(Resource):
     )
     Args = BridgeArgs
     State = BridgeState
-    typed = True
     import_id = "the bridge name, e.g. `bridge0`"
     example = {"name": "bridge0", "members": ["vtnet0"], "addresses": ["192.168.1.10/24"], "up": True}
 

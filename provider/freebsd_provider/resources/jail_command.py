@@ -88,7 +88,6 @@ class JailCommand(Resource):
     )
     Args = JailCommandArgs
     State = JailCommandState
-    typed = True
     example = {"jail": "database", "user": "postgres", "create": ["psql", "-v", "ON_ERROR_STOP=1"],
                "stdin": "ALTER USER testuser PASSWORD 'testpass';", "environment": {"PGDATABASE": "postgres"},
                "unless": ["test", "-e", "/var/db/postgres/.done"], "creates": "/var/db/postgres/.done"}

@@ -126,7 +126,6 @@ class JailFile(Resource):
     )
     Args = JailFileArgs
     State = JailFileState
-    typed = True
     example = {"jail": "database", "path": "/var/db/postgres/data17/pg_hba.conf",
                "lines": [{"line": "host all all 192.168.1.0/24 md5", "match": "^#?host all all 192"}],
                "mode": "0600", "owner": "postgres:postgres"}

@@ -71,7 +71,6 @@ class JailPackage(Resource):
     )
     Args = JailPackageArgs
     State = JailPackageState
-    typed = True
     example = {"jail": "webserver", "packages": ["nginx", "postgresql17-client-17.9"]}
     import_id = ("`JAIL:PKG[,PKG...]`, e.g. `webserver:nginx,postgresql17-client` (the packages "
                  "must be installed; versions are not pinned on import)")

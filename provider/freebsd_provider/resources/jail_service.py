@@ -94,7 +94,6 @@ class JailService(Resource):
     )
     Args = JailServiceArgs
     State = JailServiceState
-    typed = True
     example = {"jail": "database", "service": "postgresql", "enabled": True, "running": True,
                "rcVars": {"postgresql_flags": "-w -s -m fast"}, "initCommand": ["initdb"],
                "initGuard": "/var/db/postgres/data17/PG_VERSION", "restartOn": ["abc"]}

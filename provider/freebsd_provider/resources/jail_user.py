@@ -64,7 +64,6 @@ class JailUser(Resource):
         "Import ID: `JAIL/NAME`."
     )
     Args, State = JailUserArgs, JailUserState
-    typed = True
     import_id = "`JAIL/NAME`, e.g. `web/app`"
     example = {"jail": "web", "name": "app", "groups": ["wheel"], "comment": "App user",
                "shell": "/usr/sbin/nologin"}

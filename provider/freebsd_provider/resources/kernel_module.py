@@ -48,7 +48,6 @@ class KernelModule(Resource):
     )
     Args = KernelModuleArgs
     State = KernelModuleState
-    typed = True
     import_id = "the module name, e.g. `if_epair`"
     example = {"name": "if_epair"}
 

@@ -207,7 +207,6 @@ class PfRuleset(Resource):
     )
     Args = PfRulesetArgs
     State = PfRulesetState
-    typed = True
     import_id = "the rules file, e.g. `/etc/pf.conf`, or `ANCHOR:PATH` for an anchor"
     example = {"rules": "ext_if = \"vtnet0\"\nset skip on lo0\nblock in log all\npass out all keep state\npass in on $ext_if proto tcp to any port 22\n", "path": "/etc/pf.conf"}
 

@@ -47,7 +47,6 @@ class Sysctl(Resource):
     )
     Args = SysctlArgs
     State = SysctlState
-    typed = True
     import_id = "the OID, e.g. `net.link.bridge.pfil_member` (an imported variable keeps its value on delete)"
     example = {"name": "net.link.bridge.pfil_member", "value": "1", "persist": True}
 

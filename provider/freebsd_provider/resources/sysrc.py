@@ -55,7 +55,6 @@ class Sysrc(Resource):
     )
     Args = SysrcArgs
     State = SysrcState
-    typed = True
     import_id = "`FILE:NAME` or `JAIL:FILE:NAME`, e.g. `/etc/rc.conf:sshd_enable`"
     example = {"name": "nginx_enable", "value": "YES", "file": "/etc/rc.conf", "jail": "webserver"}
 

@@ -175,7 +175,6 @@ class VnetJail(Resource):
     )
     Args = VnetJailArgs
     State = VnetJailState
-    typed = True
     import_id = "the jail name, e.g. `webserver`"
     example = {"name": "webserver", "hostname": "webserver", "path": "/jails/containers/webserver", "bridge": "bridge0", "epair": "epair1", "addresses": ["192.168.1.201/24"], "defaultRouter": "192.168.1.1", "sysvipc": "new", "allow": ["raw_sockets"], "parameters": {"enforce_statfs": "2"}, "execHooks": {"prestart": [["/usr/bin/logger", "starting"]]}, "cpuset": "0-1", "rctl": ["memoryuse:deny=512M"]}
 

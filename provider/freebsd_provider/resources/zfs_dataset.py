@@ -66,7 +66,6 @@ class ZfsDataset(Resource):
     )
     Args = ZfsDatasetArgs
     State = ZfsDatasetState
-    typed = True
     import_id = "the dataset name, e.g. `zroot/jails/containers/webserver`"
     example = {"name": "zroot/jails/containers/webserver", "properties": {"com.example:role": "web"},
                "origin": "zroot/jails/templates/base@15.0-RELEASE"}

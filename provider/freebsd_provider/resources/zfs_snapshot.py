@@ -59,7 +59,6 @@ class ZfsSnapshot(Resource):
     )
     Args = ZfsSnapshotArgs
     State = ZfsSnapshotState
-    typed = True
     import_id = "`DATASET@SNAPSHOT`, e.g. `zroot/jails/templates/base@15.0-RELEASE`"
     example = {"dataset": "zroot/jails/templates/base", "snapshotName": "15.0-RELEASE"}
 
