@@ -73,7 +73,9 @@ def may_have_run(e: BaseException) -> bool:
 def interrupted(e: BaseException) -> str:
     """What cut a batch short, in a few words (without the batch's long command line)."""
     if isinstance(e, CommandFailed):
-        return f"the remote shell exited {e.result.exit_code}"
+        # its last words (e.g. the signal or the reason it was killed), never the batch's text
+        last = e.result.stderr.strip().split("\n")[-1][:200] if e.result.stderr.strip() else ""
+        return f"the remote shell exited {e.result.exit_code}" + (f": {last}" if last else "")
     return str(e).split(":", 1)[0]
 
 

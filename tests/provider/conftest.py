@@ -17,3 +17,12 @@ def execs(monkeypatch):
         return orig(self, argv, **kw)
     monkeypatch.setattr(ssh.Connection, "run", run)
     return calls
+
+
+@pytest.fixture()
+def client(testbed):
+    """A provider (gRPC, in-process) configured for the module's testbed."""
+    from jailhelp import client_for
+    c = client_for(testbed)
+    yield c
+    c.close()

@@ -5,7 +5,7 @@ import grpc
 import pytest
 
 from freebsd_provider import wire
-from jailhelp import client_for, drop_jail, make_jail
+from jailhelp import drop_jail, make_jail
 from harness import init_failed
 
 T = "freebsd:index:JailCommand"
@@ -18,13 +18,6 @@ def jail(testbed):
     make_jail(testbed, J)
     yield J
     drop_jail(testbed, J)
-
-
-@pytest.fixture()
-def client(testbed):
-    c = client_for(testbed)
-    yield c
-    c.close()
 
 
 def exists(testbed, path):

@@ -6,7 +6,7 @@ import pytest
 
 from freebsd_provider import wire
 from harness import init_failed, kinds
-from jailhelp import client_for, drop_jail, make_jail
+from jailhelp import drop_jail, make_jail
 
 T = "freebsd:index:JailFile"
 J = "filejail"
@@ -19,13 +19,6 @@ def jail(testbed):
     make_jail(testbed, J)
     yield J
     drop_jail(testbed, J)
-
-
-@pytest.fixture()
-def client(testbed):
-    c = client_for(testbed)
-    yield c
-    c.close()
 
 
 def cat(testbed, path):

@@ -7,7 +7,7 @@ import pytest
 
 from freebsd_provider import wire
 from harness import init_failed, kinds, must_init_failed
-from jailhelp import client_for, drop_jail, make_jail
+from jailhelp import drop_jail, make_jail
 
 T = "freebsd:index:JailService"
 J = "svcjail"
@@ -22,13 +22,6 @@ def jail(testbed):
                              'jexec "$1" pkg install -y nginx postgresql17-server >/dev/null', "sh", J)
     yield J
     drop_jail(testbed, J)
-
-
-@pytest.fixture()
-def client(testbed):
-    c = client_for(testbed)
-    yield c
-    c.close()
 
 
 def rcconf(testbed):

@@ -8,7 +8,7 @@ import pytest
 
 from freebsd_provider import wire
 from harness import init_failed, kinds
-from jailhelp import client_for, drop_jail, make_jail
+from jailhelp import drop_jail, make_jail
 from pulumi.runtime.proto import provider_pb2
 
 T = "freebsd:index:JailUser"
@@ -23,13 +23,6 @@ def jail(testbed):
     testbed.exec("jexec", J, "pw", "groupadd", "ops")
     yield J
     drop_jail(testbed, J)
-
-
-@pytest.fixture()
-def client(testbed):
-    c = client_for(testbed)
-    yield c
-    c.close()
 
 
 def passwd(testbed, name):
