@@ -2,8 +2,10 @@
 with -V / -R, and inside a jail through jexec."""
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
+from typing import Iterator
 
 import pytest
 
@@ -21,6 +23,18 @@ def _last(root: str, path: str) -> str:
 
 def _mode(root: str, path: str) -> int:
     return stat.S_IMODE(os.stat(os.path.join(root, path.lstrip("/"))).st_mode)
+
+
+@contextlib.contextmanager
+def _fd_with(data: bytes) -> Iterator[str]:
+    """A pipe's read end holding ``data`` (then EOF), as the -h / -H argument."""
+    r, w = os.pipe()
+    os.write(w, data)
+    os.close(w)
+    try:
+        yield str(r)
+    finally:
+        os.close(r)
 
 
 # ------------------------------------------------------------------------------ add / show
@@ -211,6 +225,7 @@ def test_m_creates_home_from_skel(host, run_cmd):
     assert _mode(host, "/home/bob") == 0o700
     assert run_cmd("pw", "useradd", "carol", "-m", "-k", "/nonexistent") == \
         (72, "", "pw: skeleton `/nonexistent' does not exists\n")
+    assert run_cmd("pw", "useradd", "carol", "-k", "") == (72, "", "pw: skeleton `' does not exists\n")
     assert run_cmd("pw", "useradd", "carol", "-M", "rwx") == \
         (65, "", "pw: invalid directory creation mode 'rwx'\n")
 
@@ -247,23 +262,13 @@ def test_password_from_fd(host, run_cmd):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         import crypt   # deprecated, still in 3.11
-    r, w = os.pipe()
-    os.write(w, b"s3cret\n")
-    os.close(w)
-    try:
-        assert run_cmd("pw", "useradd", "alice", "-h", str(r)) == (0, "", "")
-    finally:
-        os.close(r)
+    with _fd_with(b"s3cret\n") as fd:
+        assert run_cmd("pw", "useradd", "alice", "-h", fd) == (0, "", "")
     hashed = run_cmd("pw", "usershow", "alice")[1].split(":")[1]
     assert hashed.startswith("$6$") and crypt.crypt("s3cret", hashed) == hashed
     assert _last(host, "/etc/passwd").split(":")[1] == "*"       # never in passwd
-    r, w = os.pipe()
-    os.write(w, b"$6$abc$xyz\n")
-    os.close(w)
-    try:
-        assert run_cmd("pw", "usermod", "alice", "-H", str(r)) == (0, "", "")
-    finally:
-        os.close(r)
+    with _fd_with(b"$6$abc$xyz\n") as fd:
+        assert run_cmd("pw", "usermod", "alice", "-H", fd) == (0, "", "")
     assert run_cmd("pw", "usershow", "alice")[1].startswith("alice:$6$abc$xyz:1001:")
     assert run_cmd("pw", "useradd", "bob", "-h", "x") == \
         (64, "", "pw: Bad file descriptor 'x': invalid\n")

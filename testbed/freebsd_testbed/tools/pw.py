@@ -23,7 +23,7 @@ import shutil
 import stat
 import sys
 import time
-from typing import Iterator
+from typing import Callable, Iterator
 
 from .. import hoststate
 from ._common import scan_options, strerror
@@ -47,70 +47,56 @@ COMBO2 = ["adduser", "deluser", "moduser", "showuser", "nextuser", "lock", "unlo
 M_NUM = 7
 PWF_REGULAR, PWF_ALT, PWF_ROOTDIR = 0, 1, 2
 
+# the usage texts of pw_user.c / pw_group.c, from the lines several of them share
 _V = "\t-V etcdir      alternate /etc location\n\t-R rootdir     alternate root directory\n"
+_CQ = "\t-C config      configuration file\n\t-q             quiet operation\n"
+_NU = "\t-n name        login name\n\t-u uid         user id\n"
+_ENT = ("\t-c comment     user name/comment\n\t-d directory   home directory\n"
+        "\t-e date        account expiry date\n\t-p date        password expiry date\n"
+        "\t-g grp         initial group\n\t-G grp1,grp2   additional groups\n")
+_HOME = ("\t-m [ -k dir ]  create and set up home\n\t-M mode        home directory permissions\n"
+         "\t-s shell       name of login shell\n")
+_FD = "\t-h fd          read password on fd\n\t-H fd          read encrypted password on fd\n"
+_Y, _y, _N = ("\t-Y             update NIS maps\n", "\t-y path        set NIS passwd file path\n",
+              "\t-N             no update\n")
+_LOCK = "\t-V etcdir      alternate /etc locations\n" + _CQ
 HELP = {
-    ("user", "add"): "usage: pw useradd [name] [switches]\n" + _V +
-    "\t-C config      configuration file\n\t-q             quiet operation\n"
-    "  Adding users:\n\t-n name        login name\n\t-u uid         user id\n"
-    "\t-c comment     user name/comment\n\t-d directory   home directory\n"
-    "\t-e date        account expiry date\n\t-p date        password expiry date\n"
-    "\t-g grp         initial group\n\t-G grp1,grp2   additional groups\n"
-    "\t-m [ -k dir ]  create and set up home\n\t-M mode        home directory permissions\n"
-    "\t-s shell       name of login shell\n\t-o             duplicate uid ok\n"
-    "\t-L class       user class\n\t-h fd          read password on fd\n"
-    "\t-H fd          read encrypted password on fd\n\t-Y             update NIS maps\n"
-    "\t-N             no update\n  Setting defaults:\n" + _V +
-    "\t-D             set user defaults\n\t-b dir         default home root dir\n"
+    ("user", "add"): "usage: pw useradd [name] [switches]\n" + _V + _CQ + "  Adding users:\n" + _NU
+    + _ENT + _HOME + "\t-o             duplicate uid ok\n\t-L class       user class\n" + _FD + _Y
+    + _N + "  Setting defaults:\n" + _V
+    + "\t-D             set user defaults\n\t-b dir         default home root dir\n"
     "\t-e period      default expiry period\n\t-p period      default password change period\n"
     "\t-g group       default group\n\t-G grp1,grp2   additional groups\n"
     "\t-L class       default user class\n\t-k dir         default home skeleton\n"
     "\t-M mode        home directory permissions\n\t-u min,max     set min,max uids\n"
     "\t-i min,max     set min,max gids\n\t-w method      set default password method\n"
-    "\t-s shell       default shell\n\t-y path        set NIS passwd file path\n",
-    ("user", "del"): "usage: pw userdel [uid|name] [switches]\n" + _V +
-    "\t-n name        login name\n\t-u uid         user id\n\t-Y             update NIS maps\n"
-    "\t-y path        set NIS passwd file path\n\t-r             remove home & contents\n",
-    ("user", "mod"): "usage: pw usermod [uid|name] [switches]\n" + _V +
-    "\t-C config      configuration file\n\t-q             quiet operation\n"
-    "\t-F             force add if no user\n\t-n name        login name\n"
-    "\t-u uid         user id\n\t-c comment     user name/comment\n"
-    "\t-d directory   home directory\n\t-e date        account expiry date\n"
-    "\t-p date        password expiry date\n\t-g grp         initial group\n"
-    "\t-G grp1,grp2   additional groups\n\t-l name        new login name\n"
-    "\t-L class       user class\n\t-m [ -k dir ]  create and set up home\n"
-    "\t-M mode        home directory permissions\n\t-s shell       name of login shell\n"
-    "\t-w method      set new password using method\n\t-h fd          read password on fd\n"
-    "\t-H fd          read encrypted password on fd\n\t-Y             update NIS maps\n"
-    "\t-y path        set NIS passwd file path\n\t-N             no update\n",
-    ("user", "show"): "usage: pw usershow [uid|name] [switches]\n" + _V +
-    "\t-n name        login name\n\t-u uid         user id\n\t-F             force print\n"
-    "\t-P             prettier format\n\t-a             print all users\n"
-    "\t-7             print in v7 format\n",
-    ("user", "next"): "usage: pw usernext [switches]\n" + _V +
-    "\t-C config      configuration file\n\t-q             quiet operation\n",
-    ("user", "lock"): "usage pw: lock [switches]\n\t-V etcdir      alternate /etc locations\n"
-    "\t-C config      configuration file\n\t-q             quiet operation\n",
-    ("user", "unlock"): "usage pw: unlock [switches]\n\t-V etcdir      alternate /etc locations\n"
-    "\t-C config      configuration file\n\t-q             quiet operation\n",
-    ("group", "add"): "usage: pw groupadd [group|gid] [switches]\n" + _V +
-    "\t-C config      configuration file\n\t-q             quiet operation\n"
-    "\t-n group       group name\n\t-g gid         group id\n"
-    "\t-M usr1,usr2   add users as group members\n\t-o             duplicate gid ok\n"
-    "\t-Y             update NIS maps\n\t-N             no update\n",
-    ("group", "del"): "usage: pw groupdel [group|gid] [switches]\n" + _V +
-    "\t-n name        group name\n\t-g gid         group id\n\t-Y             update NIS maps\n",
-    ("group", "mod"): "usage: pw groupmod [group|gid] [switches]\n" + _V +
-    "\t-C config      configuration file\n\t-q             quiet operation\n"
-    "\t-F             force add if not exists\n\t-n name        group name\n"
+    "\t-s shell       default shell\n" + _y,
+    ("user", "del"): "usage: pw userdel [uid|name] [switches]\n" + _V + _NU + _Y + _y
+    + "\t-r             remove home & contents\n",
+    ("user", "mod"): "usage: pw usermod [uid|name] [switches]\n" + _V + _CQ
+    + "\t-F             force add if no user\n" + _NU + _ENT + "\t-l name        new login name\n"
+    "\t-L class       user class\n" + _HOME + "\t-w method      set new password using method\n"
+    + _FD + _Y + _y + _N,
+    ("user", "show"): "usage: pw usershow [uid|name] [switches]\n" + _V + _NU
+    + "\t-F             force print\n\t-P             prettier format\n"
+    "\t-a             print all users\n\t-7             print in v7 format\n",
+    ("user", "next"): "usage: pw usernext [switches]\n" + _V + _CQ,
+    ("user", "lock"): "usage pw: lock [switches]\n" + _LOCK,
+    ("user", "unlock"): "usage pw: unlock [switches]\n" + _LOCK,
+    ("group", "add"): "usage: pw groupadd [group|gid] [switches]\n" + _V + _CQ
+    + "\t-n group       group name\n\t-g gid         group id\n"
+    "\t-M usr1,usr2   add users as group members\n\t-o             duplicate gid ok\n" + _Y + _N,
+    ("group", "del"): "usage: pw groupdel [group|gid] [switches]\n" + _V
+    + "\t-n name        group name\n\t-g gid         group id\n" + _Y,
+    ("group", "mod"): "usage: pw groupmod [group|gid] [switches]\n" + _V + _CQ
+    + "\t-F             force add if not exists\n\t-n name        group name\n"
     "\t-g gid         group id\n\t-M usr1,usr2   replaces users as group members\n"
     "\t-m usr1,usr2   add users as group members\n"
-    "\t-d usr1,usr2   delete users as group members\n\t-l name        new group name\n"
-    "\t-Y             update NIS maps\n\t-N             no update\n",
-    ("group", "show"): "usage: pw groupshow [group|gid] [switches]\n" + _V +
-    "\t-n name        group name\n\t-g gid         group id\n\t-F             force print\n"
+    "\t-d usr1,usr2   delete users as group members\n\t-l name        new group name\n" + _Y + _N,
+    ("group", "show"): "usage: pw groupshow [group|gid] [switches]\n" + _V
+    + "\t-n name        group name\n\t-g gid         group id\n\t-F             force print\n"
     "\t-P             prettier format\n\t-a             print all accounting groups\n",
-    ("group", "next"): "usage: pw groupnext [switches]\n" + _V +
-    "\t-C config      configuration file\n\t-q             quiet operation\n",
+    ("group", "next"): "usage: pw groupnext [switches]\n" + _V + _CQ,
 }
 
 
@@ -437,25 +423,166 @@ def _validate_mode(s: str) -> int:
 
 
 def _check_skel(skel: str) -> None:
-    p = C.root_real(skel)
-    if not os.path.exists(p):
+    # pw_user.c: fstatat(conf.rootfd, skel without its leading '/', ...): an empty name is ENOENT
+    p = C.root_real(skel) if skel.lstrip("/") else None
+    if p is None or not os.path.exists(p):
         errx(EX_OSFILE, f"skeleton `{skel}' does not exists")
     if not os.path.isdir(p):
         errx(EX_OSFILE, f"skeleton `{skel}' is not a directory")
 
 
+# ------------------------------------------------------------------------------- switches
+
+class Opts:
+    """What a command's switches set: the locals of pw_user.c's / pw_group.c's functions (and
+    their struct userconf *cmd), one set for every command; a command reads those it takes."""
+
+    def __init__(self, id: int = -1, name: str | None = None) -> None:
+        self.id, self.name = id, name
+        self.now = int(time.time())
+        self.cfg = self.userid = self.gecos = self.homedir = self.grname = None
+        self.skel = self.shell = self.passwd = self.cls = self.newname = None
+        self.members = self.addmembers = self.delmembers = None
+        self.groups: list[str] | None = None
+        self.home = ""
+        self.homemode = 0
+        self.fd = -1
+        self.expire = self.change = -1
+        self.precrypted = self.createhome = self.genconf = self.dryrun = self.pretty = False
+        self.force = self.all = self.v7 = self.deletehome = False
+
+
+Handler = Callable[[Opts, str, str], None]
+
+
+def _keep(attr: str, conv: Callable[[str], object] | None = None) -> Handler:
+    """A switch whose argument (through ``conv``, which may errx) is kept in ``attr``."""
+    def handle(o: Opts, c: str, a: str) -> None:
+        setattr(o, attr, a if conv is None else conv(a))
+    return handle
+
+
+def _on(attr: str) -> Handler:
+    def handle(o: Opts, c: str, a: str) -> None:
+        setattr(o, attr, True)
+    return handle
+
+
+def _date(attr: str) -> Handler:
+    def handle(o: Opts, c: str, a: str) -> None:
+        setattr(o, attr, parse_date(o.now, a))
+    return handle
+
+
+def _fd_switch(o: Opts, c: str, a: str) -> None:
+    """-h fd / -H fd."""
+    if o.fd != -1:
+        errx(EX_USAGE, "'-h' and '-H' are mutually exclusive options")
+    o.fd = pw_checkfd(a)
+    if c == "H":
+        o.precrypted = True
+        if o.fd == ord("-"):
+            errx(EX_USAGE, "-H expects a file descriptor")
+
+
+def _no_dup_check(o: Opts, c: str, a: str) -> None:
+    C.checkduplicate = False
+
+
+def _add_groups(o: Opts, c: str, a: str) -> None:
+    o.groups = (o.groups or []) + [_group_from_name_or_id(t).name for t in _split(a)]
+
+
+def _skel_switch(o: Opts, c: str, a: str) -> None:
+    _check_skel(a)
+    o.skel = a
+
+
+def _group_switch(check_empty: bool) -> Handler:
+    """-g group: it must exist (useradd lets an empty one through to pw_gidpolicy)."""
+    def handle(o: Opts, c: str, a: str) -> None:
+        if a or check_empty:
+            _group_from_name_or_id(a)
+        o.grname = a
+    return handle
+
+
+# The switches by letter.  Which letters a command takes is its optstring, as in pw; one its
+# switch statement has no case for is in no table (-Y, -y, -i) or kept and not read (-C of
+# usershow / userdel).
+COMMON: dict[str, Handler] = {
+    "C": _keep("cfg"), "q": lambda o, c, a: _quiet(), "n": _keep("name"),
+    "h": _fd_switch, "H": _fd_switch, "l": _keep("newname"), "o": _no_dup_check,
+    "N": _on("dryrun"), "P": _on("pretty"), "F": _on("force"), "a": _on("all"),
+}
+USER: dict[str, Handler] = {
+    **COMMON, "u": _keep("id", lambda a: pw_checkid(a, UID_MAX)),
+    "c": _keep("gecos", lambda a: pw_checkname(a, True)), "d": _keep("homedir"),
+    "e": _date("expire"), "p": _date("change"), "g": _group_switch(True), "G": _add_groups,
+    "m": _on("createhome"), "M": _keep("homemode", _validate_mode), "k": _skel_switch,
+    "s": _keep("shell"), "L": _keep("cls", lambda a: pw_checkname(a, False)),
+    "w": _keep("passwd"), "D": _on("genconf"), "b": _keep("home"), "7": _on("v7"),
+    "r": _on("deletehome"),
+}
+# useradd: -n is checked at once, -u only once pw.conf is read, -g "" is let through
+USERADD: dict[str, Handler] = {
+    **USER, "n": _keep("name", lambda a: pw_checkname(a, False)), "u": _keep("userid"),
+    "g": _group_switch(False),
+}
+GROUP: dict[str, Handler] = {
+    **COMMON, "g": _keep("id", lambda a: pw_checkid(a, GID_MAX)), "M": _keep("members"),
+    "m": _keep("addmembers"), "d": _keep("delmembers"),
+}
+
+
+def _switches(o: Opts, args: list[str], optstring: str, table: dict[str, Handler]) -> Opts:
+    """The getopt loop: each switch handled in the order given, as pw's switch statements do."""
+    for c, a in _getopt(args, optstring):
+        handler = table.get(c)
+        if handler is not None:
+            handler(o, c, a)
+    return o
+
+
+def _next_opts(args: list[str]) -> tuple[UserConf, bool]:
+    """usernext / groupnext: -C and -q; (pw.conf, quiet)."""
+    o = _switches(Opts(), args, "C:q", COMMON)
+    _apply_quiet()
+    return _config(o.cfg), C.want_quiet
+
+
+def _root_and_config(o: Opts) -> UserConf:
+    """useradd / usermod after the switches: root unless -N, then -q, then pw.conf."""
+    if not _is_root() and not o.dryrun:
+        errx(EX_NOPERM, "you must be root")
+    _apply_quiet()
+    return _config(o.cfg)
+
+
 # ------------------------------------------------------------------------------- users
 
-def _uidpolicy(cnf: UserConf, id: int) -> int:
-    if id >= 0:
-        pwd = C.db.getpwuid(id)
-        if pwd is not None and C.checkduplicate:
-            errx(EX_DATAERR, f"uid `{pwd.uid}' has already been allocated")
+def _idpolicy(cnf: UserConf, id: int, user: bool) -> int:
+    """pw_uidpolicy / pw_gr_gidpolicy: ``id`` unless it is taken (and no -o); without one
+    (for a group gid 0 too) the next free one in pw.conf's range (1000-32000 if that is empty)."""
+    what = "uid" if user else "gid"
+    if (id >= 0) if user else (id > 0):
+        taken = C.db.getpwuid(id) if user else C.db.getgrgid(id)
+        if taken is not None and C.checkduplicate:
+            errx(EX_DATAERR, f"{what} `{id}' has already been allocated")
         return id
-    if cnf.min_uid >= cnf.max_uid:
-        cnf.min_uid, cnf.max_uid = 1000, 32000
-    return _alloc({u.uid for u in C.db.users()}, cnf.min_uid, cnf.max_uid, cnf.reuse_uids,
-                  True, "uid")
+    lo, hi = (cnf.min_uid, cnf.max_uid) if user else (cnf.min_gid, cnf.max_gid)
+    if lo >= hi:
+        lo, hi = 1000, 32000
+    used = {u.uid for u in C.db.users()} if user else {g.gid for g in C.db.groups()}
+    return _alloc(used, lo, hi, cnf.reuse_uids if user else cnf.reuse_gids, user, what)
+
+
+def _uidpolicy(cnf: UserConf, id: int) -> int:
+    return _idpolicy(cnf, id, True)
+
+
+def _gr_gidpolicy(cnf: UserConf, id: int) -> int:
+    return _idpolicy(cnf, id, False)
 
 
 def _alloc(used: set[int], lo: int, hi: int, reuse: bool, user: bool, what: str) -> int:
@@ -475,18 +602,6 @@ def _alloc(used: set[int], lo: int, hi: int, reuse: bool, user: bool, what: str)
     if v < lo or v > hi:
         errx(EX_SOFTWARE, f"unable to allocate a new {what} - range fully used")
     return v
-
-
-def _gr_gidpolicy(cnf: UserConf, id: int) -> int:
-    if id > 0:
-        g = C.db.getgrgid(id)
-        if g is not None and C.checkduplicate:
-            errx(EX_DATAERR, f"gid `{g.gid}' has already been allocated")
-        return id
-    if cnf.min_gid >= cnf.max_gid:
-        cnf.min_gid, cnf.max_gid = 1000, 32000
-    return _alloc({g.gid for g in C.db.groups()}, cnf.min_gid, cnf.max_gid, cnf.reuse_gids,
-                  False, "gid")
 
 
 def _gidpolicy(cnf: UserConf, grname: str | None, nam: str, prefer: int, dryrun: bool) -> int:
@@ -551,21 +666,30 @@ def _set_passwd(pwd: PwEnt, fd: int, precrypted: bool, update: bool) -> bool:
         return False
     prompt = (f"{'new ' if update else ''}{'encrypted ' if precrypted else ''}"
               f"password for user {pwd.name}:")
+    pwd.passwd = _read_passwd("user", fd, prompt, precrypted)
+    return True
+
+
+def _read_passwd(kind: str, fd: int, prompt: str, precrypted: bool) -> str:
+    """The password line on ``fd`` -> the entry's password field.  pw_group.c's reading differs
+    from pw_user.c's: status 71 (EX_OSERR) and "-h" for -H too, the line cut at white space as
+    well, "-1" for the fd, and its own message for a ':'."""
+    user = kind == "user"
     try:
         line = _read_fd(fd, prompt)
     except OSError as e:
-        err(EX_IOERR, f"-{'H' if precrypted else 'h'} file descriptor", e)
-    for sep in "\r\n":
+        if user:
+            err(EX_IOERR, f"-{'H' if precrypted else 'h'} file descriptor", e)
+        err(71, "-h file descriptor", e)
+    for sep in "\r\n" if user else " \t\r\n":
         line = line.split(sep, 1)[0]
     if not line:
-        errx(EX_DATAERR, f"empty password read on file descriptor {fd}")
-    if precrypted:
-        if ":" in line:
-            errx(EX_DATAERR, "bad encrypted password")
-        pwd.passwd = line
-    else:
-        pwd.passwd = _crypt(line)
-    return True
+        errx(EX_DATAERR, f"empty password read on file descriptor {fd if user else -1}")
+    if not precrypted:
+        return _crypt(line)
+    if ":" in line:
+        errx(EX_DATAERR, "bad encrypted password" if user else "wrong encrypted passwrd")
+    return line
 
 
 def print_user(pwd: PwEnt, pretty: bool, v7: bool) -> int:
@@ -605,62 +729,70 @@ def _arg1_id(arg1: str | None, maxval: int) -> tuple[int, str | None]:
     return -1, arg1
 
 
-def _lookup_user(name: str | None, id: int) -> PwEnt:
-    pwd = C.db.getpwnam(pw_checkname(name, False)) if name is not None else C.db.getpwuid(id)
-    if pwd is None:
-        if name is None:
-            errx(EX_NOUSER, f"no such uid `{id}'")
-        errx(EX_NOUSER, f"no such user `{name}'")
-    return pwd.copy()
+# what pw_user.c / pw_group.c say of a missing name and id, and of an entry not found
+_MISSING = {"user": ("username", EX_NOUSER, "no such uid", "no such user"),
+            "group": ("groupname", EX_DATAERR, "unknown gid", "unknown group")}
+
+
+def _lookup(kind: str, name: str | None, id: int, fatal: bool = True):
+    """The user / group named, else the one with ``id``: a copy; None if there is none and
+    not ``fatal``.  A user's name is checked first (pw_checkname), a group's is not."""
+    what, code, noid, noname = _MISSING[kind]
+    if id < 0 and name is None:
+        errx(EX_DATAERR, f"{what} or id required")
+    if kind == "user":
+        ent = C.db.getpwnam(pw_checkname(name, False)) if name is not None else C.db.getpwuid(id)
+    else:
+        ent = C.db.getgrnam(name) if name is not None else C.db.getgrgid(id)
+    if ent is None:
+        if not fatal:
+            return None
+        errx(code, f"{noid} `{id}'" if name is None else f"{noname} `{name}'")
+    return ent.copy()
+
+
+def _rename_member(old: str, new: str | None) -> None:
+    """In every group listing ``old`` as a member: ``new`` in its place (None: dropped)."""
+    for g in C.db.groups():
+        if old in g.mem:
+            g2 = g.copy()
+            if new is None:
+                g2.mem.remove(old)
+            else:
+                g2.mem[g2.mem.index(old)] = new
+            C.db.chggr(g.name, g2)
+
+
+def _join_groups(member: str, gnames: list[str]) -> None:
+    for gname in gnames:
+        g = C.db.getgrnam(gname)
+        if g is not None and member not in g.mem:
+            g2 = g.copy()
+            g2.mem.append(member)
+            C.db.chggr(g.name, g2)
+
+
+def _make_home(pwd: PwEnt, o: Opts, cnf: UserConf) -> None:
+    """-m: the home from the skeleton (not with -V, nor for a relative home or /)."""
+    if C.altdir != PWF_ALT and o.createhome and pwd.dir.startswith("/") and len(pwd.dir) > 1:
+        _create_home(pwd, o.skel if o.skel is not None else cnf.dotdir,
+                     o.homemode or cnf.homemode)
 
 
 def user_show(args: list[str], arg1: str | None) -> int:
-    id, name = _arg1_id(arg1, UID_MAX)
-    force = pretty = all_ = v7 = False
-    for c, a in _getopt(args, "C:qn:u:FPa7"):
-        if c == "q":
-            _quiet()
-        elif c == "n":
-            name = a
-        elif c == "u":
-            id = pw_checkid(a, UID_MAX)
-        elif c == "F":
-            force = True
-        elif c == "P":
-            pretty = True
-        elif c == "a":
-            all_ = True
-        elif c == "7":
-            v7 = True
+    o = _switches(Opts(*_arg1_id(arg1, UID_MAX)), args, "C:qn:u:FPa7", USER)
     _apply_quiet()
-    if all_:
+    if o.all:
         for u in C.db.users():
-            print_user(u, pretty, v7)
+            print_user(u, o.pretty, o.v7)
         return 0
-    if id < 0 and name is None:
-        errx(EX_DATAERR, "username or id required")
-    pwd = C.db.getpwnam(pw_checkname(name, False)) if name is not None else C.db.getpwuid(id)
-    if pwd is None:
-        if force:
-            pwd = PwEnt("nouser", "*", UID_MAX, UID_MAX, "", 0, 0, "User &", "/nonexistent",
-                        "/bin/sh")
-        elif name is None:
-            errx(EX_NOUSER, f"no such uid `{id}'")
-        else:
-            errx(EX_NOUSER, f"no such user `{name}'")
-    return print_user(pwd, pretty, v7)
+    pwd = _lookup("user", o.name, o.id, not o.force) or PwEnt(
+        "nouser", "*", UID_MAX, UID_MAX, "", 0, 0, "User &", "/nonexistent", "/bin/sh")
+    return print_user(pwd, o.pretty, o.v7)
 
 
 def user_next(args: list[str], arg1: str | None) -> int:
-    cfg, quiet = None, False
-    for c, a in _getopt(args, "C:q"):
-        if c == "C":
-            cfg = a
-        elif c == "q":
-            quiet = True
-            _quiet()
-    _apply_quiet()
-    cnf = _config(cfg)
+    cnf, quiet = _next_opts(args)
     sys.stdout.write(f"{_uidpolicy(cnf, -1)}:")
     nxt = _gr_gidpolicy(cnf, -1)
     if not quiet:
@@ -712,146 +844,62 @@ def _chgpwent(name: str, pwd: PwEnt) -> None:
 
 
 def user_add(args: list[str], arg1: str | None) -> int:
-    id, name = _arg1_id(arg1, UID_MAX)
-    if name is not None:
-        pw_checkname(name, False)
-    cmd = UserConf()
-    cmd.default_password = -1
-    cmd.dotdir = cmd.shell_default = None
-    cmd.home = ""
-    cmd.homemode = 0
-    groups: list[str] | None = None
-    cfg = gecos = homedir = userid = grname = default_passwd = cls = None
-    createhome = dryrun = pretty = precrypted = genconf = False
-    fd = -1
-    expire = change = -1
-    now = int(time.time())
-    for c, a in _getopt(args, "C:qn:u:c:d:e:p:g:G:mM:k:s:oL:i:w:h:H:Db:NPy:Y"):
-        if c == "C":
-            cfg = a
-        elif c == "q":
-            _quiet()
-        elif c == "n":
-            name = pw_checkname(a, False)
-        elif c == "u":
-            userid = a
-        elif c == "c":
-            gecos = pw_checkname(a, True)
-        elif c == "d":
-            homedir = a
-        elif c == "e":
-            expire = parse_date(now, a)
-        elif c == "p":
-            change = parse_date(now, a)
-        elif c == "g":
-            cmd.default_group = _group_from_name_or_id(a).name if a else ""
-            grname = a
-        elif c == "G":
-            groups = (groups or []) + [_group_from_name_or_id(t).name for t in _split(a)]
-        elif c == "m":
-            createhome = True
-        elif c == "M":
-            cmd.homemode = _validate_mode(a)
-        elif c == "k":
-            _check_skel(a)
-            cmd.dotdir = a
-        elif c == "s":
-            cmd.shell_default = a
-        elif c == "o":
-            C.checkduplicate = False
-        elif c == "L":
-            cls = pw_checkname(a, False)
-        elif c == "w":
-            default_passwd = a
-        elif c in "hH":
-            if fd != -1:
-                errx(EX_USAGE, "'-h' and '-H' are mutually exclusive options")
-            fd = pw_checkfd(a)
-            if c == "H":
-                precrypted = True
-                if fd == ord("-"):
-                    errx(EX_USAGE, "-H expects a file descriptor")
-        elif c == "D":
-            genconf = True
-        elif c == "b":
-            cmd.home = a
-        elif c == "N":
-            dryrun = True
-        elif c == "P":
-            pretty = True
-    if not _is_root() and not dryrun:
-        errx(EX_NOPERM, "you must be root")
-    _apply_quiet()
-    cnf = _config(cfg)
-    # mix_config
-    if cmd.default_password < 0:
-        cmd.default_password = cnf.default_password
-    cmd.reuse_uids, cmd.reuse_gids = cnf.reuse_uids, cnf.reuse_gids
-    cmd.dotdir = cmd.dotdir if cmd.dotdir is not None else cnf.dotdir
-    cmd.home = cmd.home or cnf.home
-    cmd.homemode = cmd.homemode or cnf.homemode
-    cmd.shelldir, cmd.shells = cnf.shelldir, cnf.shells
-    if cmd.shell_default is None:
-        cmd.shell_default = cnf.shell_default
-    if cmd.default_group is None:
-        cmd.default_group = cnf.default_group
+    o = Opts(*_arg1_id(arg1, UID_MAX))
+    if o.name is not None:
+        pw_checkname(o.name, False)
+    _switches(o, args, "C:qn:u:c:d:e:p:g:G:mM:k:s:oL:i:w:h:H:Db:NPy:Y", USERADD)
+    cnf = _root_and_config(o)
+    # mix_config: the switches over pw.conf (-k, -M: _make_home; -g, -s: below)
+    groups = o.groups
     if groups is None:
         groups = [_group_from_name_or_id(g).name for g in cnf.groups]
-    cls = cls if cls is not None else cnf.default_class
-    cmd.min_uid, cmd.max_uid, cmd.min_gid, cmd.max_gid = (cnf.min_uid, cnf.max_uid,
-                                                          cnf.min_gid, cnf.max_gid)
-    if default_passwd is not None:
-        cmd.default_password = passwd_val(default_passwd, cnf.default_password)
-    if genconf:
+    cls = o.cls if o.cls is not None else cnf.default_class
+    home = o.home or cnf.home
+    if o.passwd is not None:
+        cnf.default_password = passwd_val(o.passwd, cnf.default_password)
+    name = o.name
+    if o.genconf:
         if name is not None:
             errx(EX_DATAERR, "can't combine `-D' with `-n name'")
         errx(EX_SOFTWARE, "-D (writing pw.conf) is not simulated by the testbed")
-    if userid is not None:
-        id = pw_checkid(userid, UID_MAX)
+    id = pw_checkid(o.userid, UID_MAX) if o.userid is not None else o.id
     if id < 0 and name is None:
         errx(EX_DATAERR, "user name or id required")
     if name is None:
         errx(EX_DATAERR, "login name required")
     if C.db.getpwnam(name) is not None:
         errx(EX_DATAERR, f"login name `{name}' already exists")
-    if grname is None:
-        grname = cmd.default_group
+    grname = o.grname if o.grname is not None else cnf.default_group
     pwd = PwEnt(name, "*", 0, 0, cls or "", 0, 0, "User &", "/nonexistent", "/bin/sh")
-    pwd.uid = _uidpolicy(cmd, id)
-    pwd.gid = _gidpolicy(cnf, grname, name, pwd.uid, dryrun)
-    if change > 0:
-        pwd.change = change
-    if expire > 0:
-        pwd.expire = expire
-    if homedir is not None:
-        pwd.dir = homedir
+    pwd.uid = _uidpolicy(cnf, id)
+    pwd.gid = _gidpolicy(cnf, grname, name, pwd.uid, o.dryrun)
+    if o.change > 0:
+        pwd.change = o.change
+    if o.expire > 0:
+        pwd.expire = o.expire
+    if o.homedir is not None:
+        pwd.dir = o.homedir
     else:
-        if not cmd.home:
+        if not home:
             errx(EX_CONFIG, "no base home directory set")
-        pwd.dir = f"{cmd.home}/{name}"
-    pwd.shell = _shell_path(cmd, cmd.shell_default)
-    pwd.passwd = _pw_password(cmd, name, dryrun)
+        pwd.dir = f"{home}/{name}"
+    pwd.shell = _shell_path(cnf, o.shell if o.shell is not None else cnf.shell_default)
+    pwd.passwd = _pw_password(cnf, name, o.dryrun)
     if pwd.uid == 0 and name != "root":
         _warnx(f"WARNING: new account `{name}' has a uid of 0 (superuser access!)")
-    if gecos is not None:
-        pwd.gecos = gecos
-    if fd != -1:
-        _set_passwd(pwd, fd, precrypted, False)
-    if dryrun:
-        return print_user(pwd, pretty, False)
+    if o.gecos is not None:
+        pwd.gecos = o.gecos
+    if o.fd != -1:
+        _set_passwd(pwd, o.fd, o.precrypted, False)
+    if o.dryrun:
+        return print_user(pwd, o.pretty, False)
     if C.db.addpw(pwd) != 0:
         errx(EX_IOERR, f"user '{name}' already exists")
-    for gname in groups:
-        g = C.db.getgrnam(gname)
-        if g is not None and name not in g.mem:
-            g = g.copy()
-            g.mem.append(name)
-            C.db.chggr(g.name, g)
+    _join_groups(name, groups)
     _flush()
     if C.altdir != PWF_ALT:
         _touch_mail(pwd)
-    if C.altdir != PWF_ALT and createhome and pwd.dir.startswith("/") and len(pwd.dir) > 1:
-        _create_home(pwd, cmd.dotdir, cmd.homemode)
+    _make_home(pwd, o, cnf)
     return 0
 
 
@@ -914,6 +962,17 @@ def _mkdir_home_parents(home: str) -> None:
             os.chown(real("/" + dirs), 0, 0)
 
 
+def _lstat_each(d: str, names: list[str]) -> Iterator[tuple[str, str, os.stat_result]]:
+    """(name, path, lstat) of each of ``names`` in ``d``; one lstat(2) fails on is passed over."""
+    for n in names:
+        p = os.path.join(d, n)
+        try:
+            st = os.lstat(p)
+        except OSError:
+            continue
+        yield n, p, st
+
+
 def _copymkdir(real_dir: str, shown: str, skel: str | None, mode: int, uid: int,
                gid: int) -> None:
     """cpdir.c copymkdir: existing files are not overwritten; dot.foo becomes .foo."""
@@ -928,14 +987,9 @@ def _copymkdir(real_dir: str, shown: str, skel: str | None, mode: int, uid: int,
         os.lchown(real_dir, uid, gid)
     if skel is None or not os.path.isdir(skel):
         return
-    for ent in sorted(os.listdir(skel)):
-        src = os.path.join(skel, ent)
+    for ent, src, st in _lstat_each(skel, sorted(os.listdir(skel))):
         name = "." + ent[4:] if ent.startswith("dot.") else ent
         dst = os.path.join(real_dir, name)
-        try:
-            st = os.lstat(src)
-        except OSError:
-            continue
         if stat.S_ISDIR(st.st_mode):
             _copymkdir(dst, f"{shown}/{name}", src, st.st_mode & 0o777, uid, gid)
         elif stat.S_ISLNK(st.st_mode):
@@ -966,12 +1020,7 @@ def _rm_r(real: str, uid: int) -> None:
         names = os.listdir(real)
     except OSError:
         names = []
-    for n in names:
-        p = os.path.join(real, n)
-        try:
-            st = os.lstat(p)
-        except OSError:
-            continue
+    for _, p, st in _lstat_each(real, names):
         if stat.S_ISDIR(st.st_mode):
             _rm_r(p, uid)
         elif stat.S_ISLNK(st.st_mode) or st.st_uid == uid:
@@ -989,23 +1038,11 @@ def _rm_r(real: str, uid: int) -> None:
 
 
 def user_del(args: list[str], arg1: str | None) -> int:
-    id, name = _arg1_id(arg1, UID_MAX)
-    deletehome = False
-    for c, a in _getopt(args, "C:qn:u:rYy:"):
-        if c == "q":
-            _quiet()
-        elif c == "n":
-            name = a
-        elif c == "u":
-            id = pw_checkid(a, UID_MAX)
-        elif c == "r":
-            deletehome = True
+    o = _switches(Opts(*_arg1_id(arg1, UID_MAX)), args, "C:qn:u:rYy:", USER)
     _apply_quiet()
-    if id < 0 and name is None:
-        errx(EX_DATAERR, "username or id required")
-    pwd = _lookup_user(name, id)
+    pwd = _lookup("user", o.name, o.id)
     id = pwd.uid
-    name = name if name is not None else pwd.name
+    name = o.name if o.name is not None else pwd.name
     if pwd.name == "root":
         errx(EX_DATAERR, "cannot remove user 'root'")
     if C.altdir == PWF_REGULAR:
@@ -1018,87 +1055,24 @@ def user_del(args: list[str], arg1: str | None) -> int:
     g = C.db.getgrnam(name)
     if g is not None and not g.mem and name == grname:
         C.db.delgr(name)
-    for g in C.db.groups():
-        if name in g.mem:
-            g2 = g.copy()
-            g2.mem.remove(name)
-            C.db.chggr(g.name, g2)
+    _rename_member(name, None)
     _flush()
     if C.altdir != PWF_ALT:
         with contextlib.suppress(OSError):
             os.unlink(C.root_real(f"/var/mail/{pwd.name}"))
-        if deletehome and home.startswith("/") and C.db.getpwuid(id) is None \
+        if o.deletehome and home.startswith("/") and C.db.getpwuid(id) is None \
                 and os.path.exists(C.root_real(home)):
             _rm_r(C.root_real(home), id)
     return 0
 
 
 def user_mod(args: list[str], arg1: str | None) -> int:
-    id, name = _arg1_id(arg1, UID_MAX)
-    gecos = homedir = grname = newname = skel = shell = passwd = cls = None
-    groups: list[str] | None = None
-    createhome = dryrun = pretty = precrypted = False
-    fd, homemode = -1, 0
-    expire = change = -1
-    now = int(time.time())
-    cfg = None
-    for c, a in _getopt(args, "C:qn:u:c:d:e:p:g:G:mM:l:k:s:w:L:h:H:NPYy:"):
-        if c == "C":
-            cfg = a
-        elif c == "q":
-            _quiet()
-        elif c == "n":
-            name = a
-        elif c == "u":
-            id = pw_checkid(a, UID_MAX)
-        elif c == "c":
-            gecos = pw_checkname(a, True)
-        elif c == "d":
-            homedir = a
-        elif c == "e":
-            expire = parse_date(now, a)
-        elif c == "p":
-            change = parse_date(now, a)
-        elif c == "g":
-            _group_from_name_or_id(a)
-            grname = a
-        elif c == "G":
-            groups = (groups or []) + [_group_from_name_or_id(t).name for t in _split(a)]
-        elif c == "m":
-            createhome = True
-        elif c == "M":
-            homemode = _validate_mode(a)
-        elif c == "l":
-            newname = a
-        elif c == "k":
-            _check_skel(a)
-            skel = a
-        elif c == "s":
-            shell = a
-        elif c == "w":
-            passwd = a
-        elif c == "L":
-            cls = pw_checkname(a, False)
-        elif c in "hH":
-            if fd != -1:
-                errx(EX_USAGE, "'-h' and '-H' are mutually exclusive options")
-            fd = pw_checkfd(a)
-            if c == "H":
-                precrypted = True
-                if fd == ord("-"):
-                    errx(EX_USAGE, "-H expects a file descriptor")
-        elif c == "N":
-            dryrun = True
-        elif c == "P":
-            pretty = True
-    if not _is_root() and not dryrun:
-        errx(EX_NOPERM, "you must be root")
-    _apply_quiet()
-    cnf = _config(cfg)
-    if id < 0 and name is None:
-        errx(EX_DATAERR, "username or id required")
-    pwd = _lookup_user(name, id)
-    name = name if name is not None else pwd.name
+    o = _switches(Opts(*_arg1_id(arg1, UID_MAX)), args,
+                  "C:qn:u:c:d:e:p:g:G:mM:l:k:s:w:L:h:H:NPYy:", USER)
+    cnf = _root_and_config(o)
+    pwd = _lookup("user", o.name, o.id)
+    name = o.name if o.name is not None else pwd.name
+    id, newname, homedir = o.id, o.newname, o.homedir
     edited = False
     if newname is not None:
         if pwd.name == "root":
@@ -1113,61 +1087,47 @@ def user_mod(args: list[str], arg1: str | None) -> int:
             errx(EX_DATAERR, "can't change uid of `root' account")
         if id == 0 and pwd.name != "root":
             _warnx(f"WARNING: account `{pwd.name}' will have a uid of 0 (superuser access!)")
-    if grname is not None and pwd.uid != 0:
-        g = C.db.getgrnam(grname) or C.db.getgrgid(pw_checkid(grname, GID_MAX))
+    if o.grname is not None and pwd.uid != 0:
+        g = C.db.getgrnam(o.grname) or C.db.getgrgid(pw_checkid(o.grname, GID_MAX))
         if g.gid != pwd.gid:
             pwd.gid, edited = g.gid, True
-    if change >= 0 and pwd.change != change:
-        pwd.change, edited = change, True
-    if expire >= 0 and pwd.expire != expire:
-        pwd.expire, edited = expire, True
-    if shell is not None:
-        shell = _shell_path(cnf, shell)
+    if o.change >= 0 and pwd.change != o.change:
+        pwd.change, edited = o.change, True
+    if o.expire >= 0 and pwd.expire != o.expire:
+        pwd.expire, edited = o.expire, True
+    if o.shell is not None:
+        shell = _shell_path(cnf, o.shell)
         if shell != pwd.shell:
             pwd.shell, edited = shell, True
-    if cls is not None and pwd.cls != cls:
-        pwd.cls, edited = cls, True
+    if o.cls is not None and pwd.cls != o.cls:
+        pwd.cls, edited = o.cls, True
     if homedir is not None and pwd.dir != homedir:
         pwd.dir, edited = homedir, True
         p = C.root_real(homedir) if homedir.startswith("/") else homedir
         if not os.path.exists(p):
-            if not createhome:
+            if not o.createhome:
                 _warnx(f"WARNING: home `{homedir}' does not exist")
         elif not os.path.isdir(p):
             _warnx(f"WARNING: home `{homedir}' is not a directory")
-    if passwd is not None:
-        cnf.default_password = passwd_val(passwd, cnf.default_password)
-        pwd.passwd = _pw_password(cnf, pwd.name, dryrun)
+    if o.passwd is not None:
+        cnf.default_password = passwd_val(o.passwd, cnf.default_password)
+        pwd.passwd = _pw_password(cnf, pwd.name, o.dryrun)
         edited = True
-    if gecos is not None and pwd.gecos != gecos:
-        pwd.gecos, edited = gecos, True
-    if fd != -1:
-        edited = _set_passwd(pwd, fd, precrypted, True)
-    if dryrun:
-        return print_user(pwd, pretty, False)
+    if o.gecos is not None and pwd.gecos != o.gecos:
+        pwd.gecos, edited = o.gecos, True
+    if o.fd != -1:
+        edited = _set_passwd(pwd, o.fd, o.precrypted, True)
+    if o.dryrun:
+        return print_user(pwd, o.pretty, False)
     if edited:
         _chgpwent(name, pwd)
-    if groups is not None:
-        for g in C.db.groups():
-            if name in g.mem:
-                g2 = g.copy()
-                g2.mem.remove(name)
-                C.db.chggr(g.name, g2)
-        for gname in groups:
-            g = C.db.getgrnam(gname)
-            if g is not None and pwd.name not in g.mem:
-                g2 = g.copy()
-                g2.mem.append(pwd.name)
-                C.db.chggr(g.name, g2)
+    if o.groups is not None:
+        _rename_member(name, None)
+        _join_groups(pwd.name, o.groups)
     if newname is not None:
-        for g in C.db.groups():
-            if name in g.mem:
-                g2 = g.copy()
-                g2.mem[g2.mem.index(name)] = newname
-                C.db.chggr(g.name, g2)
+        _rename_member(name, newname)
     _flush()
-    if C.altdir != PWF_ALT and createhome and pwd.dir.startswith("/") and len(pwd.dir) > 1:
-        _create_home(pwd, skel if skel is not None else cnf.dotdir, homemode or cnf.homemode)
+    _make_home(pwd, o, cnf)
     return 0
 
 
@@ -1180,19 +1140,6 @@ def print_group(g: GrEnt, pretty: bool) -> int:
     else:
         sys.stdout.write(g.make() + "\n")
     return 0
-
-
-def _getgroup(name: str | None, id: int, fatal: bool) -> GrEnt | None:
-    if id < 0 and name is None:
-        errx(EX_DATAERR, "groupname or id required")
-    g = C.db.getgrnam(name) if name is not None else C.db.getgrgid(id)
-    if g is None:
-        if not fatal:
-            return None
-        if name is None:
-            errx(EX_DATAERR, f"unknown gid `{id}'")
-        errx(EX_DATAERR, f"unknown group `{name}'")
-    return g.copy()
 
 
 def _add_members(g: GrEnt, members: str | None) -> None:
@@ -1221,20 +1168,8 @@ def _grp_set_passwd(g: GrEnt, update: bool, fd: int, precrypted: bool) -> None:
     if fd == ord("-"):
         g.passwd = "*"
         return
-    try:
-        line = _read_fd(fd, f"{'New p' if update else 'P'}assword for group {g.name}:")
-    except OSError as e:
-        err(71, "-h file descriptor", e)
-    for sep in " \t\r\n":
-        line = line.split(sep, 1)[0]
-    if not line:
-        errx(EX_DATAERR, "empty password read on file descriptor -1")
-    if precrypted:
-        if ":" in line:
-            errx(EX_DATAERR, "wrong encrypted passwrd")
-        g.passwd = line
-    else:
-        g.passwd = _crypt(line)
+    g.passwd = _read_passwd("group", fd, f"{'New p' if update else 'P'}assword for group "
+                            f"{g.name}:", precrypted)
 
 
 def _groupadd(cnf: UserConf, name: str, id: int, members: str | None, fd: int, dryrun: bool,
@@ -1249,101 +1184,63 @@ def _groupadd(cnf: UserConf, name: str, id: int, members: str | None, fd: int, d
     return 0
 
 
-def _group_opts(args: list[str], arg1: str | None, optstring: str):
-    id, name = _arg1_id(arg1, GID_MAX)
-    o: dict = {"cfg": None, "fd": -1, "precrypted": False, "dryrun": False, "pretty": False,
-               "force": False, "all": False, "members": None, "add": None, "del": None,
-               "newname": None}
-    for c, a in _getopt(args, optstring):
-        if c == "C":
-            o["cfg"] = a
-        elif c == "q":
-            _quiet()
-        elif c == "n":
-            name = a
-        elif c == "g":
-            id = pw_checkid(a, GID_MAX)
-        elif c in "hH":
-            if o["fd"] != -1:
-                errx(EX_USAGE, "'-h' and '-H' are mutually exclusive options")
-            o["fd"] = pw_checkfd(a)
-            if c == "H":
-                o["precrypted"] = True
-                if o["fd"] == ord("-"):
-                    errx(EX_USAGE, "-H expects a file descriptor")
-        elif c == "M":
-            o["members"] = a
-        elif c == "m":
-            o["add"] = a
-        elif c == "d":
-            o["del"] = a
-        elif c == "l":
-            o["newname"] = a
-        elif c == "o":
-            C.checkduplicate = False
-        elif c == "N":
-            o["dryrun"] = True
-        elif c == "P":
-            o["pretty"] = True
-        elif c == "F":
-            o["force"] = True
-        elif c == "a":
-            o["all"] = True
+def _group_opts(args: list[str], arg1: str | None, optstring: str) -> Opts:
+    o = _switches(Opts(*_arg1_id(arg1, GID_MAX)), args, optstring, GROUP)
     _apply_quiet()
-    return name, id, o
+    return o
 
 
 def group_add(args: list[str], arg1: str | None) -> int:
-    name, id, o = _group_opts(args, arg1, "C:qn:g:h:H:M:oNPY")
-    if name is None:
+    o = _group_opts(args, arg1, "C:qn:g:h:H:M:oNPY")
+    if o.name is None:
         errx(EX_DATAERR, "group name required")
-    if C.db.getgrnam(name) is not None:
-        errx(EX_DATAERR, f"group name `{name}' already exists")
-    cnf = _config(o["cfg"])
-    rc = _groupadd(cnf, name, _gr_gidpolicy(cnf, id), o["members"], o["fd"], o["dryrun"],
-                   o["pretty"], o["precrypted"])
+    if C.db.getgrnam(o.name) is not None:
+        errx(EX_DATAERR, f"group name `{o.name}' already exists")
+    cnf = _config(o.cfg)
+    rc = _groupadd(cnf, o.name, _gr_gidpolicy(cnf, o.id), o.members, o.fd, o.dryrun, o.pretty,
+                   o.precrypted)
     _flush()
     return rc
 
 
 def group_del(args: list[str], arg1: str | None) -> int:
-    name, id, o = _group_opts(args, arg1, "C:qn:g:Y")
-    g = _getgroup(name, id, True)
+    o = _group_opts(args, arg1, "C:qn:g:Y")
+    g = _lookup("group", o.name, o.id)
     C.db.delgr(g.name)
     _flush()
     return 0
 
 
 def group_show(args: list[str], arg1: str | None) -> int:
-    name, id, o = _group_opts(args, arg1, "C:qn:g:FPa")
-    if o["all"]:
+    o = _group_opts(args, arg1, "C:qn:g:FPa")
+    if o.all:
         for g in C.db.groups():
-            print_group(g, o["pretty"])
+            print_group(g, o.pretty)
         return 0
-    g = _getgroup(name, id, not o["force"])
-    return print_group(g or GrEnt("nogroup", "*", GID_MAX, []), o["pretty"])
+    g = _lookup("group", o.name, o.id, not o.force)
+    return print_group(g or GrEnt("nogroup", "*", GID_MAX, []), o.pretty)
 
 
 def group_mod(args: list[str], arg1: str | None) -> int:
-    name, id, o = _group_opts(args, arg1, "C:qn:d:g:l:h:H:M:m:NPY")
-    g = _getgroup(name, id, True)
-    name = name if name is not None else g.name
-    if id > 0:
-        g.gid = id
-    if o["newname"] is not None:
-        g.name = pw_checkname(o["newname"], False)
-    _grp_set_passwd(g, True, o["fd"], o["precrypted"])
-    if o["members"] is not None:
+    o = _group_opts(args, arg1, "C:qn:d:g:l:h:H:M:m:NPY")
+    g = _lookup("group", o.name, o.id)
+    name = o.name if o.name is not None else g.name
+    if o.id > 0:
+        g.gid = o.id
+    if o.newname is not None:
+        g.name = pw_checkname(o.newname, False)
+    _grp_set_passwd(g, True, o.fd, o.precrypted)
+    if o.members is not None:
         g.mem = []
-        _add_members(g, o["members"])
-    elif o["del"] is not None:
-        for p in _split(o["del"]):
+        _add_members(g, o.members)
+    elif o.delmembers is not None:
+        for p in _split(o.delmembers):
             if p in g.mem:
                 g.mem.remove(p)
-    elif o["add"] is not None:
-        _add_members(g, o["add"])
-    if o["dryrun"]:
-        return print_group(g, o["pretty"])
+    elif o.addmembers is not None:
+        _add_members(g, o.addmembers)
+    if o.dryrun:
+        return print_group(g, o.pretty)
     if C.db.chggr(name, g) != 0:
         errx(EX_IOERR, f"group '{g.name}' not available (NIS?)")
     _flush()
@@ -1351,15 +1248,8 @@ def group_mod(args: list[str], arg1: str | None) -> int:
 
 
 def group_next(args: list[str], arg1: str | None) -> int:
-    cfg, quiet = None, False
-    for c, a in _getopt(args, "C:q"):
-        if c == "C":
-            cfg = a
-        elif c == "q":
-            quiet = True
-            _quiet()
-    _apply_quiet()
-    nxt = _gr_gidpolicy(_config(cfg), -1)
+    cnf, quiet = _next_opts(args)
+    nxt = _gr_gidpolicy(cnf, -1)
     if quiet:
         return nxt
     sys.stdout.write(f"{nxt}\n")

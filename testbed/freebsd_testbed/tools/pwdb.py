@@ -89,10 +89,12 @@ class GrEnt:
 
 
 class _File:
-    """Lines of one file; entries parsed, everything else kept verbatim."""
+    """Lines of one file; entries parsed, everything else kept verbatim.  ``dirty``: changed
+    since read (or last written)."""
 
     def __init__(self, text: str, parse):
         self.lines: list[object] = []
+        self.dirty = False
         rows = text.split("\n")  # \n only, as getpwent(3) reads; no line after the final newline
         if rows and rows[-1] == "":
             rows.pop()
@@ -102,6 +104,31 @@ class _File:
 
     def entries(self) -> list:
         return [x for x in self.lines if not isinstance(x, str)]
+
+    def find(self, field: str, value: object):
+        """The first entry whose ``field`` is ``value`` (None)."""
+        return next((x for x in self.entries() if getattr(x, field) == value), None)
+
+    def add(self, ent) -> int:
+        """addpwent / addgrent: -1 if the name exists, else append."""
+        if self.find("name", ent.name) is not None:
+            return -1
+        self.lines.append(ent.copy())
+        self.dirty = True
+        return 0
+
+    def replace(self, name: str, ent) -> int:
+        """chgpwent / chggrent: the entry called ``name`` becomes ``ent``; with None (delpwent /
+        delgrent) it goes.  -1 if there is none."""
+        for i, x in enumerate(self.lines):
+            if not isinstance(x, str) and x.name == name:
+                if ent is None:
+                    del self.lines[i]
+                else:
+                    self.lines[i] = ent.copy()
+                self.dirty = True
+                return 0
+        return -1
 
     def text(self) -> str:
         return "".join((x if isinstance(x, str) else x.make()) + "\n" for x in self.lines)
@@ -117,7 +144,6 @@ class Db:
         self.gr_exists = os.path.exists(self._p("group"))
         self.pw = _File(self._read_master(), PwEnt.parse)
         self.gr = _File(self._read_group(), GrEnt.parse)
-        self.pw_dirty = self.gr_dirty = False
 
     def _p(self, name: str) -> str:
         return os.path.join(self.etc, name)
@@ -155,73 +181,42 @@ class Db:
         from .. import basesystem
         return basesystem.GROUP
 
-    # ------------------------------------------------------------------ passwd lookups
+    # ------------------------------------------------------- lookups and edits (libc's names)
     def users(self) -> list[PwEnt]:
         return self.pw.entries()
 
-    def getpwnam(self, name: str) -> PwEnt | None:
-        return next((u for u in self.users() if u.name == name), None)
-
-    def getpwuid(self, uid: int) -> PwEnt | None:
-        return next((u for u in self.users() if u.uid == uid), None)
-
-    def addpw(self, ent: PwEnt) -> int:
-        """addpwent: -1 if the name exists, else append."""
-        if self.getpwnam(ent.name) is not None:
-            return -1
-        self.pw.lines.append(ent.copy())
-        self.pw_dirty = True
-        return 0
-
-    def chgpw(self, name: str, ent: PwEnt) -> int:
-        """chgpwent: replace the entry called ``name`` (-1 if there is none)."""
-        for i, x in enumerate(self.pw.lines):
-            if not isinstance(x, str) and x.name == name:
-                self.pw.lines[i] = ent.copy()
-                self.pw_dirty = True
-                return 0
-        return -1
-
-    def delpw(self, name: str) -> int:
-        for i, x in enumerate(self.pw.lines):
-            if not isinstance(x, str) and x.name == name:
-                del self.pw.lines[i]
-                self.pw_dirty = True
-                return 0
-        return -1
-
-    # ------------------------------------------------------------------ group lookups
     def groups(self) -> list[GrEnt]:
         return self.gr.entries()
 
+    def getpwnam(self, name: str) -> PwEnt | None:
+        return self.pw.find("name", name)
+
+    def getpwuid(self, uid: int) -> PwEnt | None:
+        return self.pw.find("uid", uid)
+
     def getgrnam(self, name: str) -> GrEnt | None:
-        return next((g for g in self.groups() if g.name == name), None)
+        return self.gr.find("name", name)
 
     def getgrgid(self, gid: int) -> GrEnt | None:
-        return next((g for g in self.groups() if g.gid == gid), None)
+        return self.gr.find("gid", gid)
+
+    def addpw(self, ent: PwEnt) -> int:
+        return self.pw.add(ent)
 
     def addgr(self, ent: GrEnt) -> int:
-        if self.getgrnam(ent.name) is not None:
-            return -1
-        self.gr.lines.append(ent.copy())
-        self.gr_dirty = True
-        return 0
+        return self.gr.add(ent)
+
+    def chgpw(self, name: str, ent: PwEnt) -> int:
+        return self.pw.replace(name, ent)
 
     def chggr(self, name: str, ent: GrEnt) -> int:
-        for i, x in enumerate(self.gr.lines):
-            if not isinstance(x, str) and x.name == name:
-                self.gr.lines[i] = ent.copy()
-                self.gr_dirty = True
-                return 0
-        return -1
+        return self.gr.replace(name, ent)
+
+    def delpw(self, name: str) -> int:
+        return self.pw.replace(name, None)
 
     def delgr(self, name: str) -> int:
-        for i, x in enumerate(self.gr.lines):
-            if not isinstance(x, str) and x.name == name:
-                del self.gr.lines[i]
-                self.gr_dirty = True
-                return 0
-        return -1
+        return self.gr.replace(name, None)
 
     # ------------------------------------------------------------------ writing
     def _write(self, name: str, text: str, mode: int) -> None:
@@ -245,15 +240,15 @@ class Db:
 
     def flush_passwd(self) -> None:
         """Write master.passwd and the derived passwd if changed (OSError like pw_copy's)."""
-        if self.pw_dirty:
+        if self.pw.dirty:
             self._write("master.passwd", self.pw.text(), 0o600)
             self._write("passwd", self.passwd_text(), 0o644)
-            self.pw_dirty = False
+            self.pw.dirty = False
 
     def flush_group(self) -> None:
-        if self.gr_dirty:
+        if self.gr.dirty:
             self._write("group", self.gr.text(), 0o644)
-            self.gr_dirty = False
+            self.gr.dirty = False
 
 
 # ---------------------------------------------------------------------- pw.conf [SRC pw_conf.c]
