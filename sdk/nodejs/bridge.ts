@@ -65,7 +65,7 @@ export class Bridge extends pulumi.CustomResource {
      */
     declare public /*out*/ readonly memberFlags: pulumi.Output<{[key: string]: string}>;
     /**
-     * false (default): when a member holds IP addresses, move them (and the default route through it) to the bridge in ONE remote command so the provider's SSH session survives, persist that in rc.conf (`ifconfig_bridge0="inet ADDR addm vtnet0 up"`, `ifconfig_vtnet0="up"`) and move them back on delete. true: set `net.link.bridge.member_ifaddrs=1` (and persist it in /etc/sysctl.conf) so members keep their addresses. Changing it replaces the bridge.
+     * false (default): when a member holds IP addresses, move them (and the default route through it) to the bridge in a single host-side script so the provider's SSH session survives, persist that in rc.conf (`ifconfig_bridge0="inet ADDR addm vtnet0 up"`, `ifconfig_vtnet0="up"`) and move them back on delete. true: set `net.link.bridge.member_ifaddrs=1` (and persist it in /etc/sysctl.conf) so members keep their addresses. Changing it replaces the bridge.
      */
     declare public readonly memberIfaddrs: pulumi.Output<boolean>;
     /**
@@ -165,7 +165,7 @@ export interface BridgeArgs {
      */
     addresses?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
-     * false (default): when a member holds IP addresses, move them (and the default route through it) to the bridge in ONE remote command so the provider's SSH session survives, persist that in rc.conf (`ifconfig_bridge0="inet ADDR addm vtnet0 up"`, `ifconfig_vtnet0="up"`) and move them back on delete. true: set `net.link.bridge.member_ifaddrs=1` (and persist it in /etc/sysctl.conf) so members keep their addresses. Changing it replaces the bridge.
+     * false (default): when a member holds IP addresses, move them (and the default route through it) to the bridge in a single host-side script so the provider's SSH session survives, persist that in rc.conf (`ifconfig_bridge0="inet ADDR addm vtnet0 up"`, `ifconfig_vtnet0="up"`) and move them back on delete. true: set `net.link.bridge.member_ifaddrs=1` (and persist it in /etc/sysctl.conf) so members keep their addresses. Changing it replaces the bridge.
      */
     memberIfaddrs?: pulumi.Input<boolean | undefined>;
     /**

@@ -28,8 +28,8 @@ class BridgeArgs:
     up: bool = field("Whether the bridge is up (`ifconfig bridgeN up|down`).", default=True)
     member_ifaddrs: bool = field(
         "false (default): when a member holds IP addresses, move them (and the default route through "
-        "it) to the bridge in ONE remote command so the provider's SSH session survives, persist that "
-        "in rc.conf (`ifconfig_bridge0=\"inet ADDR addm vtnet0 up\"`, `ifconfig_vtnet0=\"up\"`) and "
+        "it) to the bridge in a single host-side script so the provider's SSH session survives, "
+        "persist that in rc.conf (`ifconfig_bridge0=\"inet ADDR addm vtnet0 up\"`, `ifconfig_vtnet0=\"up\"`) and "
         "move them back on delete. true: set `net.link.bridge.member_ifaddrs=1` (and persist it in "
         "/etc/sysctl.conf) so members keep their addresses. Changing it replaces the bridge.",
         default=False, replace=True)

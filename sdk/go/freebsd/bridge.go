@@ -28,7 +28,7 @@ type Bridge struct {
 	Mac pulumi.StringOutput `pulumi:"mac"`
 	// Bridge flags of each member, e.g. `143<LEARNING,DISCOVER,AUTOEDGE,AUTOPTP>`.
 	MemberFlags pulumi.StringMapOutput `pulumi:"memberFlags"`
-	// false (default): when a member holds IP addresses, move them (and the default route through it) to the bridge in ONE remote command so the provider's SSH session survives, persist that in rc.conf (`ifconfig_bridge0="inet ADDR addm vtnet0 up"`, `ifconfig_vtnet0="up"`) and move them back on delete. true: set `net.link.bridge.member_ifaddrs=1` (and persist it in /etc/sysctl.conf) so members keep their addresses. Changing it replaces the bridge.
+	// false (default): when a member holds IP addresses, move them (and the default route through it) to the bridge in a single host-side script so the provider's SSH session survives, persist that in rc.conf (`ifconfig_bridge0="inet ADDR addm vtnet0 up"`, `ifconfig_vtnet0="up"`) and move them back on delete. true: set `net.link.bridge.member_ifaddrs=1` (and persist it in /etc/sysctl.conf) so members keep their addresses. Changing it replaces the bridge.
 	MemberIfaddrs pulumi.BoolOutput `pulumi:"memberIfaddrs"`
 	// Member interfaces (`ifconfig bridgeN addm IF`), e.g. `["vtnet0"]`. Changes are applied in place (addm/deletem). On FreeBSD 15 a member may not hold an IP address: when one does (the uplink), its addresses are moved to the bridge (see `memberIfaddrs`).
 	Members pulumi.StringArrayOutput `pulumi:"members"`
@@ -115,7 +115,7 @@ func BridgeExists(ctx *pulumi.Context,
 type bridgeArgs struct {
 	// Addresses of the bridge itself as CIDRs (e.g. `["10.0.0.1/24"]`), besides any moved from the uplink. Changes are applied in place.
 	Addresses []string `pulumi:"addresses"`
-	// false (default): when a member holds IP addresses, move them (and the default route through it) to the bridge in ONE remote command so the provider's SSH session survives, persist that in rc.conf (`ifconfig_bridge0="inet ADDR addm vtnet0 up"`, `ifconfig_vtnet0="up"`) and move them back on delete. true: set `net.link.bridge.member_ifaddrs=1` (and persist it in /etc/sysctl.conf) so members keep their addresses. Changing it replaces the bridge.
+	// false (default): when a member holds IP addresses, move them (and the default route through it) to the bridge in a single host-side script so the provider's SSH session survives, persist that in rc.conf (`ifconfig_bridge0="inet ADDR addm vtnet0 up"`, `ifconfig_vtnet0="up"`) and move them back on delete. true: set `net.link.bridge.member_ifaddrs=1` (and persist it in /etc/sysctl.conf) so members keep their addresses. Changing it replaces the bridge.
 	MemberIfaddrs *bool `pulumi:"memberIfaddrs"`
 	// Member interfaces (`ifconfig bridgeN addm IF`), e.g. `["vtnet0"]`. Changes are applied in place (addm/deletem). On FreeBSD 15 a member may not hold an IP address: when one does (the uplink), its addresses are moved to the bridge (see `memberIfaddrs`).
 	Members []string `pulumi:"members"`
@@ -131,7 +131,7 @@ type bridgeArgs struct {
 type BridgeArgs struct {
 	// Addresses of the bridge itself as CIDRs (e.g. `["10.0.0.1/24"]`), besides any moved from the uplink. Changes are applied in place.
 	Addresses pulumi.StringArrayInput
-	// false (default): when a member holds IP addresses, move them (and the default route through it) to the bridge in ONE remote command so the provider's SSH session survives, persist that in rc.conf (`ifconfig_bridge0="inet ADDR addm vtnet0 up"`, `ifconfig_vtnet0="up"`) and move them back on delete. true: set `net.link.bridge.member_ifaddrs=1` (and persist it in /etc/sysctl.conf) so members keep their addresses. Changing it replaces the bridge.
+	// false (default): when a member holds IP addresses, move them (and the default route through it) to the bridge in a single host-side script so the provider's SSH session survives, persist that in rc.conf (`ifconfig_bridge0="inet ADDR addm vtnet0 up"`, `ifconfig_vtnet0="up"`) and move them back on delete. true: set `net.link.bridge.member_ifaddrs=1` (and persist it in /etc/sysctl.conf) so members keep their addresses. Changing it replaces the bridge.
 	MemberIfaddrs pulumi.BoolPtrInput
 	// Member interfaces (`ifconfig bridgeN addm IF`), e.g. `["vtnet0"]`. Changes are applied in place (addm/deletem). On FreeBSD 15 a member may not hold an IP address: when one does (the uplink), its addresses are moved to the bridge (see `memberIfaddrs`).
 	Members pulumi.StringArrayInput
@@ -200,7 +200,7 @@ func (o BridgeOutput) MemberFlags() pulumi.StringMapOutput {
 	return o.ApplyT(func(v *Bridge) pulumi.StringMapOutput { return v.MemberFlags }).(pulumi.StringMapOutput)
 }
 
-// false (default): when a member holds IP addresses, move them (and the default route through it) to the bridge in ONE remote command so the provider's SSH session survives, persist that in rc.conf (`ifconfig_bridge0="inet ADDR addm vtnet0 up"`, `ifconfig_vtnet0="up"`) and move them back on delete. true: set `net.link.bridge.member_ifaddrs=1` (and persist it in /etc/sysctl.conf) so members keep their addresses. Changing it replaces the bridge.
+// false (default): when a member holds IP addresses, move them (and the default route through it) to the bridge in a single host-side script so the provider's SSH session survives, persist that in rc.conf (`ifconfig_bridge0="inet ADDR addm vtnet0 up"`, `ifconfig_vtnet0="up"`) and move them back on delete. true: set `net.link.bridge.member_ifaddrs=1` (and persist it in /etc/sysctl.conf) so members keep their addresses. Changing it replaces the bridge.
 func (o BridgeOutput) MemberIfaddrs() pulumi.BoolOutput {
 	return o.ApplyT(func(v *Bridge) pulumi.BoolOutput { return v.MemberIfaddrs }).(pulumi.BoolOutput)
 }

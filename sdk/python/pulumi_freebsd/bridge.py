@@ -30,7 +30,7 @@ class BridgeArgs:
 
         :param pulumi.Input[_builtins.str] name: Bridge interface name, `bridgeN` (e.g. `bridge0`). Changing it replaces the bridge.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] addresses: Addresses of the bridge itself as CIDRs (e.g. `["10.0.0.1/24"]`), besides any moved from the uplink. Changes are applied in place.
-        :param pulumi.Input[_builtins.bool] member_ifaddrs: false (default): when a member holds IP addresses, move them (and the default route through it) to the bridge in ONE remote command so the provider's SSH session survives, persist that in rc.conf (`ifconfig_bridge0="inet ADDR addm vtnet0 up"`, `ifconfig_vtnet0="up"`) and move them back on delete. true: set `net.link.bridge.member_ifaddrs=1` (and persist it in /etc/sysctl.conf) so members keep their addresses. Changing it replaces the bridge.
+        :param pulumi.Input[_builtins.bool] member_ifaddrs: false (default): when a member holds IP addresses, move them (and the default route through it) to the bridge in a single host-side script so the provider's SSH session survives, persist that in rc.conf (`ifconfig_bridge0="inet ADDR addm vtnet0 up"`, `ifconfig_vtnet0="up"`) and move them back on delete. true: set `net.link.bridge.member_ifaddrs=1` (and persist it in /etc/sysctl.conf) so members keep their addresses. Changing it replaces the bridge.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] members: Member interfaces (`ifconfig bridgeN addm IF`), e.g. `["vtnet0"]`. Changes are applied in place (addm/deletem). On FreeBSD 15 a member may not hold an IP address: when one does (the uplink), its addresses are moved to the bridge (see `memberIfaddrs`).
         :param pulumi.Input[_builtins.bool] persist: Persist the bridge in rc.conf (`cloned_interfaces+=bridgeN`, `ifconfig_bridgeN`) so it survives a reboot. Refresh reports false when those entries were changed by hand, and the next `up` writes them again.
         :param pulumi.Input[_builtins.bool] up: Whether the bridge is up (`ifconfig bridgeN up|down`).
@@ -81,7 +81,7 @@ class BridgeArgs:
     @pulumi.getter(name="memberIfaddrs")
     def member_ifaddrs(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
-        false (default): when a member holds IP addresses, move them (and the default route through it) to the bridge in ONE remote command so the provider's SSH session survives, persist that in rc.conf (`ifconfig_bridge0="inet ADDR addm vtnet0 up"`, `ifconfig_vtnet0="up"`) and move them back on delete. true: set `net.link.bridge.member_ifaddrs=1` (and persist it in /etc/sysctl.conf) so members keep their addresses. Changing it replaces the bridge.
+        false (default): when a member holds IP addresses, move them (and the default route through it) to the bridge in a single host-side script so the provider's SSH session survives, persist that in rc.conf (`ifconfig_bridge0="inet ADDR addm vtnet0 up"`, `ifconfig_vtnet0="up"`) and move them back on delete. true: set `net.link.bridge.member_ifaddrs=1` (and persist it in /etc/sysctl.conf) so members keep their addresses. Changing it replaces the bridge.
         """
         return pulumi.get(self, "member_ifaddrs")
 
@@ -149,7 +149,7 @@ class Bridge(pulumi.CustomResource):
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] addresses: Addresses of the bridge itself as CIDRs (e.g. `["10.0.0.1/24"]`), besides any moved from the uplink. Changes are applied in place.
-        :param pulumi.Input[_builtins.bool] member_ifaddrs: false (default): when a member holds IP addresses, move them (and the default route through it) to the bridge in ONE remote command so the provider's SSH session survives, persist that in rc.conf (`ifconfig_bridge0="inet ADDR addm vtnet0 up"`, `ifconfig_vtnet0="up"`) and move them back on delete. true: set `net.link.bridge.member_ifaddrs=1` (and persist it in /etc/sysctl.conf) so members keep their addresses. Changing it replaces the bridge.
+        :param pulumi.Input[_builtins.bool] member_ifaddrs: false (default): when a member holds IP addresses, move them (and the default route through it) to the bridge in a single host-side script so the provider's SSH session survives, persist that in rc.conf (`ifconfig_bridge0="inet ADDR addm vtnet0 up"`, `ifconfig_vtnet0="up"`) and move them back on delete. true: set `net.link.bridge.member_ifaddrs=1` (and persist it in /etc/sysctl.conf) so members keep their addresses. Changing it replaces the bridge.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] members: Member interfaces (`ifconfig bridgeN addm IF`), e.g. `["vtnet0"]`. Changes are applied in place (addm/deletem). On FreeBSD 15 a member may not hold an IP address: when one does (the uplink), its addresses are moved to the bridge (see `memberIfaddrs`).
         :param pulumi.Input[_builtins.str] name: Bridge interface name, `bridgeN` (e.g. `bridge0`). Changing it replaces the bridge.
         :param pulumi.Input[_builtins.bool] persist: Persist the bridge in rc.conf (`cloned_interfaces+=bridgeN`, `ifconfig_bridgeN`) so it survives a reboot. Refresh reports false when those entries were changed by hand, and the next `up` writes them again.
@@ -302,7 +302,7 @@ class Bridge(pulumi.CustomResource):
     @pulumi.getter(name="memberIfaddrs")
     def member_ifaddrs(self) -> pulumi.Output[_builtins.bool]:
         """
-        false (default): when a member holds IP addresses, move them (and the default route through it) to the bridge in ONE remote command so the provider's SSH session survives, persist that in rc.conf (`ifconfig_bridge0="inet ADDR addm vtnet0 up"`, `ifconfig_vtnet0="up"`) and move them back on delete. true: set `net.link.bridge.member_ifaddrs=1` (and persist it in /etc/sysctl.conf) so members keep their addresses. Changing it replaces the bridge.
+        false (default): when a member holds IP addresses, move them (and the default route through it) to the bridge in a single host-side script so the provider's SSH session survives, persist that in rc.conf (`ifconfig_bridge0="inet ADDR addm vtnet0 up"`, `ifconfig_vtnet0="up"`) and move them back on delete. true: set `net.link.bridge.member_ifaddrs=1` (and persist it in /etc/sysctl.conf) so members keep their addresses. Changing it replaces the bridge.
         """
         return pulumi.get(self, "member_ifaddrs")
 
