@@ -35,7 +35,7 @@ def running(testbed, svc):
 def test_check_failures(client):
     _, f = client.check(T, "s", {"jail": J, "service": "ng;inx", "rcVars": {"nginx_flags": "`x`"},
                                  "initGuard": "rel"})
-    assert {p for p, _ in f} == {"service", 'rcVars["nginx_flags"]', "initGuard"}
+    assert {p for p, _ in f} == {"service", "rcVars.nginx_flags", "initGuard"}
 
 
 def test_nginx_lifecycle(client, testbed, jail):

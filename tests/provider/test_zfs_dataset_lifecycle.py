@@ -176,7 +176,7 @@ def test_check_rejects_bad_input_without_touching_the_host(testbed):
     try:
         before = len(testbed.log())
         _, failures = c.check(T, "bad", {"name": "zroot/x;reboot", "properties": {"used": "1"}})
-        assert {p for p, _ in failures} == {"name", 'properties["used"]'}
+        assert {p for p, _ in failures} == {"name", "properties.used"}
         assert len(testbed.log()) == before
     finally:
         c.close()

@@ -64,9 +64,9 @@ def test_validate():
     # the rules across fields
     bad2 = {"jail": "db", "service": "postgresql", "rcVars": {"postgresql_enable": "YES"}}
     assert [(x.property, x.reason) for x in r.op_validate(bad2)] == [
-        ('rcVars["postgresql_enable"]', "postgresql_enable is the service's enable variable: use `enabled`")]
+        ("rcVars.postgresql_enable", "postgresql_enable is the service's enable variable: use `enabled`")]
     assert [x.property for x in r.op_validate({"jail": "db", "service": "php-fpm", "rcvar": "fpm_on",
-                                               "rcVars": {"fpm_on": "YES"}})] == ['rcVars["fpm_on"]']
+                                               "rcVars": {"fpm_on": "YES"}})] == ["rcVars.fpm_on"]
     assert [x.property for x in r.op_validate({"jail": "db", "service": "x", "initGuard": "/a"})] == ["initGuard"]
     assert [x.property for x in r.op_validate({"jail": "db", "service": "x", "initCommand": []})] == ["initCommand"]
     # unknown values (preview) are skipped

@@ -9,7 +9,7 @@ from ..errors import CommandFailed, JailNotRunning, ServiceAlreadyRunning, Servi
 from ..host import common, facts, sysrc
 from ..host import service as rcd
 from ..host.steps import Step, StepResults, read
-from .base import DiffResult, Failure, Resource, diff_fields, diff_map, dump, field
+from .base import DiffResult, Failure, Resource, diff_fields, diff_map, dump, field, prop_path
 
 
 @dataclass
@@ -105,7 +105,7 @@ class JailService(Resource):
         if _known(a.service) and (a.rcvar is None or _known(a.rcvar)) and isinstance(a.rc_vars, dict):
             rcv = _rcvar(a)
             if rcv in a.rc_vars:
-                f.append(Failure(f'rcVars["{rcv}"]', f"{rcv} is the service's enable variable: use `enabled`"))
+                f.append(Failure(prop_path("rcVars", rcv), f"{rcv} is the service's enable variable: use `enabled`"))
         if isinstance(a.init_command, list) and not a.init_command:
             f.append(Failure("initCommand", "an empty init command: leave it unset instead"))
         if _known(a.init_guard) and a.init_command is None:

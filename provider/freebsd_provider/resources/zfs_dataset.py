@@ -8,7 +8,7 @@ from .. import wire
 from ..errors import AlreadyExists, DatasetMissing
 from ..host import facts, zfs
 from ..host.steps import Step, StepResults
-from .base import DiffResult, Failure, PartialFailure, Resource, diff_fields, diff_map, dump, field
+from .base import DiffResult, Failure, PartialFailure, Resource, diff_fields, diff_map, dump, field, prop_path
 
 
 @dataclass
@@ -80,7 +80,7 @@ class ZfsDataset(Resource):
             if not wire.is_unknown(v):
                 err = zfs.property_value_error(k, v)
                 if err:
-                    f.append(Failure(f'properties["{k}"]', err))
+                    f.append(Failure(prop_path("properties", k), err))
         return f
 
     # -- diff -----------------------------------------------------------------------------
