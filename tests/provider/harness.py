@@ -6,6 +6,7 @@ tests talk to it with the generated ``ResourceProviderStub`` exactly as the engi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from typing import Any, Optional
 
@@ -130,3 +131,14 @@ def must_init_failed(err: grpc.RpcError) -> tuple[str, dict[str, Any]]:
     got = init_failed(err)
     assert got is not None, f"no partial failure recorded: {err.details()}"
     return got
+
+
+@contextlib.contextmanager
+def failing_next(testbed, pattern: str, *more: str):
+    """The testbed fails the next exec whose command line matches ``pattern`` (as a dead
+    shell), until the block ends."""
+    testbed.fault("--fail-next", pattern, *more)
+    try:
+        yield
+    finally:
+        testbed.fault("--clear")

@@ -4,18 +4,10 @@ from __future__ import annotations
 import pytest
 
 from freebsd_provider import wire
-from harness import ProviderClient, init_failed, kinds
+from harness import failing_next, kinds, must_init_failed
 
 T = "freebsd:index:Bridge"
 pytestmark = pytest.mark.testbed
-
-
-@pytest.fixture()
-def client(testbed):
-    c = ProviderClient()
-    c.configure(**{**testbed.provider_config(), "privateKey": wire.Secret(testbed.provider_config()["privateKey"])})
-    yield c
-    c.close()
 
 
 def ifc(testbed, *a):
@@ -106,15 +98,9 @@ def test_failure_after_the_bridge_exists_is_recorded(client, testbed):
     before = testbed.exec("sysctl", "-n", "net.link.bridge.member_ifaddrs", check=False).stdout.strip() or "0"
     inputs, f = client.check(T, "b", {"name": "bridge4", "members": ["vtnet0"], "memberIfaddrs": True})
     assert f == []
-    testbed.fault("--fail-next", r"sysctl\.conf")
-    try:
-        with pytest.raises(grpc.RpcError) as e:
-            client.create(T, "b", inputs)
-    finally:
-        testbed.fault("--clear")
-    got = init_failed(e.value)
-    assert got is not None, e.value.details()
-    rid, state = got
+    with failing_next(testbed, r"sysctl\.conf"), pytest.raises(grpc.RpcError) as e:
+        client.create(T, "b", inputs)
+    rid, state = must_init_failed(e.value)
     assert rid == "bridge4" and "bridge bridge4 was created but not fully configured" in e.value.details()
     assert state["previousMemberIfaddrs"] == before and state.get("movedFrom") is None
     assert state["memberIfaddrs"] is True and state["members"] == ["vtnet0"]

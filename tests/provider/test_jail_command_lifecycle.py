@@ -6,7 +6,7 @@ import pytest
 
 from freebsd_provider import wire
 from jailhelp import drop_jail, make_jail
-from harness import init_failed
+from harness import failing_next, init_failed, must_init_failed
 
 T = "freebsd:index:JailCommand"
 J = "cmdjail"
@@ -144,15 +144,9 @@ def test_lost_run_is_recorded_and_runs_again(client, testbed, jail):
     inputs, _ = client.check(T, "lost", {
         "jail": J, "create": ["sh", "-c", "cat > /tmp/lost-ran; echo ran"], "creates": "/tmp/lost-ran",
         "delete": ["rm", "-f", "/tmp/lost-ran"], "stdin": "hunter22\n"})
-    testbed.fault("--fail-next", r"lost-ran; echo ran")
-    try:
-        with pytest.raises(grpc.RpcError) as e:
-            client.create(T, "lost", inputs)
-    finally:
-        testbed.fault("--clear")
-    got = init_failed(e.value)
-    assert got is not None, e.value.details()
-    rid, state = got
+    with failing_next(testbed, r"lost-ran; echo ran"), pytest.raises(grpc.RpcError) as e:
+        client.create(T, "lost", inputs)
+    rid, state = must_init_failed(e.value)
     assert rid == f"{J}:sh" and state["exitCode"] == -1 and state["skipped"] is False
     assert isinstance(state["stdout"], wire.Secret) and wire.reveal(state["stdout"]) == ""
     assert "hunter22" not in e.value.details() and not exists(testbed, "/tmp/lost-ran")

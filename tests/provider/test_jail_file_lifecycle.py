@@ -5,7 +5,7 @@ import grpc
 import pytest
 
 from freebsd_provider import wire
-from harness import init_failed, kinds
+from harness import failing_next, init_failed, kinds, must_init_failed
 from jailhelp import drop_jail, make_jail
 
 T = "freebsd:index:JailFile"
@@ -203,15 +203,9 @@ def test_lost_write_is_recorded_and_converges(client, testbed, jail):
     listen = "listen_addresses = '*'"
     inputs, _ = client.check(T, "lost", {"jail": J, "path": "/etc/lost.conf", "lines": [
         {"line": listen, "match": "^#?listen_addresses"}, {"line": "port = 5433"}]})
-    testbed.fault("--fail-next", r"pulumi-tmp.*/etc/lost\.conf")
-    try:
-        with pytest.raises(grpc.RpcError) as e:
-            client.create(T, "lost", inputs)
-    finally:
-        testbed.fault("--clear")
-    got = init_failed(e.value)
-    assert got is not None, e.value.details()
-    rid, state = got
+    with failing_next(testbed, r"pulumi-tmp.*/etc/lost\.conf"), pytest.raises(grpc.RpcError) as e:
+        client.create(T, "lost", inputs)
+    rid, state = must_init_failed(e.value)
     assert rid == f"{J}:/etc/lost.conf" and cat(testbed, "/etc/lost.conf") == CONF
     assert state["addedLines"] == ["port = 5433"]
     assert state["replacedLines"] == {listen: "#listen_addresses = 'localhost'\t# comment"}

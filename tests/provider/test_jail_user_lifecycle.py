@@ -7,7 +7,7 @@ import grpc
 import pytest
 
 from freebsd_provider import wire
-from harness import init_failed, kinds
+from harness import failing_next, init_failed, kinds, must_init_failed
 from jailhelp import drop_jail, make_jail
 from pulumi.runtime.proto import provider_pb2
 
@@ -167,15 +167,9 @@ def test_partial_failure_recorded_and_repaired(client, testbed, jail):
     """The create's exec is lost (its outcome unknown): the user is recorded with its id and
     inputs, the next update adds it, delete removes it."""
     inputs, _ = client.check(T, "pf", {"jail": J, "name": "pfuser", "groups": ["devs"]})
-    testbed.fault("--fail-next", r"pw useradd -n pfuser")
-    try:
-        with pytest.raises(grpc.RpcError) as e:
-            client.create(T, "pf", inputs)
-    finally:
-        testbed.fault("--clear")
-    got = init_failed(e.value)
-    assert got is not None, e.value.details()
-    rid, state = got
+    with failing_next(testbed, r"pw useradd -n pfuser"), pytest.raises(grpc.RpcError) as e:
+        client.create(T, "pf", inputs)
+    rid, state = must_init_failed(e.value)
     assert rid == f"{J}/pfuser" and state["name"] == "pfuser" and state["groups"] == ["devs"]
     assert "uid" not in state and "may have been added to jail" in e.value.details()
     client.new_run()

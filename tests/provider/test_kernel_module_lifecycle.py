@@ -5,18 +5,10 @@ import grpc
 import pytest
 
 from freebsd_provider import wire
-from harness import ProviderClient, kinds, must_init_failed
+from harness import kinds, must_init_failed
 
 T = "freebsd:index:KernelModule"
 pytestmark = pytest.mark.testbed
-
-
-@pytest.fixture()
-def client(testbed):
-    c = ProviderClient()
-    c.configure(**{**testbed.provider_config(), "privateKey": wire.Secret(testbed.provider_config()["privateKey"])})
-    yield c
-    c.close()
 
 
 def loaded(testbed, name):

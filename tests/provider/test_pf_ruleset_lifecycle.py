@@ -8,20 +8,12 @@ import grpc
 import pytest
 
 from freebsd_provider import wire
-from harness import ProviderClient, init_failed, kinds
+from harness import failing_next, kinds, must_init_failed
 
 T = "freebsd:index:PfRuleset"
 pytestmark = pytest.mark.testbed
 TUTORIAL = (pathlib.Path(__file__).parent.parent / "unit" / "fixtures" / "pfctl" / "tutorial_pf.conf").read_text()
 SMALL = "set skip on lo0\nblock in all\npass in proto tcp to any port 22\npass out all keep state\n"
-
-
-@pytest.fixture()
-def client(testbed):
-    c = ProviderClient()
-    c.configure(**{**testbed.provider_config(), "privateKey": wire.Secret(testbed.provider_config()["privateKey"])})
-    yield c
-    c.close()
 
 
 def sh(testbed, *cmd, check=True):
@@ -391,15 +383,9 @@ def test_failure_after_the_confirmation_is_recorded(client, testbed, clean_pf):
     rules are confirmed and stay loaded, so the ruleset is recorded with what was there before;
     the next update finishes it and delete restores the host."""
     inputs, _ = client.check(T, "pf", {"rules": SMALL, "rollbackSeconds": 3})
-    testbed.fault("--fail-next", "pf_enable=YES")
-    try:
-        with pytest.raises(grpc.RpcError) as e:
-            client.create(T, "pf", inputs)
-    finally:
-        testbed.fault("--clear")
-    got = init_failed(e.value)
-    assert got is not None, e.value.details()
-    rid, state = got
+    with failing_next(testbed, "pf_enable=YES"), pytest.raises(grpc.RpcError) as e:
+        client.create(T, "pf", inputs)
+    rid, state = must_init_failed(e.value)
     assert rid == "/etc/pf.conf" and "were loaded but the apply did not finish" in e.value.details()
     assert state["previousExisted"] is False and state["previousEnabled"] is False
     assert state["previousModuleLoaded"] is False and state.get("previousPfEnable") is None

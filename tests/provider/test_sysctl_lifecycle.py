@@ -4,21 +4,12 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from freebsd_provider import wire
 from freebsd_provider.host import sysctl as host_sysctl
-from harness import ProviderClient, kinds, must_init_failed
+from harness import kinds, must_init_failed
 
 T = "freebsd:index:Sysctl"
 OID = "net.inet.ip.forwarding"
 pytestmark = pytest.mark.testbed
-
-
-@pytest.fixture()
-def client(testbed):
-    c = ProviderClient()
-    c.configure(**{**testbed.provider_config(), "privateKey": wire.Secret(testbed.provider_config()["privateKey"])})
-    yield c
-    c.close()
 
 
 def live(testbed, name=OID):

@@ -4,20 +4,11 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from freebsd_provider import wire
-from harness import ProviderClient, kinds, must_init_failed
+from harness import kinds, must_init_failed
 
 T = "freebsd:index:Sysrc"
 pytestmark = pytest.mark.testbed
 BREAKS = ["\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
-
-
-@pytest.fixture()
-def client(testbed):
-    c = ProviderClient()
-    c.configure(**{**testbed.provider_config(), "privateKey": wire.Secret(testbed.provider_config()["privateKey"])})
-    yield c
-    c.close()
 
 
 def var(testbed, name, file="/etc/rc.conf"):

@@ -7,18 +7,10 @@ import pytest
 
 from freebsd_provider import wire
 from freebsd_provider.resources.base import PartialFailure
-from harness import ProviderClient, init_failed, kinds
+from harness import init_failed, kinds
 
 T = "freebsd:index:VnetJail"
 pytestmark = pytest.mark.testbed
-
-
-@pytest.fixture()
-def client(testbed):
-    c = ProviderClient()
-    c.configure(**{**testbed.provider_config(), "privateKey": wire.Secret(testbed.provider_config()["privateKey"])})
-    yield c
-    c.close()
 
 
 @pytest.fixture()

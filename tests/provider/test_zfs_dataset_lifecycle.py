@@ -15,14 +15,6 @@ T = "freebsd:index:ZfsDataset"
 pytestmark = pytest.mark.testbed
 
 
-@pytest.fixture()
-def client(testbed):
-    c = ProviderClient()
-    c.configure(**{**testbed.provider_config(), "privateKey": wire.Secret(testbed.provider_config()["privateKey"])})
-    yield c
-    c.close()
-
-
 def zget(testbed, prop, ds):
     return testbed.exec("zfs", "get", "-H", "-o", "value", prop, ds).stdout.strip()
 
