@@ -51,13 +51,11 @@ class Host:
             if mutates:
                 self.invalidate()
 
-    def steps_timeout(self, steps: int | Sequence[Step]) -> Optional[float]:
+    def steps_timeout(self, steps: Sequence[Step]) -> Optional[float]:
         """The time budget of a batch: what its commands had one by one (their own
         ``Step.timeout``, else commandTimeout each); None (the connection's default) when
         nothing says."""
         per = getattr(getattr(self.conn, "cfg", None), "command_timeout", None)
-        if isinstance(steps, int):
-            return per * steps if per else None
         own = [st.timeout for st in steps]
         if all(t is None for t in own) and not per:
             return None

@@ -20,22 +20,21 @@ class Fact(Generic[T]):
     parse: Callable[[Any], T]
     name: str = ""
 
-    @property
-    def key(self) -> tuple[str, ...]:
-        return self.argv
-
 
 def fact(argv: list[str], parse: Callable[[Any], T], name: str = "") -> Fact[T]:
     return Fact(tuple(argv), parse, name or " ".join(argv[:3]))
 
 
-def ok_stdout(res) -> str:
-    """stdout of a command that must succeed (raises the classified error otherwise)."""
-    if res.exit_code != 0:
-        raise classify(res)
-    return res.stdout
-
-
-def parsing(parse: Callable[[str], T]) -> Callable[[Any], T]:
-    """A fact parser from a parser of stdout (any non-zero exit raises)."""
-    return lambda res: parse(ok_stdout(res))
+def parsing(parse: Callable[[str], T], *, absent: tuple[type, ...] = (),
+            when_absent: Callable[[], Any] = lambda: None) -> Callable[[Any], T]:
+    """A fact parser from a parser of stdout. A non-zero exit raises the classified error,
+    except one of the ``absent`` types, whose answer is ``when_absent()`` (e.g. a file that does
+    not exist: no variables)."""
+    def parse_result(res):
+        if res.exit_code != 0:
+            err = classify(res)
+            if isinstance(err, absent):
+                return when_absent()
+            raise err
+        return parse(res.stdout)
+    return parse_result

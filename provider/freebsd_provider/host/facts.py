@@ -16,27 +16,19 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from ..errors import CommandFailed, JailNotRunning, ModuleNotLoaded, NoSuchFile, classify
+from ..errors import ModuleNotLoaded, NoSuchFile
 from . import ifconfig, jail as jailmod, kld, pfctl, pkg, sysrc, zfs
-from .factbase import Fact, fact, ok_stdout, parsing
+from .factbase import Fact, fact, parsing
 
 # -- rc.conf-style files ---------------------------------------------------------------------
-
-
-def _vars(res) -> dict[str, str]:
-    if res.exit_code != 0:
-        err = classify(res)
-        if isinstance(err, NoSuchFile) and not isinstance(err, JailNotRunning):
-            return {}  # a file that does not exist sets no variable
-        raise err
-    return sysrc.parse_dump(res.stdout)
 
 
 def rc_vars(file: str = sysrc.RC_CONF, jail: Optional[str] = None) -> Fact[dict[str, str]]:
     """Every variable set in ``file`` itself (``sysrc -f FILE -a``; in a jail ``sysrc -j``).
     A missing file has none; a jail that is not running raises :class:`JailNotRunning`."""
     argv = sysrc.dump_file(file) if not jail else sysrc.dump(file=file, jail=jail)
-    return fact(argv, _vars, f"rc vars {jail + ':' if jail else ''}{file}")
+    return fact(argv, parsing(sysrc.parse_dump, absent=(NoSuchFile,), when_absent=dict),
+                f"rc vars {jail + ':' if jail else ''}{file}")
 
 
 # -- jails -------------------------------------------------------------------------------------
@@ -62,31 +54,20 @@ def kldstat() -> Fact["kld.KldState"]:
 # -- pf ------------------------------------------------------------------------------------------
 
 
-def _pf_enabled(res) -> bool:
-    if res.exit_code != 0:
-        err = classify(res)
-        if isinstance(err, ModuleNotLoaded):
-            return False  # pf.ko not loaded: off
-        raise err
-    return pfctl.parse_status(res.stdout)
-
-
 def pf_enabled() -> Fact[bool]:
     """``pfctl -s info``: is pf enabled (False when pf.ko is not loaded)?"""
-    return fact(pfctl.show("info"), _pf_enabled, "pf status")
+    return fact(pfctl.show("info"),  # pf.ko not loaded: off
+                parsing(pfctl.parse_status, absent=(ModuleNotLoaded,), when_absent=lambda: False),
+                "pf status")
 
 
-def _pf_lines(res) -> Optional[list[str]]:
-    if res.exit_code != 0:
-        if isinstance(classify(res), ModuleNotLoaded):
-            return None
-        raise classify(res)
-    return [ln for ln in pfctl.lines(res.stdout) if ln.strip()]
+def _pf_lines(text: str) -> list[str]:
+    return [ln for ln in pfctl.lines(text) if ln.strip()]
 
 
 def pf_loaded(what: str, anchor: Optional[str] = None) -> Fact[Optional[list[str]]]:
     """The loaded ``rules`` or ``nat`` lines (``pfctl -s``); None when pf.ko is not loaded."""
-    return fact(pfctl.show(what, anchor), _pf_lines, f"pf {what}")
+    return fact(pfctl.show(what, anchor), parsing(_pf_lines, absent=(ModuleNotLoaded,)), f"pf {what}")
 
 
 def file_text(path: str) -> Fact[Optional[str]]:
@@ -117,6 +98,5 @@ def datasets() -> Fact[dict[str, "zfs.Dataset"]]:
     return fact(zfs.get_all(), parsing(zfs.parse_get), "zfs datasets")
 
 
-__all__ = ["Fact", "fact", "ok_stdout", "parsing", "rc_vars", "jls", "jail_confs", "kldstat",
-           "pf_enabled", "pf_loaded", "file_text", "interfaces", "pkg_state", "datasets",
-           "CommandFailed"]
+__all__ = ["Fact", "fact", "parsing", "rc_vars", "jls", "jail_confs", "kldstat",
+           "pf_enabled", "pf_loaded", "file_text", "interfaces", "pkg_state", "datasets"]
