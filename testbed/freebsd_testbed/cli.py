@@ -7,9 +7,14 @@
     freebsd-testbed exec NAME [--state-dir DIR] -- CMD...
     freebsd-testbed log NAME [--state-dir DIR]
     freebsd-testbed fault NAME [--state-dir DIR] [--latency-ms N] [--drop-connections]
-                               [--fail-next PATTERN [--times N]] [--clear]
+                               [--fail-next PATTERN] [--stall-next PATTERN --ms N] [--times N]
+                               [--clear]
     freebsd-testbed probe NAME [--state-dir DIR] [--from lan|host|JAIL] [--proto tcp|udp|icmp]
                                ADDR [PORT]
+
+``fault --stall-next PATTERN --ms N`` lets the next N (``--times``, default 1) command lines
+matching PATTERN run to completion (their output reaches the client), then holds back their
+exit status for N ms: the host did the work but the client has not heard yet.
 
 ``probe`` says what a connection from outside (``lan``: a machine on the uplink's LAN), from the
 host or from a jail to ADDR[:PORT] meets: open, closed, filtered (by PF) or unreachable (exit 0
@@ -50,7 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     sp = add("exec", "run a command line on the host as root over SSH")
     sp.add_argument("command", nargs="*", help="after --: the command (one argument = a whole command line)")
     add("log", "print the host's command log (one JSON line per SSH command)")
-    sp = add("fault", "inject faults (for tests): latency, dropped connections, failing commands")
+    sp = add("fault", "inject faults (for tests): latency, dropped connections, failing or "
+                      "stalling commands")
     sp.add_argument("--latency-ms", type=int, metavar="N",
                     help="add N ms to every SSH round trip (half each way), until --clear")
     sp.add_argument("--drop-connections", action="store_true",
@@ -58,8 +64,14 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--fail-next", metavar="PATTERN",
                     help="make the next command line matching PATTERN (a Python regex, searched) "
                          "fail with exit 1 without running")
+    sp.add_argument("--stall-next", metavar="PATTERN",
+                    help="let the next command line matching PATTERN (a Python regex, searched) "
+                         "run to completion, then delay its exit status by --ms milliseconds")
+    sp.add_argument("--ms", type=int, metavar="N",
+                    help="with --stall-next: how long to hold back the exit status (0-600000 ms)")
     sp.add_argument("--times", type=int, default=1, metavar="N",
-                    help="with --fail-next: fail the next N matching commands (default 1)")
+                    help="with --fail-next/--stall-next: apply to the next N matching commands "
+                         "(default 1)")
     sp.add_argument("--clear", action="store_true", help="remove every fault")
     sp = add("probe", "what a connection to ADDR[:PORT] meets (open/closed/filtered/unreachable)")
     sp.add_argument("--from", dest="src", default="lan", metavar="SRC",
@@ -148,13 +160,25 @@ def main(argv: list[str] | None = None) -> int:
                     re.compile(args.fail_next)
                 except re.error as e:
                     return _fail(f"fault: invalid --fail-next pattern: {e}")
+            if args.stall_next is not None:
+                if args.ms is None:
+                    return _fail("fault: --stall-next needs --ms N (milliseconds)")
+                try:
+                    re.compile(args.stall_next)
+                except re.error as e:
+                    return _fail(f"fault: invalid --stall-next pattern: {e}")
+            elif args.ms is not None:
+                return _fail("fault: --ms goes with --stall-next")
+            if args.ms is not None and not 0 <= args.ms <= 600000:
+                return _fail("fault: --ms must be between 0 and 600000")
             if not (args.clear or args.drop_connections or args.fail_next is not None
-                    or args.latency_ms is not None):
+                    or args.stall_next is not None or args.latency_ms is not None):
                 print(json.dumps(tb.faults()))
                 return 0
             print(json.dumps(tb.set_faults(clear=args.clear, latency_ms=args.latency_ms,
                                            drop=args.drop_connections, fail_next=args.fail_next,
-                                           times=args.times)))
+                                           times=args.times, stall_next=args.stall_next,
+                                           stall_ms=args.ms)))
             return 0
         if args.cmd == "probe":
             return _probe(tb, args)

@@ -458,8 +458,9 @@ LogLevel INFO
 
     # -- faults (for tests) ---------------------------------------------------------------
     # Proxy-level faults live in STATE/faults.json (read by proxy.py on this machine);
-    # command-level ones (fail-next) in the host's /run/testbed/fail-next.json, read by the
-    # session wrapper inside the host (STATE/root/run is the host's /run, a plain directory).
+    # command-level ones (fail-next, stall-next) in the host's /run/testbed/fail-next.json, read
+    # by the session wrapper inside the host (STATE/root/run is the host's /run, a plain
+    # directory); faults() lists both kinds, in order, under "fail_next".
     def _fail_next_path(self) -> str:
         return self.p("root", "run", "testbed", "fail-next.json")
 
@@ -478,9 +479,15 @@ LogLevel INFO
         return data
 
     def set_faults(self, *, clear: bool = False, latency_ms: int | None = None, drop: bool = False,
-                   fail_next: str | None = None, times: int = 1) -> dict[str, Any]:
+                   fail_next: str | None = None, times: int = 1, stall_next: str | None = None,
+                   stall_ms: int | None = None) -> dict[str, Any]:
+        """Set faults (``clear`` first drops every one). ``fail_next``/``stall_next`` append a
+        command rule for the next ``times`` matching command lines: fail them (exit 1, not run),
+        or let them run and hold back their exit status for ``stall_ms`` ms."""
         import fcntl
         import json as _json
+        if stall_next is not None and (not isinstance(stall_ms, int) or stall_ms < 0):
+            raise TestbedError("fault: --stall-next needs --ms N (N >= 0)")
         path = self.p("faults.json")
         data = {} if clear else {k: v for k, v in self.faults().items() if k != "fail_next"}
         if latency_ms is not None:
@@ -498,6 +505,8 @@ LogLevel INFO
             rules = [] if clear else (self.faults().get("fail_next") or [])
             if fail_next is not None:
                 rules.append({"pattern": fail_next, "times": times})
+            if stall_next is not None:
+                rules.append({"pattern": stall_next, "times": times, "stall_ms": stall_ms})
             if rules:
                 with open(fn + ".tmp", "w", encoding="utf-8") as f:
                     _json.dump(rules, f)

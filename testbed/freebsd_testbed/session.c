@@ -5,7 +5,8 @@
  * stderr passed straight through, exits with the command's status, and appends one JSON line
  * {"command": ..., "exit": ..., "start": <epoch>, "duration": <s>} to the command log.
  * A real host has no such wrapper; a Python one cost ~20 ms per exec, this one well under 1 ms.
- * When a --fail-next rule file exists it hands over to session.py (which owns that logic).
+ * When the fault rule file exists (--fail-next and --stall-next rules share it) it hands over
+ * to session.py (which owns that logic).
  * Built by `freebsd-testbed up` with the machine's cc; without one, session.py is used as is.
  */
 #include <errno.h>

@@ -116,3 +116,118 @@ def test_fault_bad_input(testbed):
     assert r.returncode == 2 and b"latency" in r.stderr
     r = testbed.cli("fault", "--fail-next", "(")
     assert r.returncode == 2 and b"pattern" in r.stderr
+
+
+def _log_entries(testbed, command):
+    return [e for e in (json.loads(line) for line in testbed.cli("log").stdout.decode().splitlines())
+            if e["command"] == command]
+
+
+def test_stall_next_runs_the_command_then_delays_its_exit_status(testbed):
+    c = connect(testbed)
+    cmd = "touch /tmp/stalled-1 && echo did-it"
+    try:
+        run(c, "rm -f /tmp/stalled-1")
+        rules = fault(testbed, "--stall-next", r"touch /tmp/stalled-1", "--ms", "1500")["fail_next"]
+        assert rules == [{"pattern": "touch /tmp/stalled-1", "times": 1, "stall_ms": 1500}]
+        t0 = time.monotonic()
+        _, out, err = c.exec_command(cmd, timeout=20)
+        # the output arrives before the exit status (the channel ends with the session)
+        got = b""
+        while not got.endswith(b"\n"):
+            chunk = out.channel.recv(100)
+            assert chunk, "channel ended before the output arrived"
+            got += chunk
+        assert got == b"did-it\n"
+        assert time.monotonic() - t0 < 1.2
+        # the host did the work while the client is still waiting
+        assert run(c, "test -e /tmp/stalled-1")[0] == 0
+        assert not out.channel.exit_status_ready()
+        assert out.channel.recv_exit_status() == 0
+        assert time.monotonic() - t0 >= 1.5
+        assert err.read() == b""
+        assert "fail_next" not in fault(testbed)  # consumed
+        [e] = _log_entries(testbed, cmd)
+        assert e["exit"] == 0 and e["stall_ms"] == 1500 and e["duration"] < 1.0
+    finally:
+        run(c, "rm -f /tmp/stalled-1")
+        fault(testbed, "--clear")
+        c.close()
+
+
+def test_stall_next_survives_the_client_going_away(testbed):
+    c = connect(testbed)
+    cmd = "touch /tmp/stalled-gone"
+    try:
+        fault(testbed, "--stall-next", r"stalled-gone", "--ms", "1000")
+        c.exec_command(cmd, timeout=20)
+        deadline = time.monotonic() + 5
+        while testbed.sh("test -e /tmp/stalled-gone").returncode != 0:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        c.close()  # the client gives up while the exit status is held back
+        deadline = time.monotonic() + 10
+        while not _log_entries(testbed, cmd):
+            assert time.monotonic() < deadline, "a stalled command whose client left was never logged"
+            time.sleep(0.1)
+        [e] = _log_entries(testbed, cmd)
+        assert e["exit"] == 0 and e["stall_ms"] == 1000
+    finally:
+        testbed.sh("rm -f /tmp/stalled-gone")
+        fault(testbed, "--clear")
+        c.close()
+
+
+def test_stall_next_stalls_only_k_matching_commands_and_keeps_their_status(testbed):
+    c = connect(testbed)
+    try:
+        fault(testbed, "--stall-next", r"^echo stall2", "--ms", "800", "--times", "2")
+        # a fail rule coexists with it; rules keep their order
+        rules = fault(testbed, "--fail-next", r"^echo fail2")["fail_next"]
+        assert [("stall_ms" in r) for r in rules] == [True, False]
+
+        def timed(cmd):
+            t = time.monotonic()
+            code, out, _ = run(c, cmd)
+            return code, out, time.monotonic() - t
+        code, _, dt = timed("true")  # not matching
+        assert code == 0 and dt < 0.7
+        for i in range(2):
+            code, out, dt = timed(f"echo stall2 {i}; exit 3")
+            assert (code, out) == (3, f"stall2 {i}\n") and dt >= 0.8, (i, dt)
+        code, _, err = run(c, "echo fail2")
+        assert code == 1 and "injected failure" in err
+        code, out, dt = timed("echo stall2 again")
+        assert (code, out) == (0, "stall2 again\n") and dt < 0.7, dt
+        assert "fail_next" not in fault(testbed)
+    finally:
+        fault(testbed, "--clear")
+        c.close()
+
+
+def test_clear_removes_stall_rules(testbed):
+    c = connect(testbed)
+    try:
+        assert fault(testbed, "--stall-next", r"echo cleared", "--ms", "2000", "--times", "5")["fail_next"]
+        assert "fail_next" not in fault(testbed, "--clear")
+        t = time.monotonic()
+        assert run(c, "echo cleared") == (0, "cleared\n", "")
+        assert time.monotonic() - t < 1.5
+    finally:
+        fault(testbed, "--clear")
+        c.close()
+
+
+def test_stall_next_bad_input(testbed):
+    try:
+        before = fault(testbed, "--stall-next", r"never-matches-xyz", "--ms", "10")
+        for args, word in [(["--stall-next", "echo x"], b"--ms"),
+                           (["--stall-next", "echo x", "--ms", "-1"], b"--ms"),
+                           (["--stall-next", "(", "--ms", "10"], b"pattern"),
+                           (["--ms", "10"], b"--stall-next"),
+                           (["--stall-next", "echo x", "--ms", "ten"], b"--ms")]:
+            r = testbed.cli("fault", *args)
+            assert r.returncode == 2 and word in r.stderr, (args, r.stderr)
+            assert fault(testbed) == before, args
+    finally:
+        fault(testbed, "--clear")
