@@ -42,6 +42,15 @@ class Testbed:
                            capture_output=True, text=True, timeout=60)
         assert r.returncode == 0, r.stderr
 
+    def faults(self) -> dict:
+        """The faults in force (``freebsd-testbed fault NAME``): an injected rule is gone once a
+        command consumed it."""
+        import json
+        r = subprocess.run([TESTBED, "fault", self.name, "--state-dir", self.state_dir],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)
+
     def probe(self, addr: str, port: int | None = None, src: str = "lan", proto: str = "tcp") -> str:
         """``freebsd-testbed probe``: open, closed, filtered or unreachable (the verdict word)."""
         argv = [TESTBED, "probe", self.name, "--state-dir", self.state_dir, "--from", src,
@@ -65,3 +74,19 @@ class Testbed:
         r = subprocess.run([TESTBED, "reboot", self.name, "--state-dir", self.state_dir],
                            capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, r.stderr
+
+
+def own(name: str):
+    """A testbed of its own for a test module (a generator for a module-scoped fixture): up in a
+    fresh state dir, down and removed after."""
+    import os
+    import shutil
+    import tempfile
+    state = tempfile.mkdtemp(prefix=f"tb-{name}-")
+    tb = Testbed(name, os.path.join(state, name))
+    tb.up()
+    try:
+        yield tb
+    finally:
+        tb.down()
+        shutil.rmtree(state, ignore_errors=True)

@@ -2,9 +2,6 @@
 lock), no two jails get the same epair, and the provider stays within sshd's MaxSessions."""
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 
 import pytest
 
@@ -36,13 +33,8 @@ for i in range(n):
 
 @pytest.fixture(scope="module")
 def host():
-    from tbhelper import Testbed
-    state = tempfile.mkdtemp(prefix="tb-many-")
-    tb = Testbed("many", os.path.join(state, "many"))
-    tb.up()
-    yield tb
-    tb.down()
-    shutil.rmtree(state, ignore_errors=True)
+    from tbhelper import own
+    yield from own("many")
 
 
 def max_concurrency(entries) -> int:

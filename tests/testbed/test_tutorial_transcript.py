@@ -7,16 +7,12 @@ first shows that refusal, then sets the sysctl, as an admin following the tutori
 """
 from __future__ import annotations
 
-import os
 import pathlib
 import re
-import shutil
-import tempfile
 
 import pytest
 
 from jail_helpers import TUTORIAL_CONF as JAIL_CONF
-from tbhelper import Testbed
 
 pytestmark = pytest.mark.testbed
 
@@ -27,12 +23,8 @@ MAC = re.compile(r"([0-9a-f]{2}:){5}[0-9a-f]{2}")
 
 @pytest.fixture(scope="module")
 def tb():
-    state = tempfile.mkdtemp(prefix="tb-transcript-")
-    t = Testbed("transcript", os.path.join(state, "transcript"))
-    t.up()
-    yield t
-    t.down()
-    shutil.rmtree(state, ignore_errors=True)
+    from tbhelper import own
+    yield from own("transcript")
 
 
 def sh(tb, line, code=0):
