@@ -41,6 +41,10 @@ class Host:
         self._flush_timer: Optional[asyncio.TimerHandle] = None
         self._tasks: set[asyncio.Task] = set()
         self._log = log
+        # the host-side journal as the run found it (host/journal.py): read with the first
+        # create's first read and kept, as only the records of earlier runs matter (each
+        # resource looks for its own URN; this run's writes are its own)
+        self.journal_seen: Optional[dict] = None
 
     async def run(self, argv: Sequence[str], *, stdin: bytes | str | None = None, check: bool = True,
                   mutates: bool = True, timeout: Optional[float] = None, sensitive: bool = False) -> Result:
@@ -64,7 +68,7 @@ class Host:
     async def batch(self, argvs: Sequence[Sequence[str]], *, check: bool = True, mutates: bool = True,
                     timeout: Optional[float] = None, keep_going: bool = False,
                     prime: Sequence[Sequence[str]] = (), stdin: bytes | str | None = None,
-                    sensitive: bool = False) -> list[Result]:
+                    sensitive: bool = False, stdin_at: int = 0) -> list[Result]:
         """Run several argv lists in ONE remote exec (one round trip), in order.
 
         Stops at the first command that exits non-zero (unless ``keep_going``): the list returned
@@ -77,7 +81,8 @@ class Host:
         argvs = [list(a) for a in argvs]
         gen = self._generation
         nonce = secrets.token_hex(8)
-        res = await self.run(batchmod.script(argvs, nonce, join_argv, keep_going, stdin is not None),
+        res = await self.run(batchmod.script(argvs, nonce, join_argv, keep_going,
+                                             stdin_at if stdin is not None else None),
                              stdin=stdin, check=False, mutates=mutates, timeout=timeout,
                              sensitive=sensitive)
         steps = batchmod.parse(res.stdout, res.stderr, nonce)
@@ -100,7 +105,7 @@ class Host:
     async def run_steps(self, steps: Sequence[Step], done: Optional[StepResults] = None) -> StepResults:
         """Run ``steps`` in order, as if one by one, in as few execs as possible.
 
-        One batch per exec (a step with stdin starts a new one); a batch stops at the first
+        One batch per exec (at most one step with stdin in each); a batch stops at the first
         non-zero exit: when the step tolerates it, the rest goes in the next batch, otherwise
         the classified error (``errors.classify``) is raised. Every error raised carries
         ``e.steps``: the :class:`StepResults` of what ran (``done``, when given, is filled as
@@ -111,11 +116,12 @@ class Host:
         while todo:
             group = batches(todo)[0]
             mutates = any(st.mutates for st in group)
+            fed = next((i for i, st in enumerate(group) if st.stdin is not None), 0)
             gen = self._generation
             try:
                 results = await self.batch(
                     [st.argv for st in group], check=False, mutates=mutates,
-                    timeout=self.steps_timeout(group), stdin=group[0].stdin,
+                    timeout=self.steps_timeout(group), stdin=group[fed].stdin, stdin_at=fed,
                     sensitive=any(st.sensitive for st in group))
             except BaseException as e:
                 if may_have_run(e):  # the exec may have run (some of) these steps
@@ -223,6 +229,11 @@ class Host:
         fut.set_result(result)
         self._facts[key] = fut
         self._fact_time[key] = time.monotonic()
+
+    def new_run(self) -> None:
+        """Forget everything read (tests: as a new provider process would)."""
+        self.journal_seen = None
+        self.invalidate()
 
     def invalidate(self) -> None:
         self._generation += 1

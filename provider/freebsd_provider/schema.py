@@ -86,7 +86,8 @@ def generate() -> dict[str, Any]:
         # type these as always defined.
         out_req = [f.wire for f in out_fields.values() if f.always_present]
         resources[r.token] = {
-            "description": r.description + f"\n\n## Import\n\n`pulumi import {r.token} NAME ID` where ID is {r.import_id}.",
+            "description": (r.description + f"\n\n## Import\n\n`pulumi import {r.token} NAME ID` where ID is "
+                            f"{r.import_id}.\n\n## After a crash\n\n{r.crash_note}"),
             "inputProperties": in_props,
             "requiredInputs": in_req,
             "properties": out_props,

@@ -74,6 +74,7 @@ class Ctx:
         self.urn = urn
         self.preview = preview
         self._log = log
+        self.journal_op = None  # set by the framework during a create or a delete
 
     async def warn(self, message: str) -> None:
         """A warning attached to this resource in the engine's output (preview and up)."""

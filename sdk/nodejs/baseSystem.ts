@@ -12,6 +12,10 @@ import * as utilities from "./utilities";
  * ## Import
  *
  * `pulumi import freebsd:index:BaseSystem NAME ID` where ID is the directory, e.g. `/jails/templates/base`.
+ *
+ * ## After a crash
+ *
+ * The tree's marker file (`var/db/pulumi-freebsd-base`) is written before anything is extracted and names the resource's URN. When `pulumi up` was killed during the install, the next create finds the tree marked with this URN and extracts every set again over it; a tree without this URN is refused (import it).
  */
 export class BaseSystem extends pulumi.CustomResource {
     /**

@@ -14,6 +14,10 @@ import * as utilities from "./utilities";
  * ## Import
  *
  * `pulumi import freebsd:index:JailPackage NAME ID` where ID is `JAIL:PKG[,PKG...]`, e.g. `webserver:nginx,postgresql17-client` (the packages must be installed; versions are not pinned on import).
+ *
+ * ## After a crash
+ *
+ * Packages cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) keeps whether this resource bootstrapped pkg. When `pulumi up` was killed during the install, the next create adopts what is installed with that record and installs the rest.
  */
 export class JailPackage extends pulumi.CustomResource {
     /**

@@ -10,6 +10,10 @@ import * as utilities from "./utilities";
  * ## Import
  *
  * `pulumi import freebsd:index:ZfsSnapshot NAME ID` where ID is `DATASET@SNAPSHOT`, e.g. `zroot/jails/templates/base@15.0-RELEASE`.
+ *
+ * ## After a crash
+ *
+ * The snapshot carries its URN in the local user property `org.pulumi-freebsd:urn` (`zfs snapshot -o`). When `pulumi up` was killed after the snapshot was taken, the next create finds it with this URN and adopts it; any other existing snapshot is refused (import it).
  */
 export class ZfsSnapshot extends pulumi.CustomResource {
     /**

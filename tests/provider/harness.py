@@ -56,7 +56,7 @@ class ProviderClient:
     def new_run(self) -> None:
         """Forget shared facts, as a new engine run (a new provider process) would."""
         if self.servicer is not None and self.servicer._host is not None:
-            self.servicer._host.invalidate()
+            self.servicer._host.new_run()
 
     # -- RPC wrappers on plain values --------------------------------------------------------
     def configure(self, **cfg: Any) -> None:

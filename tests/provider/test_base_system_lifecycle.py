@@ -110,7 +110,8 @@ def test_one_exec_per_create_update_delete(client, testbed, dataset):
     assert execs(client) - n == 1 and out["installedRelease"] == "15.0-RELEASE"
     marker = testbed.exec("cat", f"{P}/var/db/pulumi-freebsd-base").stdout
     assert marker == ("release=15.0-RELEASE\narch=amd64\nsets=base.txz\n"
-                      "mirror=https://download.freebsd.org/releases\n")
+                      "mirror=https://download.freebsd.org/releases\n"
+                      "urn=urn:pulumi:test::proj::freebsd:index:BaseSystem::o\n")
     assert testbed.exec("cmp", "/etc/localtime", f"{P}/etc/localtime", check=False).returncode == 0
     # update: the copies, the marker when the mirror changed, and the inspect
     news, _ = client.check(T, "o", {"path": P, "release": "15.0-RELEASE", "mirror": "https://download.freebsd.org/releases/"})
@@ -118,7 +119,7 @@ def test_one_exec_per_create_update_delete(client, testbed, dataset):
     out = client.update(T, "o", rid, out, news, old_inputs=inputs)
     assert execs(client) - n == 1 and out["installedRelease"] == "15.0-RELEASE"
     assert testbed.exec("cat", f"{P}/var/db/pulumi-freebsd-base").stdout.endswith(
-        "mirror=https://download.freebsd.org/releases/\n")
+        "mirror=https://download.freebsd.org/releases/\nurn=urn:pulumi:test::proj::freebsd:index:BaseSystem::o\n")
     n = execs(client)
     client.delete(T, "o", rid, out, old_inputs=news)
     assert execs(client) - n == 1

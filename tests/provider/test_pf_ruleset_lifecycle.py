@@ -47,6 +47,8 @@ def clean_pf(testbed):
         sh(testbed, "kldunload", "pf", check=False)
         sh(testbed, "rm", "-f", "/etc/pf.conf", "/etc/pf.conf.pulumi-new")
         sh(testbed, "sysrc", "-x", "pf_enable", "pf_rules", check=False)
+        # and no journal records of PfRulesets these tests left without deleting them
+        sh(testbed, "rm", "-rf", "/var/db/pulumi-freebsd")
     reset()
     yield
     reset()
@@ -228,14 +230,15 @@ def _execs(testbed, since):
 
 
 def test_few_execs_per_operation(client, testbed, clean_pf):
-    """Over a WAN every exec is a round trip: create and update take 3 execs plus the confirmation
-    over a new connection, a delete of a fresh install 2 (kldstat and one batch)."""
+    """Over a WAN every exec is a round trip: update takes 3 execs plus the confirmation over a
+    new connection, create one more (first, the journal and any rollback timer a killed apply left
+    pending), a delete of a fresh install 2 (kldstat and one batch)."""
     inputs, _ = client.check(T, "pf", {"rules": TUTORIAL})
     client.new_run()
     before = len(testbed.log())
     rid, out = client.create(T, "pf", inputs)
     cmds = _execs(testbed, before)
-    assert len(cmds) == 4, cmds
+    assert len(cmds) == 5, cmds
     assert sum("pfctl -nf" in c for c in cmds) == 1 and sum("touch /var/run/pulumi-freebsd.pf-confirm." in c for c in cmds) == 1
     # the order of the safety steps: validate, (arm the timer, load), confirm over a new connection
     i_check = next(i for i, c in enumerate(cmds) if "pfctl -nf" in c)

@@ -289,6 +289,7 @@ def test_cut_short_message_and_recorded_outputs():
 
     class Ctx:
         host = Host()
+        urn = "urn:pulumi:test::proj::freebsd:index:VnetJail::webserver"
 
     r = VnetJail()
     a = r.args({**VnetJail.example, "cpuset": None, "rctl": []})
@@ -376,6 +377,7 @@ def test_host_lost_between_the_execs_of_a_create_is_recorded():
 
     class Ctx:
         host = Host()
+        urn = "urn:pulumi:test::proj::freebsd:index:VnetJail::webserver"
 
     r = VnetJail()
     a = r.args({**VnetJail.example, "rctl": []})

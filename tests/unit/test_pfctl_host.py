@@ -118,11 +118,18 @@ def test_guard_scripts_are_constants_values_are_parameters():
     a = pfctl.guard_arm(hostile, "/var/run/c", 20, "jails/web", True)
     b = pfctl.guard_arm("/etc/pf.conf", "/var/run/d", 3, None, False)
     assert a[:5] == b[:5] and a[:2] == ["/bin/sh", "-c"] and a[3] == "sh"  # script, timer: same text
-    assert a[5:] == [hostile, hostile + ".pulumi-rollback", "/var/run/c", "20", "jails/web", "1"]
-    assert b[5:] == ["/etc/pf.conf", "/etc/pf.conf.pulumi-rollback", "/var/run/d", "3", "", "0"]
+    armed_a, armed_b = pfctl.armed_file(hostile, "jails/web"), pfctl.armed_file("/etc/pf.conf", None)
+    assert armed_a.startswith(pfctl.ARMED_PREFIX) and armed_a != armed_b
+    assert armed_b != pfctl.armed_file("/etc/pf.conf", "jails/web")  # per path and anchor
+    assert a[5:] == [hostile, hostile + ".pulumi-rollback", "/var/run/c", "20", "jails/web", "1", armed_a]
+    assert b[5:] == ["/etc/pf.conf", "/etc/pf.conf.pulumi-rollback", "/var/run/d", "3", "", "0", armed_b]
     r = pfctl.guard_rollback(hostile, None, False, True)
     assert r[2] == a[4]  # the rollback runs the timer's own script, at once
-    assert r[3:] == ["sh", hostile, hostile + ".pulumi-rollback", "/nonexistent/confirm", "0", "", "0", "1"]
+    assert r[3:] == ["sh", hostile, hostile + ".pulumi-rollback", "/nonexistent/confirm", "0", "", "0", "1",
+                     pfctl.armed_file(hostile, None)]
+    w = pfctl.rollback_settled(hostile, None, 30)
+    assert w.argv[:2] == ("/bin/sh", "-c") and hostile not in w.argv[2]
+    assert w.argv[3:] == ("sh", pfctl.armed_file(hostile, None), "30")
 
 
 def test_guard_kill_and_cleanup():
@@ -133,7 +140,8 @@ def test_guard_kill_and_cleanup():
     with pytest.raises(ValueError):
         pfctl.guard_kill("1; reboot")
     assert pfctl.guard_cleanup("/etc/pf.conf", "/var/run/pulumi-freebsd.pf-confirm.ab") == [
-        "/bin/rm", "-f", "/var/run/pulumi-freebsd.pf-confirm.ab", "/etc/pf.conf.pulumi-rollback"]
+        "/bin/rm", "-f", "/var/run/pulumi-freebsd.pf-confirm.ab", "/etc/pf.conf.pulumi-rollback",
+        pfctl.armed_file("/etc/pf.conf", None)]
 
 
 @pytest.mark.parametrize("text,result", [
@@ -141,12 +149,15 @@ def test_guard_kill_and_cleanup():
     ("0 12\n", (False, "12")),
     # a batch that died after arming: its whole output starts with the arm line
     ("1 5473\n\n__pulumi_freebsd_batch_0123456789abcdef 0\n", (True, "5473")),
+    # ... and after the steps before it in that exec (journal record, kldload -n), silent ones
+    ("\n__pulumi_freebsd_batch_0123456789abcdef 0\n\n__pulumi_freebsd_batch_0123456789abcdef 0\n"
+     "0 77\n", (False, "77")),
 ])
 def test_parse_guard_arm(text, result):
     assert pfctl.parse_guard_arm(text) == result
 
 
-@pytest.mark.parametrize("text", ["", "\n", "2 12\n", "1 0\n", "1 -3\n", "1 12 13\n", "x\n1 12\n"])
+@pytest.mark.parametrize("text", ["", "\n", "2 12\n", "1 0\n", "1 -3\n", "1 12 13\n", "x\n1 0\n2 3\n"])
 def test_parse_guard_arm_rejects_garbage(text):
     with pytest.raises(ValueError):
         pfctl.parse_guard_arm(text)
@@ -175,3 +186,23 @@ def test_parsed_file_and_bridge_pfil_facts():
     text = "net.link.bridge.pfil_bridge=0\nnet.link.bridge.pfil_member=0\n"
     assert list(pfil.argv) == pfctl.bridge_pfil_get()
     assert pfil.parse(Result(list(pfil.argv), "", 0, text, "")) == text
+
+
+def test_armed_timer_is_waited_for_with_a_real_shell(tmp_path):
+    """The arm script records its timer's pid; the settle fact waits while that timer runs and
+    answers "settled" once it has removed the file (or when it is dead), "pending" at the limit."""
+    import subprocess
+    import time
+    armed = str(tmp_path / "armed")
+    w = pfctl.rollback_settled("/etc/pf.conf", None, 5)
+    argv = [*w.argv[:4], armed, w.argv[5]]
+    run = lambda args: subprocess.run(args, capture_output=True, text=True, check=True).stdout  # noqa: E731
+    assert run(argv) == "settled\n"  # no timer
+    # a detached timer, as nohup starts it (not our child: reaped by init, never a zombie)
+    pid = run(["sh", "-c", "sleep 2 >/dev/null 2>&1 & echo $!"]).strip()
+    (tmp_path / "armed").write_text(f"{pid}\n")
+    t0 = time.monotonic()
+    assert run([*argv[:5], "0"]) == "pending\n"   # still running at the limit
+    assert run(argv) == "settled\n" and time.monotonic() - t0 >= 1.5
+    (tmp_path / "armed").write_text("999999\n")   # a timer that died with the host: not waited for
+    assert run(argv) == "settled\n"

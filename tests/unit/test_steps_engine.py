@@ -57,14 +57,17 @@ def test_tolerate_by_type_only_passes_that_type():
         run(Host(LocalConnection()), [Step(unknown, "x", tolerate=(UnknownVariable,))])
 
 
-def test_a_step_with_stdin_starts_its_own_exec_and_reads_it():
+def test_one_step_with_stdin_per_exec_reads_it_wherever_it_stands():
     conn = LocalConnection()
     steps = [Step(["/bin/echo", "before"], "a"), Step(["/bin/cat"], "cat", stdin="hello\n"),
-             Step(["/bin/cat"], "nostdin")]
-    assert [len(b) for b in batches(steps)] == [1, 2]
+             Step(["/bin/cat"], "nostdin"), Step(["/bin/cat"], "cat2", stdin="again\n"),
+             Step(["/bin/cat"], "after")]
+    assert [len(b) for b in batches(steps)] == [3, 2]
     done = run(Host(conn), steps)
     assert len(conn.execs) == 2
+    assert done["a"].stdout == "before\n"
     assert done["cat"].stdout == "hello\n" and done["nostdin"].stdout == ""
+    assert done["cat2"].stdout == "again\n" and done["after"].stdout == ""
 
 
 def test_a_read_step_primes_its_fact_and_the_next_get_costs_nothing():

@@ -5,6 +5,7 @@ scripts take them as positional parameters ("$1", "$2").
 """
 from __future__ import annotations
 
+
 import re
 import secrets
 import string
@@ -12,6 +13,7 @@ from typing import Optional
 from urllib.parse import urlsplit
 
 from .common import SH, abs_path_error, lines
+from . import journal
 from .factbase import Fact, fact, parsing
 
 FETCH = "/usr/bin/fetch"
@@ -164,13 +166,27 @@ def set_marker(path: str, text: str) -> list[str]:
     return [SH, "-c", _SET_MARKER, "sh", path, text]
 
 
+# Remove the marker of an install that extracted nothing, and the directories it made for it
+# (only when empty: the create found no base system there).
+_UNMARK = 'rm -f "$1/' + MARKER + '"; rmdir "$1/var/db" "$1/var" 2>/dev/null; exit 0'
+
+
+def unmark(path: str) -> list[str]:
+    return [SH, "-c", _UNMARK, "sh", path]
+
+
 def update_marker(path: str, text: str) -> list[str]:
     """argv rewriting the marker file with ``text`` only when the tree has a marker."""
     return [SH, "-c", _UPDATE_MARKER, "sh", path, text]
 
 
-def marker_text(release: str, arch: str, sets: list[str], mirror: str) -> str:
-    return f"release={release}\narch={arch}\nsets={' '.join(sets)}\nmirror={mirror}\n"
+def marker_text(release: str, arch: str, sets: list[str], mirror: str, urn: Optional[str] = None) -> str:
+    """The tree's marker: what was installed, and the URN of the resource that installed it
+    (JSON-quoted unless printable ASCII, so that it stays one line)."""
+    text = f"release={release}\narch={arch}\nsets={' '.join(sets)}\nmirror={mirror}\n"
+    if urn:
+        text += f"urn={journal.encode_urn(urn)}\n"
+    return text
 
 
 # One read of everything refresh needs about a tree: a section per fact.

@@ -5,6 +5,7 @@ pf.conf text never goes through a shell: it is written to a file with content on
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any, Optional, Sequence
 
@@ -87,9 +88,9 @@ def parse_read_conf(text: str) -> Optional[str]:
 # file back (or remove the new one), reload it (or flush), and disable pf again if it was off.
 # Values travel as positional parameters; the script texts are constants.
 _TIMER_SCRIPT = r"""
-path=$1 rb=$2 ok=$3 t=$4 anchor=$5 wasenabled=$6 hadfile=$7
+path=$1 rb=$2 ok=$3 t=$4 anchor=$5 wasenabled=$6 hadfile=$7 armed=$8
 sleep "$t"
-if [ -e "$ok" ]; then rm -f "$ok" "$rb"; exit 0; fi
+if [ -e "$ok" ]; then rm -f "$ok" "$rb" "$armed"; exit 0; fi
 if [ "$hadfile" = 1 ]; then mv -f "$rb" "$path"; else rm -f "$path" "$rb"; fi
 if [ -n "$anchor" ]; then
   if [ -e "$path" ]; then /sbin/pfctl -a "$anchor" -f "$path"; else /sbin/pfctl -a "$anchor" -F all; fi
@@ -98,18 +99,32 @@ else
   [ "$wasenabled" = 1 ] || /sbin/pfctl -d
 fi
 echo "pulumi-freebsd: PF rules in $path rolled back (not confirmed)" > /dev/console 2>/dev/null
+rm -f "$armed"
 exit 0
 """
 # Start the timer detached from the SSH session (copying PATH aside first when it exists);
-# print whether PATH existed, and the timer's pid: "HADFILE PID".
+# print whether PATH existed, and the timer's pid: "HADFILE PID". The timer's pid also goes to
+# the "armed" file of PATH, which the timer removes when it is done: a later apply (after a
+# `pulumi up` killed before it confirmed) waits for it instead of racing it.
 _ARM_SCRIPT = r"""
-path=$2 rb=$3 hadfile=0
+path=$2 rb=$3 armed=$8 hadfile=0
 if [ -e "$path" ]; then cp -p "$path" "$rb" || exit 1; hadfile=1; fi
-nohup /bin/sh -c "$1" sh "$path" "$rb" "$4" "$5" "$6" "$7" "$hadfile" </dev/null >/dev/null 2>&1 &
+nohup /bin/sh -c "$1" sh "$path" "$rb" "$4" "$5" "$6" "$7" "$hadfile" "$armed" </dev/null >/dev/null 2>&1 &
+echo "$!" > "$armed"
 echo "$hadfile $!"
+"""
+# Wait (at most $2 seconds) while the timer named in the armed file $1 still runs.
+_SETTLED_SCRIPT = r"""
+f=$1 n=$2
+while [ -e "$f" ] && kill -0 "$(cat "$f" 2>/dev/null)" 2>/dev/null; do
+  [ "$n" -gt 0 ] || { echo pending; exit 0; }
+  n=$((n - 1)); sleep 1
+done
+echo settled
 """
 ROLLBACK_SUFFIX = ".pulumi-rollback"
 CONFIRM_PREFIX = "/var/run/pulumi-freebsd.pf-confirm."
+ARMED_PREFIX = "/var/run/pulumi-freebsd.pf-armed."
 NO_CONFIRM = "/nonexistent/confirm"
 KILL = "/bin/kill"
 
@@ -119,17 +134,30 @@ def rollback_file(path: str) -> str:
     return path + ROLLBACK_SUFFIX
 
 
+def armed_file(path: str, anchor: Optional[str]) -> str:
+    """The armed timer's pid file for PATH (and ANCHOR)."""
+    return ARMED_PREFIX + hashlib.sha256(f"{anchor or ''}\0{path}".encode()).hexdigest()[:16]
+
+
 def guard_arm(path: str, confirm_file: str, seconds: int, anchor: Optional[str],
               was_enabled: bool) -> list[str]:
     """argv arming the rollback timer for PATH; prints ``HADFILE PID`` (see parse_guard_arm)."""
     return [SH, "-c", _ARM_SCRIPT, "sh", _TIMER_SCRIPT, path, rollback_file(path), confirm_file,
-            str(seconds), anchor or "", "1" if was_enabled else "0"]
+            str(seconds), anchor or "", "1" if was_enabled else "0", armed_file(path, anchor)]
 
 
 def guard_rollback(path: str, anchor: Optional[str], was_enabled: bool, had_file: bool) -> list[str]:
     """argv running the timer's rollback at once (no wait, no confirmation file)."""
     return [SH, "-c", _TIMER_SCRIPT, "sh", path, rollback_file(path), NO_CONFIRM, "0", anchor or "",
-            "1" if was_enabled else "0", "1" if had_file else "0"]
+            "1" if was_enabled else "0", "1" if had_file else "0", armed_file(path, anchor)]
+
+
+def rollback_settled(path: str, anchor: Optional[str], limit: int) -> Fact[bool]:
+    """Whether no rollback timer armed for PATH is still pending, after waiting for one (an
+    apply killed between arming and confirming) at most ``limit`` seconds: its rollback must
+    land before the rules are read or loaded again."""
+    return fact([SH, "-c", _SETTLED_SCRIPT, "sh", armed_file(path, anchor), str(int(limit))],
+                parsing(lambda out: out.strip() == "settled"), f"pf timer {path}")
 
 
 def guard_kill(pid: str) -> list[str]:
@@ -139,21 +167,23 @@ def guard_kill(pid: str) -> list[str]:
     return [KILL, pid]
 
 
-def guard_cleanup(path: str, confirm_file: str) -> list[str]:
-    """argv removing the confirmation file and the rollback copy once the rules are confirmed."""
-    return ["/bin/rm", "-f", confirm_file, rollback_file(path)]
+def guard_cleanup(path: str, confirm_file: str, anchor: Optional[str] = None) -> list[str]:
+    """argv removing the confirmation file, the rollback copy and the armed file once the rules
+    are confirmed."""
+    return ["/bin/rm", "-f", confirm_file, rollback_file(path), armed_file(path, anchor)]
 
 
 _ARMED_RE = re.compile(r"([01]) ([1-9][0-9]*)")
 
 
 def parse_guard_arm(text: str) -> tuple[bool, str]:
-    """The arm script's output (its first line) → (PATH existed before, timer pid).
+    """The arm script's output (its line) → (PATH existed before, timer pid).
 
-    Only the first line counts, so the output of a whole batch that began with the arm script
-    (and died later) reads the same.
+    The first line of that form counts, so the output of a whole batch holding the arm script
+    (and dying later) reads the same; the steps before it in that batch (the journal record,
+    ``kldload -n pf``) print no such line.
     """
-    m = _ARMED_RE.fullmatch(text.split("\n", 1)[0].strip())
+    m = next((m for m in (_ARMED_RE.fullmatch(ln.strip()) for ln in text.split("\n")) if m), None)
     if not m:
         raise ValueError(f"unexpected output arming the PF rollback timer: {text[:80]!r}")
     return m.group(1) == "1", m.group(2)

@@ -109,11 +109,11 @@ class StepResults:
 
 
 def batches(steps: Sequence[Step]) -> list[list[Step]]:
-    """The execs a sequence needs when nothing fails: a step with stdin starts a new exec (it
-    reads the exec's stdin); the others join the exec before them."""
+    """The execs a sequence needs when nothing fails: one exec, except that a step with stdin
+    (it reads the exec's own stdin) starts a new one when the exec already has such a step."""
     out: list[list[Step]] = []
     for st in steps:
-        if not out or st.stdin is not None:
+        if not out or (st.stdin is not None and any(s.stdin is not None for s in out[-1])):
             out.append([st])
         else:
             out[-1].append(st)

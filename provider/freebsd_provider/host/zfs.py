@@ -313,6 +313,13 @@ class Dataset:
     def local_properties(self) -> dict[str, str]:
         return {k: p.value for k, p in self.props.items() if p.is_local}
 
+    def urn_marker(self) -> Optional[str]:
+        """The URN of the resource that created it (``journal.ZFS_PROPERTY``, local only: an
+        inherited one names a parent's creator)."""
+        from . import journal
+        v = self.local_properties().get(journal.ZFS_PROPERTY)
+        return journal.decode_urn(v) if v is not None else None
+
 
 def parse_get(text: str) -> dict[str, Dataset]:
     """Parse ``zfs get -H [-p] -o name,property,value,source ...`` output."""
@@ -355,7 +362,7 @@ def nicebytes(n: int) -> str:
 # --------------------------------------------------------------------------------------------
 # Snapshots (ZfsSnapshot)
 
-SNAPSHOT_PROPS = "used,referenced,guid,creation,clones"
+SNAPSHOT_PROPS = "used,referenced,guid,creation,clones,org.pulumi-freebsd:urn"  # the last: journal.ZFS_PROPERTY
 
 
 def get_snapshots(names: Iterable[str] = ()) -> list[str]:

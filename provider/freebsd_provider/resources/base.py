@@ -24,7 +24,9 @@ from typing import Any, Callable, ClassVar, Optional, get_args, get_origin
 
 from .. import wire
 from ..errors import ProviderError, interrupted
+from ..host import journal
 from ..host.steps import Step, StepResults
+from . import journaling
 
 # --------------------------------------------------------------------------------------------
 # Field metadata
@@ -399,6 +401,12 @@ class Resource:
     # A valid set of inputs (wire names), used in docs and by the hostile-input tests, which push
     # every hostile string through every string input starting from this example.
     example: ClassVar[dict[str, Any]] = {}
+    # How a create killed half-way is recognised by the next one: "journal", "marker" or "none"
+    # (resources/journaling.py); docs say which, and why.
+    crash_safety: ClassVar[str] = "journal"
+    crash_note: ClassVar[str] = ""  # the schema docs' "After a crash" section: the marker, or why none
+    # State fields never written to the host-side journal (besides secrets)
+    journal_skip: ClassVar[tuple[str, ...]] = ()
 
     # -- helpers on field metadata --------------------------------------------------------
     @classmethod
@@ -476,7 +484,17 @@ class Resource:
 
     async def op_create(self, ctx, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         a = self.args(inputs)
-        rid, st = await self.create(ctx, a)
+        ctx.journal_op = journaling.JournalOp(ctx.urn, "create") if self.crash_safety == "journal" else None
+        try:
+            try:
+                got = await self.create(ctx, a)
+            except journaling.Found as f:
+                got = await journaling.adopt(self, ctx, a, f.record) or await self.create(ctx, a)
+            except journaling.Conflict as c:
+                got = await journaling.adopt_marked(self, ctx, a, c)
+        finally:
+            ctx.journal_op = None
+        rid, st = got
         return rid, self.outputs(a, st)
 
     async def op_read(self, ctx, rid: str, inputs: Optional[dict[str, Any]],
@@ -499,7 +517,16 @@ class Resource:
         return self.outputs(n, st)
 
     async def op_delete(self, ctx, rid: str, inputs: dict[str, Any], state: dict[str, Any]) -> None:
-        await self.delete(ctx, rid, self.args(inputs), self.state(state))
+        if self.crash_safety != "journal":
+            await self.delete(ctx, rid, self.args(inputs), self.state(state))
+            return
+        op = ctx.journal_op = journaling.JournalOp(ctx.urn, "delete", rid=rid)
+        try:
+            await self.delete(ctx, rid, self.args(inputs), self.state(state))
+        finally:
+            ctx.journal_op = None
+        if not op.forgot:  # no exec of the delete changed the host: the record goes alone
+            await ctx.host.run_steps([Step(journal.forget(ctx.urn, rid), "journal", mutates=False)])
 
     async def op_preview_warnings(self, ctx, news: dict[str, Any]) -> list[str]:
         return await self.preview_warnings(ctx, self.args(news))
@@ -507,17 +534,31 @@ class Resource:
     # -- running steps -------------------------------------------------------------------------
     async def apply(self, ctx, steps: list[Step], *,
                     partial: Optional[Callable[[StepResults], Optional[tuple]]] = None,
-                    done: Optional[StepResults] = None) -> StepResults:
+                    done: Optional[StepResults] = None,
+                    journal: Optional[Callable[[StepResults], Optional[tuple]]] = None) -> StepResults:
         """Run ``steps`` on the host (``Host.run_steps``). When they fail after changing the
         host, ``partial(done)`` says what the resource now is, ``(id, outputs)`` or ``(id,
         outputs, what_was_done)`` (outputs: a wire dict, e.g. ``self.outputs(args, state)``),
         or None when nothing needs recording; the failure is then raised as a
         :class:`PartialFailure` so the engine records it. ``done`` collects
-        the results as they come (also after a failure)."""
+        the results as they come (also after a failure).
+
+        During a create, ``journal`` (default: ``partial``) gives the host-side journal record
+        written first in the exec, as if the exec were lost (``resources/journaling.py``): a
+        create whose failures need no recording may still need its record for a crash."""
         done = StepResults() if done is None else done
+        op = getattr(ctx, "journal_op", None)
+        first = op.step(self, steps, journal or partial, done) if op is not None else None
+        def own_steps_only() -> None:  # the journal step is the framework's, not the resource's
+            if first is not None:
+                done.items = [(s, r) for s, r in done.items if s is not first]
+                done.pending = [s for s in done.pending if s is not first]
         try:
-            return await ctx.host.run_steps(steps, done)
+            await ctx.host.run_steps([first, *steps] if first else steps, done)
         except ProviderError as e:
+            own_steps_only()
+            if op is not None:
+                await op.after_failure(ctx, done)
             # done.changed(): a step that changes the host succeeded (in this call or an earlier
             # one sharing ``done``), or was in an exec the connection lost
             if partial is not None and done.changed():
@@ -528,6 +569,8 @@ class Resource:
                     msg = f"{got[2]}: {why}" if len(got) > 2 and got[2] else why
                     raise PartialFailure(msg, got[0], got[1]) from e
             raise
+        own_steps_only()
+        return done
 
     # -- lifecycle (override) -------------------------------------------------------------
     def validate(self, args: Any) -> list[Failure]:
@@ -538,6 +581,31 @@ class Resource:
     def diff(self, olds: Any, news: Any) -> DiffResult:
         """Default: per-field comparison using the ``replace`` flags of the fields."""
         return diff_fields(self.input_fields(), dump(olds), dump(news))
+
+    async def owner(self, ctx, resource_id: str, args: Any) -> Any:
+        """``"marker"`` resources: the URN the object ``resource_id`` carries, None (no marker:
+        made by hand, or before markers), or ``journaling.ABSENT``."""
+        return None
+
+    async def before(self, ctx, *facts: Any) -> list[Any]:
+        """A create's first read of the host (``ctx.host.get_many``): in the same exec, the
+        journal (once per run). A ``"journal"`` resource calls it before it changes anything; a record of its
+        URN raises ``journaling.Found`` (the framework adopts it, see ``journaling``)."""
+        op = getattr(ctx, "journal_op", None)
+        if op is None or op.kind != "create" or op.checked:
+            return await ctx.host.get_many(*facts) if facts else []
+        host = ctx.host
+        if host.journal_seen is None:
+            recs, *values = await host.get_many(journal.records(), *facts)
+            # kept for the run: only what runs before it left matters (see Host.journal_seen)
+            host.journal_seen = recs
+        else:
+            recs, values = host.journal_seen, (await host.get_many(*facts) if facts else [])
+        op.checked = True
+        rec = journal.latest(recs, op.urn)
+        if rec is not None:
+            raise journaling.Found(rec)
+        return values
 
     async def create(self, ctx, args: Any) -> tuple[str, Any]:
         """Make it on the host: (id, State)."""

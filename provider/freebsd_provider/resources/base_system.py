@@ -5,8 +5,9 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ..errors import CommandFailed, ProviderError
-from ..host import fetch
+from ..host import fetch, journal
 from ..host.steps import ANSWER, Step, StepResults
+from . import journaling
 from .base import Failure, Resource, field
 
 FETCH_TIMEOUT = 3600.0  # s: one set's download, or its extraction
@@ -48,6 +49,10 @@ class BaseSystemState:
         "the provider's marker file PATH/var/db/pulumi-freebsd-base).", default="")
 
 
+class _Installed(Exception):
+    """The create guard found a base system (or a marker) in the directory."""
+
+
 class BaseSystem(Resource):
     token = "freebsd:index:BaseSystem"
     description = (
@@ -65,7 +70,13 @@ class BaseSystem(Resource):
     )
     Args = BaseSystemArgs
     State = BaseSystemState
+    crash_note = (
+        "The tree's marker file (`var/db/pulumi-freebsd-base`) is written before anything is "
+        "extracted and names the resource's URN. When `pulumi up` was killed during the install, "
+        "the next create finds the tree marked with this URN and extracts every set again over it; "
+        "a tree without this URN is refused (import it).")
     import_id = "the directory, e.g. `/jails/templates/base`"
+    crash_safety = "marker"
     example = {"path": "/jails/templates/base", "release": "15.0-RELEASE", "arch": "amd64", "mirror": "https://download.freebsd.org/releases", "distSets": ["base.txz"]}
 
     def validate(self, a: BaseSystemArgs) -> list[Failure]:
@@ -85,17 +96,38 @@ class BaseSystem(Resource):
         return steps
 
     @staticmethod
-    def _marker(a: BaseSystemArgs, sets: list[str]) -> Step:
-        return Step(fetch.set_marker(a.path, fetch.marker_text(a.release, a.arch, sets, a.mirror)), "marker")
+    def _marker(ctx, a: BaseSystemArgs, sets: list[str], name: str = "marker") -> Step:
+        return Step(fetch.set_marker(a.path, fetch.marker_text(a.release, a.arch, sets, a.mirror, ctx.urn)), name)
+
+    async def owner(self, ctx, resource_id, a):
+        info = await ctx.host.get(fetch.tree(resource_id))
+        if not info["sh"] and not info["marker"]:
+            return journaling.ABSENT
+        return journal.decode_urn(info["marker"]["urn"]) if "urn" in info["marker"] else None
 
     async def create(self, ctx, a: BaseSystemArgs):
         a.path = path = a.path.rstrip("/")
+        try:
+            return await self._install(ctx, a, guard=True)
+        except _Installed:
+            # a tree with this resource's own marker: an install killed half-way (the engine
+            # retries its create); extract every set again over it
+            if await self.owner(ctx, path, a) != ctx.urn:
+                raise RuntimeError(
+                    f"{path} already holds a base system; adopt it with `pulumi import "
+                    f"freebsd:index:BaseSystem <resource-name> {path}` or choose an empty directory") from None
+            await ctx.host.log(f"{path}: finishing the install an interrupted `pulumi up` began", "info")
+            return await self._install(ctx, a, guard=False)
+
+    async def _install(self, ctx, a: BaseSystemArgs, guard: bool):
+        path = a.path
         # ONE exec: guard (changes nothing; refuses a missing directory or an existing tree),
-        # temp dir, fetch + extract each set, remove the temp dir (best effort: a leftover temp
-        # dir must not fail the install), marker, copies, inspect.
+        # the marker with no set yet (a tree this create touched always carries its URN), temp
+        # dir, fetch + extract each set, remove the temp dir (best effort: a leftover temp dir
+        # must not fail the install), the marker with the sets, copies, inspect.
         tmp = fetch.temp_dir_name()
-        steps = [Step(fetch.create_guard(path), "guard", mutates=False),
-                 Step(fetch.make_temp_dir_at(tmp), "tmp")]
+        steps = ([Step(fetch.create_guard(path), "guard", mutates=False)] if guard else []) + [
+                 self._marker(ctx, a, [], "begin"), Step(fetch.make_temp_dir_at(tmp), "tmp")]
         for s in a.dist_sets:
             url = fetch.dist_url(a.mirror, a.arch, a.release, s)
             await ctx.host.log(f"fetching {url}", "info")
@@ -103,12 +135,12 @@ class BaseSystem(Resource):
             steps += [Step(fetch.fetch_to(url, f"{tmp}/{s}"), f"fetch {s}", timeout=FETCH_TIMEOUT),
                       Step(fetch.extract(f"{tmp}/{s}", path), f"extract {s}", timeout=FETCH_TIMEOUT)]
         steps.append(Step(fetch.remove_temp_dir(tmp), "cleanup", tolerate=ANSWER))
-        steps.append(self._marker(a, a.dist_sets))
+        steps.append(self._marker(ctx, a, a.dist_sets))
         steps += self._copies(a)
         steps.append(Step(fetch.inspect(path), "inspect", primes=fetch.tree(path), mutates=False))
 
         def touched(done: StepResults) -> bool:
-            return any(n.startswith("extract ") for n in done.names())
+            return any(n.startswith("extract ") for n in done.names() + [s.name for s in done.pending])
 
         def sets_in_marker(done: StepResults) -> list[str]:
             return a.dist_sets if done.ok("marker") else [s for s in a.dist_sets if done.ok(f"extract {s}")]
@@ -134,7 +166,9 @@ class BaseSystem(Resource):
             if ("tmp" in done or done.pending) and "cleanup" not in done:
                 after.append(Step(fetch.remove_temp_dir(tmp), "cleanup", tolerate=ANSWER))
             if touched(done) and not done.ok("marker"):
-                after.append(self._marker(a, sets_in_marker(done)))
+                after.append(self._marker(ctx, a, sets_in_marker(done)))
+            elif done.ok("begin") and not touched(done):  # nothing extracted: no marker either
+                after.append(Step(fetch.unmark(path), "unmark", tolerate=ANSWER))
             if after:
                 try:
                     await self.apply(ctx, after)
@@ -146,9 +180,7 @@ class BaseSystem(Resource):
                     raise RuntimeError(f"{path} does not exist: create it first (e.g. a ZfsDataset with "
                                        f"mountpoint {path}) and make this resource depend on it") from None
                 if code == fetch.GUARD_INSTALLED:
-                    raise RuntimeError(
-                        f"{path} already holds a base system; adopt it with `pulumi import "
-                        f"freebsd:index:BaseSystem <resource-name> {path}` or choose an empty directory") from None
+                    raise _Installed() from None
             raise
         info = fetch.parse_inspect(done["inspect"].stdout)
         return path, BaseSystemState(info["release"] or a.release)
@@ -171,7 +203,7 @@ class BaseSystem(Resource):
         else:
             got = BaseSystemArgs(
                 path, release, m["arch"] if m.get("arch") in fetch.ARCH_DIRS else a.arch, a.mirror,
-                m["sets"].split() if m.get("sets") else a.dist_sets,
+                m["sets"].split() if "sets" in m else a.dist_sets,
                 # a copy that no longer matches the host's file is drift (the next up copies again)
                 info["resolv_same"] if a.copy_resolv_conf else False,
                 info["localtime_same"] if a.copy_localtime else False)
@@ -183,7 +215,7 @@ class BaseSystem(Resource):
         steps = self._copies(news)
         if olds.mirror != news.mirror:
             steps.append(Step(fetch.update_marker(resource_id, fetch.marker_text(
-                news.release, news.arch, news.dist_sets, news.mirror)), "marker"))
+                news.release, news.arch, news.dist_sets, news.mirror, ctx.urn)), "marker"))
         steps.append(Step(fetch.inspect(resource_id), "inspect", primes=fetch.tree(resource_id), mutates=False))
         done = await self.apply(ctx, steps)
         return BaseSystemState(fetch.parse_inspect(done["inspect"].stdout)["release"] or news.release)

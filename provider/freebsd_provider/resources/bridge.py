@@ -10,6 +10,7 @@ from .. import wire
 from ..errors import InterfaceMissing, ModuleNotLoaded, result_is
 from ..host import facts, ifconfig, kld, rcconf
 from ..host.steps import ANSWER, Step, StepResults, read
+from .journaling import JOURNAL_NOTE as JOURNAL
 from .base import DiffResult, Failure, PropDiff, Resource, UPDATE, diff_fields, dump, field
 
 
@@ -103,6 +104,12 @@ class Bridge(Resource):
     )
     Args = BridgeArgs
     State = BridgeState
+    crash_note = (
+        "An interface cannot keep a URN across a reboot (rc.conf rebuilds it), so the marker is the "
+        "resource's journal record " + JOURNAL + ", which also keeps what the bridge took over "
+        "(the uplink's addresses, the member_ifaddrs sysctl, whether it loaded if_bridge). When "
+        "`pulumi up` was killed after the bridge was made, the next create adopts it with that "
+        "record, so delete still restores the host as it was.")
     import_id = "the bridge name, e.g. `bridge0`"
     example = {"name": "bridge0", "members": ["vtnet0"], "addresses": ["192.168.1.10/24"], "up": True}
 
@@ -177,7 +184,7 @@ class Bridge(Resource):
         # memberIfaddrs the sysctl's value is read in between: it exists only once if_bridge is
         # loaded, which creating the bridge does.
         name = a.name
-        ifs, rc, kst, (gw, gw_if) = await ctx.host.get_many(
+        ifs, rc, kst, (gw, gw_if) = await self.before(ctx, 
             facts.interfaces(), facts.rc_vars(), facts.kldstat(), ifconfig.default_route())
         if name in ifs:
             raise RuntimeError(f"interface {name} already exists on the host; adopt it with "

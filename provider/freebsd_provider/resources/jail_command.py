@@ -88,9 +88,14 @@ class JailCommand(Resource):
     )
     Args = JailCommandArgs
     State = JailCommandState
+    crash_safety = "none"
     example = {"jail": "database", "user": "postgres", "create": ["psql", "-v", "ON_ERROR_STOP=1"],
                "stdin": "ALTER USER testuser PASSWORD 'testpass';", "environment": {"PGDATABASE": "postgres"},
                "unless": ["test", "-e", "/var/db/postgres/.done"], "creates": "/var/db/postgres/.done"}
+    crash_note = (
+        "A command's effect is not an object and carries no marker, and no journal record: a create "
+        "killed while the command ran runs it again on the next `up`. Make it idempotent, or guard "
+        "it with `unless`/`creates`.")
     import_id = "not supported (a command has no state on the host to adopt)"
 
     # -- check ----------------------------------------------------------------------------

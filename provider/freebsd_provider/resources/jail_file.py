@@ -4,13 +4,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from .. import wire
 from ..errors import CommandFailed, JailNotRunning
 from ..host import common, files
 from ..host.steps import Step
 from ..ssh import Result
+from .journaling import JOURNAL_NOTE as JOURNAL
 from .base import DiffResult, Failure, Resource, diff_fields, dump, field
 
 DEFAULT_MODE = "0644"
@@ -129,6 +130,12 @@ class JailFile(Resource):
     example = {"jail": "database", "path": "/var/db/postgres/data17/pg_hba.conf",
                "lines": [{"line": "host all all 192.168.1.0/24 md5", "match": "^#?host all all 192"}],
                "mode": "0600", "owner": "postgres:postgres"}
+    crash_note = (
+        "The file's content is exactly what you declare, so no marker comment is added: the "
+        "resource's journal record " + JOURNAL + " keeps the file as it was before the first attempt "
+        "(the `content` form reads it first: one more exec at create). When `pulumi up` was killed "
+        "after the write, the next create adopts the file with that record, so delete restores "
+        "the original.")
     import_id = ("`JAIL:/PATH` (or `:/PATH` for the host), e.g. `webserver:/usr/local/etc/nginx/nginx.conf`; "
                  "imported in the `content` form")
 
@@ -170,12 +177,12 @@ class JailFile(Resource):
 
     # -- host access ----------------------------------------------------------------------
     async def _put(self, ctx, jail: Optional[str], path: str, content: str, mode: str,
-                   owner: str, **kw: Any) -> files.PutResult:
+                   owner: str, journal: Optional[Callable] = None, **kw: Any) -> files.PutResult:
         """Read, compare and (when different) write the whole file in ONE exec (files.put_file)."""
         step = Step(common.in_jail(jail, files.put_file(path, mode, owner, **kw)), "put",
                     stdin=content, sensitive=True)
         try:
-            done = await self.apply(ctx, [step])
+            done = await self.apply(ctx, [step], journal=journal)
         except CommandFailed as e:
             raise _without_output(e) from None
         return files.parse_put(done["put"].stdout, kw.get("backup_upto"))
@@ -190,10 +197,10 @@ class JailFile(Resource):
         jail, path = a.jail, a.path
         async with _lock(jail, path):
             if a.content is not None:
-                return await self._apply_content(ctx, a, old)
+                return await self._apply_content(ctx, rid, a, old)
             return await self._apply_lines(ctx, rid, a, old)
 
-    async def _apply_content(self, ctx, a: JailFileArgs, old: Optional[JailFileState]) -> JailFileState:
+    async def _apply_content(self, ctx, rid: str, a: JailFileArgs, old: Optional[JailFileState]) -> JailFileState:
         content = a.content
         mode = a.mode or DEFAULT_MODE
         owner = a.owner or DEFAULT_OWNER
@@ -204,10 +211,21 @@ class JailFile(Resource):
         # when it fails: the put is atomic, and an exec lost half-way leaves unknown whether the
         # file was written and what it held before; a new create backs up whatever is there,
         # where an update of a recorded resource would overwrite it without a backup.
+        # A kill is another matter: the retried create would back up this content as the
+        # previous one. So the file is read first (one more exec) and the journal record that
+        # starts the write's exec holds what it was.
+        cur, = await self.before(ctx, files.contents(a.jail, a.path))
+        before = JailFileState(sha256=files.sha256(content), created=cur is None)
+        if cur is not None:
+            if len(cur.content.encode("utf-8", "surrogateescape")) <= files.MAX_BACKUP:
+                before.previous_content = cur.content
+            before.previous_mode, before.previous_owner = cur.mode, cur.owner
         put = await self._put(ctx, a.jail, a.path, content, mode, owner,
+                              journal=lambda done: (rid, self.outputs(a, before)),
                               refuse_over=None if a.overwrite else files.MAX_BACKUP,
                               backup_upto=files.MAX_BACKUP)
         if put.state == "refuse":
+            await ctx.journal_op.discard(ctx)
             raise RuntimeError(
                 f"{a.path} already exists and is larger than 64 KiB, too large to back "
                 f"up for delete to restore: set `overwrite: true` to replace it anyway "
@@ -221,7 +239,7 @@ class JailFile(Resource):
 
     async def _apply_lines(self, ctx, rid: str, a: JailFileArgs, old: Optional[JailFileState]) -> JailFileState:
         # read, edit here, write (2 execs: the edit needs the current text)
-        cur = await ctx.host.get(files.contents(a.jail, a.path))
+        cur, = await self.before(ctx, files.contents(a.jail, a.path))
         if cur is None:
             raise RuntimeError(f"{a.path} does not exist{' in jail ' + a.jail if a.jail else ''}: the "
                                f"`lines` form edits an existing file (use `content` to create one)")

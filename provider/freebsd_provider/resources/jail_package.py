@@ -8,6 +8,8 @@ from .. import wire
 from ..errors import CommandFailed, JailNotRunning
 from ..host import common, facts, pkg
 from ..host.steps import Step, StepResults
+from . import journaling
+from .journaling import JOURNAL_NOTE as JOURNAL
 from .base import ADD, DELETE, DiffResult, Failure, PartialFailure, PropDiff, Resource, diff_fields, dump, field
 
 
@@ -72,6 +74,10 @@ class JailPackage(Resource):
     Args = JailPackageArgs
     State = JailPackageState
     example = {"jail": "webserver", "packages": ["nginx", "postgresql17-client-17.9"]}
+    crash_note = (
+        "Packages cannot carry a marker: the resource's journal record " + JOURNAL + " keeps whether "
+        "this resource bootstrapped pkg. When `pulumi up` was killed during the install, the next "
+        "create adopts what is installed with that record and installs the rest.")
     import_id = ("`JAIL:PKG[,PKG...]`, e.g. `webserver:nginx,postgresql17-client` (the packages "
                  "must be installed; versions are not pinned on import)")
 
@@ -228,14 +234,18 @@ class JailPackage(Resource):
     # -- lifecycle ------------------------------------------------------------------------
     async def create(self, ctx, a: JailPackageArgs):
         jail, rid = a.jail, make_id(a.jail, a.packages)
-        st = await self._pkg_state(ctx, jail)
-        bootstrapped = not st.bootstrapped
+        try:
+            st, = await self.before(ctx, facts.pkg_state(jail))
+        except JailNotRunning as e:
+            raise _not_running(jail) from e
+        # an interrupted create's record: pkg was there before it bootstrapped it
+        bootstrapped = not st.bootstrapped or bool((journaling.prior(ctx) or {}).get("bootstrappedPkg"))
 
         def record(now: pkg.PkgState, deps: list[str], what: str):
             # pkg bootstrapped or packages installed: record them, so that the next `up`
             # finishes the install and `destroy` deletes what this create installed
             return rid, self.outputs(a, self._state(a, now, bootstrapped, deps)), what
-        st, deps, _ = await self._install(ctx, jail, a.packages, st, record, bootstrap=bootstrapped)
+        st, deps, _ = await self._install(ctx, jail, a.packages, st, record, bootstrap=not st.bootstrapped)
         return rid, self._state(a, st, bootstrapped, deps)
 
     async def read(self, ctx, rid, a: Optional[JailPackageArgs], state: Optional[JailPackageState]):

@@ -9,6 +9,7 @@ from ..errors import CommandFailed, JailNotRunning, ServiceAlreadyRunning, Servi
 from ..host import common, facts, sysrc
 from ..host import service as rcd
 from ..host.steps import Step, StepResults, read
+from .journaling import JOURNAL_NOTE as JOURNAL
 from .base import DiffResult, Failure, Resource, diff_fields, diff_map, dump, field, prop_path
 
 
@@ -97,6 +98,11 @@ class JailService(Resource):
     example = {"jail": "database", "service": "postgresql", "enabled": True, "running": True,
                "rcVars": {"postgresql_flags": "-w -s -m fast"}, "initCommand": ["initdb"],
                "initGuard": "/var/db/postgres/data17/PG_VERSION", "restartOn": ["abc"]}
+    crash_note = (
+        "A service cannot carry a marker: the resource's journal record " + JOURNAL + " keeps the "
+        "rc.conf values from before the first attempt. When `pulumi up` was killed half-way, the "
+        "next create adopts the service with that record and converges it (the init command stays "
+        "guarded by `initGuard`).")
     import_id = "`JAIL:SERVICE`, e.g. `database:postgresql`"
 
     # -- check ----------------------------------------------------------------------------
@@ -224,7 +230,7 @@ class JailService(Resource):
         if guarded:
             reads.append(rcd.path_exists(jail, a.init_guard))
         try:
-            live, local, base_script, *guard = await ctx.host.get_many(*reads)
+            live, local, base_script, *guard = await self.before(ctx, *reads)
         except JailNotRunning as e:
             raise _not_running(jail) from e
         if not (base_script or svc in (local or {})):

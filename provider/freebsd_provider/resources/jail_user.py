@@ -7,6 +7,7 @@ from typing import Optional
 from ..errors import GroupMissing, JailNotRunning, UserExists, UserMissing
 from ..host import common, pw
 from ..host.steps import Step
+from .journaling import JOURNAL_NOTE as JOURNAL
 from .base import Resource, field
 
 
@@ -64,6 +65,11 @@ class JailUser(Resource):
         "Import ID: `JAIL/NAME`."
     )
     Args, State = JailUserArgs, JailUserState
+    crash_note = (
+        "A user entry has no room for a marker (its comment field is yours): the resource's journal "
+        "record " + JOURNAL + " names it. When `pulumi up` was killed after `pw useradd`, the next "
+        "create adopts the user with that record and converges it; a user without a record is "
+        "refused (import it).")
     import_id = "`JAIL/NAME`, e.g. `web/app`"
     example = {"jail": "web", "name": "app", "groups": ["wheel"], "comment": "App user",
                "shell": "/usr/sbin/nologin"}
@@ -123,6 +129,7 @@ class JailUser(Resource):
 
     # -- lifecycle ------------------------------------------------------------------------------
     async def create(self, ctx, a: JailUserArgs):
+        await self.before(ctx)
         return self._id(a.jail, a.name), await self._add(ctx, a)
 
     async def read(self, ctx, rid, a: Optional[JailUserArgs], state: Optional[JailUserState]):

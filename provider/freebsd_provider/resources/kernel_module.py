@@ -7,6 +7,7 @@ from typing import Optional
 from ..errors import CommandFailed, ModuleBusy, ModuleNotLoaded, UnknownVariable
 from ..host import facts, kld, sysrc
 from ..host.steps import Step
+from .journaling import JOURNAL_NOTE as JOURNAL
 from .base import Resource, field
 
 
@@ -48,6 +49,11 @@ class KernelModule(Resource):
     )
     Args = KernelModuleArgs
     State = KernelModuleState
+    crash_note = (
+        "A module cannot carry a marker: the resource's journal record " + JOURNAL + " keeps whether "
+        "it was loaded and its loader.conf value before the first attempt. When `pulumi up` was "
+        "killed after kldload, the next create adopts it with that record, so delete still unloads "
+        "what this resource loaded.")
     import_id = "the module name, e.g. `if_epair`"
     example = {"name": "if_epair"}
 
@@ -68,7 +74,7 @@ class KernelModule(Resource):
 
     async def create(self, ctx, a: KernelModuleArgs):
         # Two execs: the kldstat and loader.conf facts together, then load + persist + re-read.
-        kst, loader = await ctx.host.get_many(facts.kldstat(), facts.rc_vars(sysrc.LOADER_CONF))
+        kst, loader = await self.before(ctx, facts.kldstat(), facts.rc_vars(sysrc.LOADER_CONF))
         st = KernelModuleState(was_loaded=kst.is_loaded(a.name), previous_load=loader.get(self._var(a.name)))
         loading = a.load and not st.was_loaded
         steps = [Step(kld.load(a.name), "load")] if loading else []

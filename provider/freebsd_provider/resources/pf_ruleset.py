@@ -30,7 +30,9 @@ from ..errors import (CommandFailed, ModuleNotLoaded, NoSuchFile, PfAlreadyEnabl
 from ..host import common, facts, kld, pfctl, sysrc
 from ..host.steps import ANSWER, Step, StepResults, read, steps_of
 from ..hostctx import Host
-from .base import Failure, Resource, field
+from . import journaling
+from .journaling import JOURNAL_NOTE as JOURNAL
+from .base import Failure, Resource, field, load
 
 # root:wheel by number (wheel is gid 0 on FreeBSD)
 OWNER = "0:0"
@@ -121,7 +123,7 @@ class _Guard:
         """After the confirmation: stop the timer now and clean up (failures do not matter: the
         timer, finding the confirmation file, cleans up by itself)."""
         return [Step(pfctl.guard_kill(self.pid), "disarm", ANSWER),
-                Step(pfctl.guard_cleanup(self.path, self.confirm_file), "cleanup", ANSWER)]
+                Step(pfctl.guard_cleanup(self.path, self.confirm_file, self.anchor), "cleanup", ANSWER)]
 
     async def confirm(self, host: Host) -> None:
         """Confirm over a NEW SSH connection; on failure wait for the timer and report."""
@@ -183,6 +185,36 @@ async def _warn(ctx: Any, warnings: Sequence[str]) -> None:
         await ctx.warn(w)
 
 
+_PREVIOUS = ("previous_existed", "previous_content", "previous_pf_enable", "previous_pf_rules",
+             "previous_enabled", "previous_module_loaded")
+
+
+def _before_interrupted_create(ctx, st: "PfRulesetState") -> None:
+    """When this create retries one that was killed (its journal record is there, its rules are
+    not: the rollback timer put the previous ones back), what was there before is what that one
+    found, not what it left (pf.ko loaded, ...)."""
+    pr = journaling.prior(ctx)
+    if pr and "previousModuleLoaded" in pr:
+        old = load(PfRulesetState, pr)
+        for k in _PREVIOUS:
+            setattr(st, k, getattr(old, k))
+
+
+def _wait(seconds: Optional[int]) -> int:
+    return int(seconds or ROLLBACK_SECONDS) + 10
+
+
+async def _settled(ctx, path: str, anchor: Optional[str], seconds: Optional[int], read=None) -> None:
+    """Wait for the rollback timer of an apply that was killed before it confirmed (it rolls
+    back within its seconds): what is read after it is what stays. ``read``: the create's
+    ``before`` (the journal comes in the same exec)."""
+    fact = pfctl.rollback_settled(path, anchor, _wait(seconds))
+    settled, = await (read(ctx, fact) if read is not None else ctx.host.get_many(fact))
+    if not settled:
+        raise RuntimeError(f"a PF rollback timer for {path} armed by an earlier apply is still "
+                           f"pending after {_wait(seconds)} s; retry when it has run")
+
+
 class PfRuleset(Resource):
     token = "freebsd:index:PfRuleset"
     description = (
@@ -207,6 +239,13 @@ class PfRuleset(Resource):
     )
     Args = PfRulesetArgs
     State = PfRulesetState
+    crash_note = (
+        "The rules are exactly your text, so no marker comment is added: the resource's journal "
+        "record " + JOURNAL + " keeps pf's state from before the first attempt (module, on/off, "
+        "rc.conf values, the previous file). A kill between arming the rollback timer and "
+        "confirming leaves the timer to put the previous rules back (the host stays reachable); "
+        "the next apply waits for a pending timer before it reads or loads anything, then loads "
+        "the rules again.")
     import_id = "the rules file, e.g. `/etc/pf.conf`, or `ANCHOR:PATH` for an anchor"
     example = {"rules": "ext_if = \"vtnet0\"\nset skip on lo0\nblock in log all\npass out all keep state\npass in on $ext_if proto tcp to any port 22\n", "path": "/etc/pf.conf"}
 
@@ -266,17 +305,21 @@ class PfRuleset(Resource):
         tmp = path + ".pulumi-new"
         rc_fact, file_fact, info_fact = facts.rc_vars(), facts.file_text(path), facts.pf_enabled()
 
-        steps = [Step(common.write_file(tmp, "0644", OWNER), "write", stdin=a.rules)]
+        # a timer an apply killed before its confirmation left (waited for by the read before
+        # a create; an update's comes here)
+        steps = [Step(list(pfctl.rollback_settled(path, anchor, _wait(a.rollback_seconds)).argv), "settled",
+                      mutates=False),
+                 Step(common.write_file(tmp, "0644", OWNER), "write", stdin=a.rules)]
         if record:
             steps += [Step(list(file_fact.argv), "previous", mutates=False),
                       Step(kld.stat_verbose(), "kldstat", mutates=False)]
-        steps += [Step(pfctl.check_file(tmp, anchor), "check", mutates=False),
-                  Step(kld.load("pf"), "kldload"),
-                  # pf.ko is loaded now but pf is off until enabled: `-s info` tells the state
-                  # before as well (loading pf.ko does not enable pf)
-                  Step(list(info_fact.argv), "info", tolerate=(ModuleNotLoaded,), mutates=False)]
+        steps.append(Step(pfctl.check_file(tmp, anchor), "check", mutates=False))
         if record or persist:
             steps.append(Step(list(rc_fact.argv), "rc", tolerate=(NoSuchFile,), mutates=False))
+        # last (its failure ends the exec): without pf.ko, pf is off. `pfctl -n` needs no pf.ko;
+        # it is loaded with the rules, in the exec that starts with the journal record of the
+        # state before.
+        steps.append(Step(list(info_fact.argv), "info", tolerate=(ModuleNotLoaded,), mutates=False))
         try:
             done = await self.apply(ctx, steps)
             was_enabled = info_fact.parse(done["info"])
@@ -287,6 +330,7 @@ class PfRuleset(Resource):
                 st.previous_pf_enable, st.previous_pf_rules = rc.get("pf_enable"), rc.get("pf_rules")
                 st.previous_enabled = was_enabled
                 st.previous_module_loaded = facts.kldstat().parse(done["kldstat"]).is_loaded("pf")
+                _before_interrupted_create(ctx, st)
         except (ProviderError, ValueError) as e:
             await self.apply(ctx, [Step(common.remove_file(tmp), "discard", ANSWER)])
             res = steps_of(e).get("check")
@@ -297,13 +341,13 @@ class PfRuleset(Resource):
                                f"and {path} are untouched):\n{msg}") from None
 
         guard = _Guard(path, anchor, was_enabled, int(a.rollback_seconds or ROLLBACK_SECONDS))
-        loading = [guard.arm_step(), Step(["/bin/mv", "-f", tmp, path], "move"),
+        loading = [Step(kld.load("pf"), "kldload"), guard.arm_step(), Step(["/bin/mv", "-f", tmp, path], "move"),
                    Step(pfctl.load(path, anchor), "load")]
         if a.enable:
             loading.append(Step(pfctl.enable(), "enable", tolerate=(PfAlreadyEnabled,)))
         done = StepResults()
         try:
-            await host.run_steps(loading, done)
+            await self.apply(ctx, loading, done=done, journal=partial)
         except ProviderError as e:
             await guard.abort(host, e, done)
             raise
@@ -360,6 +404,7 @@ class PfRuleset(Resource):
     async def create(self, ctx, a: PfRulesetArgs):
         rid = make_id(a.anchor, a.path)
         st = PfRulesetState()
+        await _settled(ctx, a.path, a.anchor, a.rollback_seconds, self.before)
 
         def partial(done: StepResults):
             # the rules are loaded and confirmed (the timer does not roll them back) but rc.conf
@@ -377,6 +422,7 @@ class PfRuleset(Resource):
         err = pfctl.path_error(path) or (pfctl.anchor_error(anchor) if anchor else None)
         if err:
             raise ValueError(f"invalid PfRuleset id {resource_id!r}: {err}")
+        await _settled(ctx, path, anchor, a.rollback_seconds if a is not None else ROLLBACK_SECONDS)
         content, filt, nat, parsed, enabled, rc = await ctx.host.get_many(
             facts.file_text(path), facts.pf_loaded("rules", anchor), facts.pf_loaded("nat", anchor),
             pfctl.parsed_file(path, anchor), facts.pf_enabled(), facts.rc_vars())

@@ -6,6 +6,7 @@ from typing import Optional
 
 from ..host import facts, sysctl
 from ..host.steps import Step, StepResults
+from .journaling import JOURNAL_NOTE as JOURNAL
 from .base import Resource, field
 
 
@@ -47,6 +48,11 @@ class Sysctl(Resource):
     )
     Args = SysctlArgs
     State = SysctlState
+    crash_note = (
+        "A sysctl cannot carry a marker: the resource's journal record " + JOURNAL + " keeps the live "
+        "and persisted values from before the first attempt. When `pulumi up` was killed after the "
+        "value was set, the next create adopts it with that record, so delete restores the values "
+        "from before.")
     import_id = "the OID, e.g. `net.link.bridge.pfil_member` (an imported variable keeps its value on delete)"
     example = {"name": "net.link.bridge.pfil_member", "value": "1", "persist": True}
 
@@ -84,7 +90,8 @@ class Sysctl(Resource):
         return sysctl.parse_get(a.name, done["get"].stdout) or ""
 
     async def create(self, ctx, a: SysctlArgs):
-        live, conf = await self._read(ctx, a.name)
+        live, text = await self.before(ctx, sysctl.live(a.name), facts.file_text(sysctl.SYSCTL_CONF))
+        conf = sysctl.parse_conf(text or "")
         if live is None:
             raise ValueError(f"sysctl {a.name}: no such OID on the host (sysctl -i printed nothing); a "
                              f"module may need loading first (e.g. if_bridge for net.link.bridge.*)")

@@ -7,6 +7,7 @@ from typing import Optional
 from ..errors import UnknownVariable
 from ..host import common, facts, sysrc
 from ..host.steps import Step
+from .journaling import JOURNAL_NOTE as JOURNAL
 from .base import Resource, field
 
 
@@ -55,6 +56,11 @@ class Sysrc(Resource):
     )
     Args = SysrcArgs
     State = SysrcState
+    crash_note = (
+        "A variable cannot carry a marker: the resource's journal record " + JOURNAL + " keeps its "
+        "value from before the first attempt. When `pulumi up` was killed after sysrc ran, the next "
+        "create adopts the variable with that record, so delete restores the value from before, "
+        "not the one the killed run set.")
     import_id = "`FILE:NAME` or `JAIL:FILE:NAME`, e.g. `/etc/rc.conf:sshd_enable`"
     example = {"name": "nginx_enable", "value": "YES", "file": "/etc/rc.conf", "jail": "webserver"}
 
@@ -64,7 +70,7 @@ class Sysrc(Resource):
 
     async def create(self, ctx, a: SysrcArgs):
         rid = make_id(a.jail, a.file, a.name)
-        st = SysrcState(previous_value=(await ctx.host.get(facts.rc_vars(a.file, a.jail))).get(a.name))
+        st = SysrcState(previous_value=(await self.before(ctx, facts.rc_vars(a.file, a.jail)))[0].get(a.name))
         # the connection may drop while sysrc runs: record the variable with the value it had
         # before, so that delete restores that value rather than whatever is read next time
         await self.apply(ctx, [self._set(a.name, a.value, a.file, a.jail)],

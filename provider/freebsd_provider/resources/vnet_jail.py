@@ -7,8 +7,9 @@ from typing import Any, Callable, Optional
 
 from .. import wire
 from ..errors import CommandFailed, ProviderError, RctlDisabled, interrupted, may_have_run
-from ..host import common, cpuset, facts, ifconfig, jail, rctl, sysrc
+from ..host import common, cpuset, facts, ifconfig, jail, journal, rctl, sysrc
 from ..host.steps import ANSWER, Step, StepResults, steps_of
+from . import journaling
 from .base import UPDATE, DiffResult, Failure, PartialFailure, PropDiff, Resource, diff_fields, dump, field
 
 
@@ -114,8 +115,8 @@ def _hooks(a: VnetJailArgs) -> dict[str, list[list[str]]]:
     return {k: list(getattr(h, k)) for k in jail.HOOK_KINDS if getattr(h, k)}
 
 
-def spec_of(a: VnetJailArgs, unit: Any) -> jail.JailSpec:
-    return jail.JailSpec(
+def spec_of(a: VnetJailArgs, unit: Any, urn: Optional[str] = None) -> jail.JailSpec:
+    return jail.JailSpec(urn=urn,
         name=a.name, path=a.path, bridge=a.bridge, unit=unit, hostname=a.hostname,
         addresses=list(a.addresses), default_router=a.default_router, sysvipc=a.sysvipc,
         allow=list(a.allow), devfs_ruleset=a.devfs_ruleset, parameters=dict(a.parameters),
@@ -175,7 +176,13 @@ class VnetJail(Resource):
     )
     Args = VnetJailArgs
     State = VnetJailState
+    crash_note = (
+        "The conf file starts with a comment naming the resource's URN (files written before this "
+        "keep none). When `pulumi up` was killed after the conf file was written, the next create "
+        "finds it with this URN, adopts the jail and converges it (rewrites what differs, starts "
+        "it); a jail without this URN is refused (import it).")
     import_id = "the jail name, e.g. `webserver`"
+    crash_safety = "marker"
     example = {"name": "webserver", "hostname": "webserver", "path": "/jails/containers/webserver", "bridge": "bridge0", "epair": "epair1", "addresses": ["192.168.1.201/24"], "defaultRouter": "192.168.1.1", "sysvipc": "new", "allow": ["raw_sockets"], "parameters": {"enforce_statfs": "2"}, "execHooks": {"prestart": [["/usr/bin/logger", "starting"]]}, "cpuset": "0-1", "rctl": ["memoryuse:deny=512M"]}
 
     # -- check ----------------------------------------------------------------------------
@@ -222,9 +229,11 @@ class VnetJail(Resource):
     # and rctl follow a start in a second one, once the start is verified.
 
     @staticmethod
-    def _write_step(a: VnetJailArgs, unit: Optional[int], create: bool = False) -> Step:
-        """The conf file write; the file travels in the command, or on stdin when it is big."""
-        text = jail.render_conf(spec_of(a, jail.UNIT_PLACEHOLDER))
+    def _write_step(a: VnetJailArgs, unit: Optional[int], create: bool = False,
+                    urn: Optional[str] = None) -> Step:
+        """The conf file write; the file travels in the command, or on stdin when it is big.
+        ``urn``: the marker comment (the creating resource's URN; an update keeps the file's)."""
+        text = jail.render_conf(spec_of(a, jail.UNIT_PLACEHOLDER, urn))
         bridge = a.bridge if create else None
         if jail.fits_inline(text):
             return Step(jail.allocate_and_write(a.name, unit, text, create=create, bridge=bridge), "write")
@@ -301,6 +310,9 @@ class VnetJail(Resource):
                     raise PartialFailure(why or str(e), got[0], got[1]) from e
             if why is None:
                 raise
+            last = done.items[-1] if done.items else None
+            if last and last[0].name == "write" and last[1].exit_code == jail.WRITE_EXISTS:
+                raise journaling.Conflict(why, name) from e  # adopted when its conf file is ours
             raise RuntimeError(why) from e
         finally:
             for step, res in done.items[first:]:
@@ -338,7 +350,7 @@ class VnetJail(Resource):
         # the JID) and rctl follow in a second one, once the start is verified.
         name = a.name
         want = jail.parse_unit(a.epair) if a.epair else None
-        steps = [self._write_step(a, want, create=True)]
+        steps = [self._write_step(a, want, create=True, urn=ctx.urn)]
         if a.start_at_boot:
             steps.append(Step(jail.boot_enable(name), "boot"))
         rules = self._rctl_steps(name, [], a.rctl)
@@ -358,6 +370,10 @@ class VnetJail(Resource):
             if later:
                 await self._apply(ctx, name, a, later, done, partial)
         return name, state_of(name, unit, jid)
+
+    async def owner(self, ctx, rid, a):
+        text = (await ctx.host.get(facts.jail_confs())).get(jail.conf_path(rid))
+        return journaling.ABSENT if text is None else journal.urn_of_comment(text)
 
     # -- read -----------------------------------------------------------------------------
     async def read(self, ctx, rid: str, a: Optional[VnetJailArgs], state: Optional[VnetJailState]):
@@ -387,6 +403,7 @@ class VnetJail(Resource):
                 spec = jail.spec_from_params(cname, params)
                 if cname != name:
                     raise jail.ConfParseError(f"the conf file defines jail {cname!r}, not {name!r}")
+                spec.urn = journal.urn_of_comment(text)
                 exact = jail.render_conf(spec) == text
             except jail.ConfParseError as e:
                 if a is None:
@@ -438,8 +455,9 @@ class VnetJail(Resource):
         name = rid
         unit = unit_of(state)
         want_unit = jail.parse_unit(news.epair) if news.epair else unit
-        new_text = jail.render_conf(spec_of(news, want_unit)) if want_unit is not None else None
         confs, jails = await ctx.host.get_many(facts.jail_confs(), facts.jls())
+        urn = journal.urn_of_comment(confs.get(jail.conf_path(name)) or "")
+        new_text = jail.render_conf(spec_of(news, want_unit, urn)) if want_unit is not None else None
         conf_changed = new_text is None or confs.get(jail.conf_path(name)) != new_text
         jid0 = jail.jid_of(jails, name)
         is_running, jid = name in jails, jid0
@@ -448,7 +466,7 @@ class VnetJail(Resource):
             if is_running:
                 steps.append(self._stop_step(name, unit))
                 is_running, jid = False, None
-            steps.append(self._write_step(news, want_unit))
+            steps.append(self._write_step(news, want_unit, urn=urn))
         if news.start_at_boot:
             steps.append(Step(jail.boot_enable(name), "boot"))  # idempotent: repairs a word removed by hand
         elif olds.start_at_boot:

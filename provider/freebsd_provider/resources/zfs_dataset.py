@@ -6,8 +6,9 @@ from typing import Optional
 
 from .. import wire
 from ..errors import AlreadyExists, DatasetMissing
-from ..host import facts, zfs
+from ..host import facts, journal, zfs
 from ..host.steps import Step, StepResults
+from . import journaling
 from .base import DiffResult, Failure, PartialFailure, Resource, diff_fields, diff_map, dump, field, prop_path
 
 
@@ -66,7 +67,14 @@ class ZfsDataset(Resource):
     )
     Args = ZfsDatasetArgs
     State = ZfsDatasetState
+    crash_note = (
+        "The dataset carries its URN in the local user property `org.pulumi-freebsd:urn`, set by the "
+        "same `zfs create`/`zfs clone` (it is not listed in `properties`; children inheriting it are "
+        "not taken for it). When `pulumi up` was killed after the dataset was made, the next create "
+        "finds it with this URN, adopts it and sets the declared properties; any other existing "
+        "dataset is refused (import it).")
     import_id = "the dataset name, e.g. `zroot/jails/containers/webserver`"
+    crash_safety = "marker"
     example = {"name": "zroot/jails/containers/webserver", "properties": {"com.example:role": "web"},
                "origin": "zroot/jails/templates/base@15.0-RELEASE"}
 
@@ -77,7 +85,10 @@ class ZfsDataset(Resource):
         if not isinstance(a.properties, dict):
             return f
         for k, v in a.properties.items():
-            if not wire.is_unknown(v):
+            if k == journal.ZFS_PROPERTY:
+                f.append(Failure(prop_path("properties", k), "this user property is the provider's own "
+                                 "marker (the URN of the resource that created the dataset)"))
+            elif not wire.is_unknown(v):
                 err = zfs.property_value_error(k, v)
                 if err:
                     f.append(Failure(prop_path("properties", k), err))
@@ -96,10 +107,12 @@ class ZfsDataset(Resource):
 
     # -- create ---------------------------------------------------------------------------
     @staticmethod
-    def _make_step(a: ZfsDatasetArgs) -> Step:
+    def _make_step(ctx, a: ZfsDatasetArgs) -> Step:
+        # the dataset carries its URN (a local user property, set by the same command)
+        props = {**a.properties, journal.ZFS_PROPERTY: journal.encode_urn(ctx.urn)}
         if a.origin:
-            return Step(zfs.clone(a.origin, a.name, a.properties), "make")
-        return Step(zfs.create(a.name, a.properties), "make")
+            return Step(zfs.clone(a.origin, a.name, props), "make")
+        return Step(zfs.create(a.name, props), "make")
 
     async def _make(self, ctx, a: ZfsDatasetArgs) -> ZfsDatasetState:
         """One exec: create (or clone), then read the new dataset back. Any failure after zfs
@@ -109,7 +122,7 @@ class ZfsDataset(Resource):
             made = "was created" if done.ok("make") else "may have been created"
             return a.name, self.outputs(a, ZfsDatasetState()), f"dataset {a.name} {made}"
 
-        done = await self.apply(ctx, [self._make_step(a),
+        done = await self.apply(ctx, [self._make_step(ctx, a),
                                       Step(zfs.get_all(names=[a.name]), "get", mutates=False)],
                                 partial=partial)
         try:
@@ -127,10 +140,14 @@ class ZfsDataset(Resource):
         try:
             return a.name, await self._make(ctx, a)
         except AlreadyExists:
-            raise RuntimeError(
+            raise journaling.Conflict(
                 f"dataset {a.name} already exists on the host; adopt it with "
                 f"`pulumi import freebsd:index:ZfsDataset <resource-name> {a.name}` instead of "
-                f"creating it") from None
+                f"creating it", a.name) from None
+
+    async def owner(self, ctx, resource_id, a):
+        ds = (await ctx.host.get(facts.datasets())).get(resource_id)
+        return journaling.ABSENT if ds is None else ds.urn_marker()
 
     # -- read -----------------------------------------------------------------------------
     async def read(self, ctx, resource_id: str, a: Optional[ZfsDatasetArgs], state):
@@ -140,6 +157,8 @@ class ZfsDataset(Resource):
         declared = dict(a.properties) if a is not None else {}
         props: dict[str, str] = {}
         for k, v in ds.local_properties().items():
+            if k == journal.ZFS_PROPERTY:
+                continue
             # keep the user's spelling when it means the live value (e.g. quota=10G vs 10737418240)
             props[k] = declared[k] if k in declared and zfs.values_equal(k, declared[k], v) else v
         return (ZfsDatasetArgs(resource_id, props, _live_origin(ds), a.recursive if a is not None else False),

@@ -6,8 +6,9 @@ from typing import Optional
 
 from .. import wire
 from ..errors import AlreadyExists, DatasetMissing
-from ..host import zfs
+from ..host import journal, zfs
 from ..host.steps import Step
+from . import journaling
 from .base import Failure, PartialFailure, Resource, field
 
 
@@ -59,7 +60,12 @@ class ZfsSnapshot(Resource):
     )
     Args = ZfsSnapshotArgs
     State = ZfsSnapshotState
+    crash_note = (
+        "The snapshot carries its URN in the local user property `org.pulumi-freebsd:urn` (`zfs "
+        "snapshot -o`). When `pulumi up` was killed after the snapshot was taken, the next create "
+        "finds it with this URN and adopts it; any other existing snapshot is refused (import it).")
     import_id = "`DATASET@SNAPSHOT`, e.g. `zroot/jails/templates/base@15.0-RELEASE`"
+    crash_safety = "marker"
     example = {"dataset": "zroot/jails/templates/base", "snapshotName": "15.0-RELEASE"}
 
     def validate(self, a: ZfsSnapshotArgs) -> list[Failure]:
@@ -75,7 +81,8 @@ class ZfsSnapshot(Resource):
         name = f"{a.dataset}@{a.snapshot_name}"
         # ONE exec: `zfs snapshot` (it refuses, changing nothing, when the snapshot exists: zfs
         # snapshots are atomic, also with -r), then the read-back of its properties.
-        steps = [Step(zfs.snapshot(name, recursive=a.recursive), "snapshot"),
+        steps = [Step(zfs.snapshot(name, recursive=a.recursive, properties={journal.ZFS_PROPERTY: journal.encode_urn(ctx.urn)}),
+                      "snapshot"),
                  Step(zfs.get_snapshots([name]), "get", tolerate=(DatasetMissing,), mutates=False)]
         recorded = (name, self.outputs(a, _state(name, None)), f"snapshot {name} was taken")
         try:
@@ -83,9 +90,9 @@ class ZfsSnapshot(Resource):
         except AlreadyExists:
             # was it there already, or only a descendant's (-r)? (one more read, on this path only)
             if name in await ctx.host.get(zfs.snapshots()):
-                raise RuntimeError(
+                raise journaling.Conflict(
                     f"snapshot {name} already exists on the host; adopt it with `pulumi import "
-                    f"freebsd:index:ZfsSnapshot <resource-name> {name}` instead of creating it") from None
+                    f"freebsd:index:ZfsSnapshot <resource-name> {name}` instead of creating it", name) from None
             raise
         try:
             snap = zfs.parse_get(done["get"].stdout).get(name) if done.ok("get") else None
@@ -94,6 +101,10 @@ class ZfsSnapshot(Resource):
         if snap is None:
             raise PartialFailure(f"{recorded[2]}, but zfs does not list it", *recorded[:2])
         return name, _state(name, snap)
+
+    async def owner(self, ctx, resource_id, a):
+        snap = (await ctx.host.get(zfs.snapshots())).get(resource_id)
+        return journaling.ABSENT if snap is None else snap.urn_marker()
 
     async def read(self, ctx, resource_id, a: Optional[ZfsSnapshotArgs], state):
         try:

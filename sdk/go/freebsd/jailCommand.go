@@ -23,6 +23,10 @@ import (
 // ## Import
 //
 // `pulumi import freebsd:index:JailCommand NAME ID` where ID is not supported (a command has no state on the host to adopt).
+//
+// ## After a crash
+//
+// A command's effect is not an object and carries no marker, and no journal record: a create killed while the command ran runs it again on the next `up`. Make it idempotent, or guard it with `unless`/`creates`.
 type JailCommand struct {
 	pulumi.CustomResourceState
 

@@ -21,6 +21,10 @@ import (
 // ## Import
 //
 // `pulumi import freebsd:index:JailService NAME ID` where ID is `JAIL:SERVICE`, e.g. `database:postgresql`.
+//
+// ## After a crash
+//
+// A service cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) keeps the rc.conf values from before the first attempt. When `pulumi up` was killed half-way, the next create adopts the service with that record and converges it (the init command stays guarded by `initGuard`).
 type JailService struct {
 	pulumi.CustomResourceState
 

@@ -17,6 +17,10 @@ import (
 // ## Import
 //
 // `pulumi import freebsd:index:JailUser NAME ID` where ID is `JAIL/NAME`, e.g. `web/app`.
+//
+// ## After a crash
+//
+// A user entry has no room for a marker (its comment field is yours): the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) names it. When `pulumi up` was killed after `pw useradd`, the next create adopts the user with that record and converges it; a user without a record is refused (import it).
 type JailUser struct {
 	pulumi.CustomResourceState
 

@@ -17,6 +17,10 @@ import (
 // ## Import
 //
 // `pulumi import freebsd:index:Sysctl NAME ID` where ID is the OID, e.g. `net.link.bridge.pfil_member` (an imported variable keeps its value on delete).
+//
+// ## After a crash
+//
+// A sysctl cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) keeps the live and persisted values from before the first attempt. When `pulumi up` was killed after the value was set, the next create adopts it with that record, so delete restores the values from before.
 type Sysctl struct {
 	pulumi.CustomResourceState
 

@@ -17,6 +17,10 @@ import (
 // ## Import
 //
 // `pulumi import freebsd:index:Sysrc NAME ID` where ID is `FILE:NAME` or `JAIL:FILE:NAME`, e.g. `/etc/rc.conf:sshd_enable`.
+//
+// ## After a crash
+//
+// A variable cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) keeps its value from before the first attempt. When `pulumi up` was killed after sysrc ran, the next create adopts the variable with that record, so delete restores the value from before, not the one the killed run set.
 type Sysrc struct {
 	pulumi.CustomResourceState
 

@@ -17,6 +17,10 @@ import (
 // ## Import
 //
 // `pulumi import freebsd:index:VnetJail NAME ID` where ID is the jail name, e.g. `webserver`.
+//
+// ## After a crash
+//
+// The conf file starts with a comment naming the resource's URN (files written before this keep none). When `pulumi up` was killed after the conf file was written, the next create finds it with this URN, adopts the jail and converges it (rewrites what differs, starts it); a jail without this URN is refused (import it).
 type VnetJail struct {
 	pulumi.CustomResourceState
 

@@ -19,6 +19,10 @@ import (
 // ## Import
 //
 // `pulumi import freebsd:index:ZfsDataset NAME ID` where ID is the dataset name, e.g. `zroot/jails/containers/webserver`.
+//
+// ## After a crash
+//
+// The dataset carries its URN in the local user property `org.pulumi-freebsd:urn`, set by the same `zfs create`/`zfs clone` (it is not listed in `properties`; children inheriting it are not taken for it). When `pulumi up` was killed after the dataset was made, the next create finds it with this URN, adopts it and sets the declared properties; any other existing dataset is refused (import it).
 type ZfsDataset struct {
 	pulumi.CustomResourceState
 

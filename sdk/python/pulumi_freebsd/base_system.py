@@ -166,6 +166,10 @@ class BaseSystem(pulumi.CustomResource):
 
         `pulumi import freebsd:index:BaseSystem NAME ID` where ID is the directory, e.g. `/jails/templates/base`.
 
+        ## After a crash
+
+        The tree's marker file (`var/db/pulumi-freebsd-base`) is written before anything is extracted and names the resource's URN. When `pulumi up` was killed during the install, the next create finds the tree marked with this URN and extracts every set again over it; a tree without this URN is refused (import it).
+
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.str] arch: Architecture (`amd64`, `arm64`, `i386`, `armv7`, `powerpc64`, `powerpc64le`, `riscv64`). Changing it replaces the resource.
@@ -190,6 +194,10 @@ class BaseSystem(pulumi.CustomResource):
         ## Import
 
         `pulumi import freebsd:index:BaseSystem NAME ID` where ID is the directory, e.g. `/jails/templates/base`.
+
+        ## After a crash
+
+        The tree's marker file (`var/db/pulumi-freebsd-base`) is written before anything is extracted and names the resource's URN. When `pulumi up` was killed during the install, the next create finds the tree marked with this URN and extracts every set again over it; a tree without this URN is refused (import it).
 
         :param str resource_name: The name of the resource.
         :param BaseSystemArgs args: The arguments to use to populate this resource's properties.

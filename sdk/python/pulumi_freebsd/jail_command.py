@@ -233,6 +233,10 @@ class JailCommand(pulumi.CustomResource):
 
         `pulumi import freebsd:index:JailCommand NAME ID` where ID is not supported (a command has no state on the host to adopt).
 
+        ## After a crash
+
+        A command's effect is not an object and carries no marker, and no journal record: a create killed while the command ran runs it again on the next `up`. Make it idempotent, or guard it with `unless`/`creates`.
+
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] create: The command run on create, as an argv list (no shell), e.g. `["createdb", "-O", "testuser", "testdb"]`. Changing it replaces the resource (runs `delete`, then the new `create`). Never put a secret here: arguments are visible in the host's process list; use `stdin` or `environment`.
@@ -265,6 +269,10 @@ class JailCommand(pulumi.CustomResource):
         ## Import
 
         `pulumi import freebsd:index:JailCommand NAME ID` where ID is not supported (a command has no state on the host to adopt).
+
+        ## After a crash
+
+        A command's effect is not an object and carries no marker, and no journal record: a create killed while the command ran runs it again on the next `up`. Make it idempotent, or guard it with `unless`/`creates`.
 
         :param str resource_name: The name of the resource.
         :param JailCommandArgs args: The arguments to use to populate this resource's properties.

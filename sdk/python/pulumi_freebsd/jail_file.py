@@ -166,6 +166,10 @@ class JailFile(pulumi.CustomResource):
 
         `pulumi import freebsd:index:JailFile NAME ID` where ID is `JAIL:/PATH` (or `:/PATH` for the host), e.g. `webserver:/usr/local/etc/nginx/nginx.conf`; imported in the `content` form.
 
+        ## After a crash
+
+        The file's content is exactly what you declare, so no marker comment is added: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) keeps the file as it was before the first attempt (the `content` form reads it first: one more exec at create). When `pulumi up` was killed after the write, the next create adopts the file with that record, so delete restores the original.
+
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.str] content: The whole content of the file (text). May be a secret: it then stays secret in state and outputs and never appears in a log or a command line (it is written through stdin). Exactly one of `content` and `lines` must be set.
@@ -193,6 +197,10 @@ class JailFile(pulumi.CustomResource):
         ## Import
 
         `pulumi import freebsd:index:JailFile NAME ID` where ID is `JAIL:/PATH` (or `:/PATH` for the host), e.g. `webserver:/usr/local/etc/nginx/nginx.conf`; imported in the `content` form.
+
+        ## After a crash
+
+        The file's content is exactly what you declare, so no marker comment is added: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) keeps the file as it was before the first attempt (the `content` form reads it first: one more exec at create). When `pulumi up` was killed after the write, the next create adopts the file with that record, so delete restores the original.
 
         :param str resource_name: The name of the resource.
         :param JailFileArgs args: The arguments to use to populate this resource's properties.

@@ -75,6 +75,10 @@ class JailPackage(pulumi.CustomResource):
 
         `pulumi import freebsd:index:JailPackage NAME ID` where ID is `JAIL:PKG[,PKG...]`, e.g. `webserver:nginx,postgresql17-client` (the packages must be installed; versions are not pinned on import).
 
+        ## After a crash
+
+        Packages cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) keeps whether this resource bootstrapped pkg. When `pulumi up` was killed during the install, the next create adopts what is installed with that record and installs the rest.
+
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.str] jail: Name of the running jail to install into (`jexec JAIL pkg ...`). Changing it replaces the resource.
@@ -96,6 +100,10 @@ class JailPackage(pulumi.CustomResource):
         ## Import
 
         `pulumi import freebsd:index:JailPackage NAME ID` where ID is `JAIL:PKG[,PKG...]`, e.g. `webserver:nginx,postgresql17-client` (the packages must be installed; versions are not pinned on import).
+
+        ## After a crash
+
+        Packages cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) keeps whether this resource bootstrapped pkg. When `pulumi up` was killed during the install, the next create adopts what is installed with that record and installs the rest.
 
         :param str resource_name: The name of the resource.
         :param JailPackageArgs args: The arguments to use to populate this resource's properties.

@@ -198,6 +198,10 @@ class JailService(pulumi.CustomResource):
 
         `pulumi import freebsd:index:JailService NAME ID` where ID is `JAIL:SERVICE`, e.g. `database:postgresql`.
 
+        ## After a crash
+
+        A service cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) keeps the rc.conf values from before the first attempt. When `pulumi up` was killed half-way, the next create adopts the service with that record and converges it (the init command stays guarded by `initGuard`).
+
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.bool] enabled: Start at the jail's boot: sets the rcvar (`sysrc -j JAIL NAME_enable=YES`, or `=NO` when false) in the jail's /etc/rc.conf.
@@ -226,6 +230,10 @@ class JailService(pulumi.CustomResource):
         ## Import
 
         `pulumi import freebsd:index:JailService NAME ID` where ID is `JAIL:SERVICE`, e.g. `database:postgresql`.
+
+        ## After a crash
+
+        A service cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) keeps the rc.conf values from before the first attempt. When `pulumi up` was killed half-way, the next create adopts the service with that record and converges it (the init command stays guarded by `initGuard`).
 
         :param str resource_name: The name of the resource.
         :param JailServiceArgs args: The arguments to use to populate this resource's properties.

@@ -93,6 +93,10 @@ class KernelModule(pulumi.CustomResource):
 
         `pulumi import freebsd:index:KernelModule NAME ID` where ID is the module name, e.g. `if_epair`.
 
+        ## After a crash
+
+        A module cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) keeps whether it was loaded and its loader.conf value before the first attempt. When `pulumi up` was killed after kldload, the next create adopts it with that record, so delete still unloads what this resource loaded.
+
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.bool] load: Load it now (`kldload -n`). When true, refresh reports a module unloaded by hand as drift and the next `up` loads it again. When false the module is only persisted and its loaded state is left alone.
@@ -111,6 +115,10 @@ class KernelModule(pulumi.CustomResource):
         ## Import
 
         `pulumi import freebsd:index:KernelModule NAME ID` where ID is the module name, e.g. `if_epair`.
+
+        ## After a crash
+
+        A module cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) keeps whether it was loaded and its loader.conf value before the first attempt. When `pulumi up` was killed after kldload, the next create adopts it with that record, so delete still unloads what this resource loaded.
 
         :param str resource_name: The name of the resource.
         :param KernelModuleArgs args: The arguments to use to populate this resource's properties.

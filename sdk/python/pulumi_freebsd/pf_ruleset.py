@@ -133,6 +133,10 @@ class PfRuleset(pulumi.CustomResource):
 
         `pulumi import freebsd:index:PfRuleset NAME ID` where ID is the rules file, e.g. `/etc/pf.conf`, or `ANCHOR:PATH` for an anchor.
 
+        ## After a crash
+
+        The rules are exactly your text, so no marker comment is added: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) keeps pf's state from before the first attempt (module, on/off, rc.conf values, the previous file). A kill between arming the rollback timer and confirming leaves the timer to put the previous rules back (the host stays reachable); the next apply waits for a pending timer before it reads or loads anything, then loads the rules again.
+
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.str] anchor: Load the rules into this anchor (`pfctl -a ANCHOR -f PATH`) instead of the main ruleset; the main ruleset must reference it (`anchor "ANCHOR"`). rc.conf is not touched for an anchor. Changing it replaces the resource.
@@ -157,6 +161,10 @@ class PfRuleset(pulumi.CustomResource):
         ## Import
 
         `pulumi import freebsd:index:PfRuleset NAME ID` where ID is the rules file, e.g. `/etc/pf.conf`, or `ANCHOR:PATH` for an anchor.
+
+        ## After a crash
+
+        The rules are exactly your text, so no marker comment is added: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) keeps pf's state from before the first attempt (module, on/off, rc.conf values, the previous file). A kill between arming the rollback timer and confirming leaves the timer to put the previous rules back (the host stays reachable); the next apply waits for a pending timer before it reads or loads anything, then loads the rules again.
 
         :param str resource_name: The name of the resource.
         :param PfRulesetArgs args: The arguments to use to populate this resource's properties.

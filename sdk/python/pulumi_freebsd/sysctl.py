@@ -90,6 +90,10 @@ class Sysctl(pulumi.CustomResource):
 
         `pulumi import freebsd:index:Sysctl NAME ID` where ID is the OID, e.g. `net.link.bridge.pfil_member` (an imported variable keeps its value on delete).
 
+        ## After a crash
+
+        A sysctl cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) keeps the live and persisted values from before the first attempt. When `pulumi up` was killed after the value was set, the next create adopts it with that record, so delete restores the values from before.
+
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.str] name: The OID, e.g. `net.link.bridge.pfil_member`. It must exist when the resource is created (an `if_bridge` OID needs the module loaded: depend on the Bridge or KernelModule). Changing it replaces the resource.
@@ -108,6 +112,10 @@ class Sysctl(pulumi.CustomResource):
         ## Import
 
         `pulumi import freebsd:index:Sysctl NAME ID` where ID is the OID, e.g. `net.link.bridge.pfil_member` (an imported variable keeps its value on delete).
+
+        ## After a crash
+
+        A sysctl cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) keeps the live and persisted values from before the first attempt. When `pulumi up` was killed after the value was set, the next create adopts it with that record, so delete restores the values from before.
 
         :param str resource_name: The name of the resource.
         :param SysctlArgs args: The arguments to use to populate this resource's properties.

@@ -316,6 +316,10 @@ class VnetJail(pulumi.CustomResource):
 
         `pulumi import freebsd:index:VnetJail NAME ID` where ID is the jail name, e.g. `webserver`.
 
+        ## After a crash
+
+        The conf file starts with a comment naming the resource's URN (files written before this keep none). When `pulumi up` was killed after the conf file was written, the next create finds it with this URN, adopts the jail and converges it (rewrites what differs, starts it); a jail without this URN is refused (import it).
+
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] addresses: Addresses of the jail's end (epairNb) as CIDRs, e.g. `["192.168.1.201/24"]`. Changing them restarts the jail (its conf file changes).
@@ -347,6 +351,10 @@ class VnetJail(pulumi.CustomResource):
         ## Import
 
         `pulumi import freebsd:index:VnetJail NAME ID` where ID is the jail name, e.g. `webserver`.
+
+        ## After a crash
+
+        The conf file starts with a comment naming the resource's URN (files written before this keep none). When `pulumi up` was killed after the conf file was written, the next create finds it with this URN, adopts the jail and converges it (rewrites what differs, starts it); a jail without this URN is refused (import it).
 
         :param str resource_name: The name of the resource.
         :param VnetJailArgs args: The arguments to use to populate this resource's properties.

@@ -110,6 +110,10 @@ class ZfsDataset(pulumi.CustomResource):
 
         `pulumi import freebsd:index:ZfsDataset NAME ID` where ID is the dataset name, e.g. `zroot/jails/containers/webserver`.
 
+        ## After a crash
+
+        The dataset carries its URN in the local user property `org.pulumi-freebsd:urn`, set by the same `zfs create`/`zfs clone` (it is not listed in `properties`; children inheriting it are not taken for it). When `pulumi up` was killed after the dataset was made, the next create finds it with this URN, adopts it and sets the declared properties; any other existing dataset is refused (import it).
+
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.str] name: Full dataset name, e.g. `zroot/jails/templates`. The parent must exist (declare it as another ZfsDataset). Changing it replaces the dataset.
@@ -131,6 +135,10 @@ class ZfsDataset(pulumi.CustomResource):
         ## Import
 
         `pulumi import freebsd:index:ZfsDataset NAME ID` where ID is the dataset name, e.g. `zroot/jails/containers/webserver`.
+
+        ## After a crash
+
+        The dataset carries its URN in the local user property `org.pulumi-freebsd:urn`, set by the same `zfs create`/`zfs clone` (it is not listed in `properties`; children inheriting it are not taken for it). When `pulumi up` was killed after the dataset was made, the next create finds it with this URN, adopts it and sets the declared properties; any other existing dataset is refused (import it).
 
         :param str resource_name: The name of the resource.
         :param ZfsDatasetArgs args: The arguments to use to populate this resource's properties.

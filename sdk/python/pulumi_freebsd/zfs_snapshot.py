@@ -90,6 +90,10 @@ class ZfsSnapshot(pulumi.CustomResource):
 
         `pulumi import freebsd:index:ZfsSnapshot NAME ID` where ID is `DATASET@SNAPSHOT`, e.g. `zroot/jails/templates/base@15.0-RELEASE`.
 
+        ## After a crash
+
+        The snapshot carries its URN in the local user property `org.pulumi-freebsd:urn` (`zfs snapshot -o`). When `pulumi up` was killed after the snapshot was taken, the next create finds it with this URN and adopts it; any other existing snapshot is refused (import it).
+
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.str] dataset: The dataset to snapshot, e.g. `zroot/jails/templates/base`. Changing it replaces the snapshot.
@@ -108,6 +112,10 @@ class ZfsSnapshot(pulumi.CustomResource):
         ## Import
 
         `pulumi import freebsd:index:ZfsSnapshot NAME ID` where ID is `DATASET@SNAPSHOT`, e.g. `zroot/jails/templates/base@15.0-RELEASE`.
+
+        ## After a crash
+
+        The snapshot carries its URN in the local user property `org.pulumi-freebsd:urn` (`zfs snapshot -o`). When `pulumi up` was killed after the snapshot was taken, the next create finds it with this URN and adopts it; any other existing snapshot is refused (import it).
 
         :param str resource_name: The name of the resource.
         :param ZfsSnapshotArgs args: The arguments to use to populate this resource's properties.

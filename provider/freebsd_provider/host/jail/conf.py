@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence
 
 from .paths import consolelog_path
+from .. import journal
 
 # Placeholder for the epair unit while the file is written by the allocating script: \x01 can
 # not appear in any input (validation rejects control characters).
@@ -45,12 +46,13 @@ class JailSpec:
     devfs_ruleset: Optional[int] = None
     parameters: dict[str, str] = field(default_factory=dict)
     hooks: dict[str, list[list[str]]] = field(default_factory=dict)
+    urn: Optional[str] = None  # the marker comment: the URN of the resource that wrote the file
 
 
 def render_conf(s: JailSpec) -> str:
     ep = f"epair{s.unit}"
     a, b = ep + "a", ep + "b"
-    L: list[str] = [HEADER, f"{s.name} {{"]
+    L: list[str] = [HEADER] + ([journal.comment_line(s.urn)] if s.urn else []) + [f"{s.name} {{"]
 
     def put(key: str, values: list[str]) -> None:
         for i, v in enumerate(values):
