@@ -67,6 +67,22 @@ class Project:
         backend.mkdir(parents=True, exist_ok=True)
         return cls(root, stack, backend)
 
+    @classmethod
+    def main_stack(cls, tmp: pathlib.Path, stack: str, backend: pathlib.Path, testbed,
+                   password: str = "e2e-pass-31337", backend_query: str = "") -> "Project":
+        """The main project on ``testbed`` with Pulumi.demo.yaml's config (its secret set anew);
+        ``backend_query`` is added to the file backend's URL (e.g. ``?metadata=skip``)."""
+        import yaml
+        p = cls.copy_of_main(tmp, stack, backend)
+        p.env["PULUMI_BACKEND_URL"] += backend_query
+        conf = yaml.safe_load((REPO / "Pulumi.demo.yaml").read_text())["config"]
+        conf = {k: v for k, v in conf.items() if not (isinstance(v, dict) and "secure" in v)
+                and not k.startswith("freebsd:")}
+        (p.root / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": conf}))
+        p.init(testbed)
+        p.config("freebsd-jails:dbPassword", password, secret=True)
+        return p
+
     def command(self, *args: str) -> list[str]:
         cmd = [PULUMI, "--cwd", str(self.root), *args]
         if "-s" not in args and "--stack" not in args and args and args[0] not in ("stack", "login"):

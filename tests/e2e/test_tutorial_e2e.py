@@ -8,15 +8,11 @@ dataset → destroy leaves the host as it was.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import tempfile
 
 import pytest
-import yaml
 
-from project import REPO, Project, snapshot
+from project import Project, snapshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.testbed]
 
@@ -37,24 +33,13 @@ def mutating(entries):
 @pytest.fixture(scope="module")
 def host():
     """A testbed of its own: the tutorial owns bridge0, zroot/jails, the jails and PF."""
-    from tbhelper import Testbed
-    state = tempfile.mkdtemp(prefix="tb-tutorial-")
-    tb = Testbed("tutorial", os.path.join(state, "tutorial"))
-    tb.up()
-    yield tb
-    tb.down()
-    shutil.rmtree(state, ignore_errors=True)
+    from tbhelper import own
+    yield from own("tutorial")
 
 
 def test_tutorial_stack(tmp_path, host, backend):
     before = snapshot(host)
-    p = Project.copy_of_main(tmp_path, STACK, backend)
-    conf = yaml.safe_load((REPO / "Pulumi.demo.yaml").read_text())["config"]
-    conf = {k: v for k, v in conf.items() if not (isinstance(v, dict) and "secure" in v)
-            and not k.startswith("freebsd:")}
-    (p.root / f"Pulumi.{STACK}.yaml").write_text(yaml.safe_dump({"config": conf}))
-    p.init(host)
-    p.config("freebsd-jails:dbPassword", "e2e-pass-31337", secret=True)
+    p = Project.main_stack(tmp_path, STACK, backend, host)
 
     # -- up: the whole tutorial converges -----------------------------------------------------
     r = p.up()
