@@ -31,6 +31,15 @@ COALESCE = 0.003  # s: reads asked within this window share one exec
 MAX_BATCH = 32    # reads per exec at most
 
 
+def _joined(parts: Sequence[Any]) -> Any:
+    """The exec's stdin: its steps' stdin in order (bytes if any part is)."""
+    if len(parts) == 1:
+        return parts[0]
+    if any(isinstance(p, bytes) for p in parts):
+        return b"".join(p if isinstance(p, bytes) else p.encode() for p in parts)
+    return "".join(parts)
+
+
 class Host:
     def __init__(self, conn: Connection, log: Optional[Callable[[str, str], Awaitable[None] | None]] = None):
         self.conn = conn
@@ -68,7 +77,7 @@ class Host:
     async def batch(self, argvs: Sequence[Sequence[str]], *, check: bool = True, mutates: bool = True,
                     timeout: Optional[float] = None, keep_going: bool = False,
                     prime: Sequence[Sequence[str]] = (), stdin: bytes | str | None = None,
-                    sensitive: bool = False, stdin_at: int = 0) -> list[Result]:
+                    sensitive: bool = False, stdin_at: Sequence[int] = (0,)) -> list[Result]:
         """Run several argv lists in ONE remote exec (one round trip), in order.
 
         Stops at the first command that exits non-zero (unless ``keep_going``): the list returned
@@ -82,7 +91,7 @@ class Host:
         gen = self._generation
         nonce = secrets.token_hex(8)
         res = await self.run(batchmod.script(argvs, nonce, join_argv, keep_going,
-                                             stdin_at if stdin is not None else None),
+                                             stdin_at if stdin is not None else ()),
                              stdin=stdin, check=False, mutates=mutates, timeout=timeout,
                              sensitive=sensitive)
         steps = batchmod.parse(res.stdout, res.stderr, nonce)
@@ -116,12 +125,13 @@ class Host:
         while todo:
             group = batches(todo)[0]
             mutates = any(st.mutates for st in group)
-            fed = next((i for i, st in enumerate(group) if st.stdin is not None), 0)
+            fed = [i for i, st in enumerate(group) if st.stdin is not None]
+            data = _joined([group[i].stdin for i in fed]) if fed else None
             gen = self._generation
             try:
                 results = await self.batch(
                     [st.argv for st in group], check=False, mutates=mutates,
-                    timeout=self.steps_timeout(group), stdin=group[fed].stdin, stdin_at=fed,
+                    timeout=self.steps_timeout(group), stdin=data, stdin_at=fed,
                     sensitive=any(st.sensitive for st in group))
             except BaseException as e:
                 if may_have_run(e):  # the exec may have run (some of) these steps

@@ -7,6 +7,7 @@ from __future__ import annotations
 import grpc
 import pytest
 
+from freebsd_provider import wire
 from freebsd_provider.host import journal
 
 pytestmark = pytest.mark.testbed
@@ -112,3 +113,46 @@ def test_no_record_from_before_markers_still_refuses_and_deletes(client, testbed
         assert testbed.exec("zfs", "list", "zroot/legacy", check=False).returncode != 0
     finally:
         testbed.exec("zfs", "destroy", "zroot/legacy", check=False)
+
+
+JF = "freebsd:index:JailFile"
+JU = "freebsd:index:JailUser"
+
+
+@pytest.fixture(scope="module")
+def cjail(testbed):
+    from jailhelp import drop_jail, make_jail
+    make_jail(testbed, "crashj")
+    yield "crashj"
+    drop_jail(testbed, "crashj")
+
+
+def test_jail_file_retried_create_restores_the_original_on_delete(client, testbed, cjail):
+    path = "/jails/crashj/etc/crash.conf"
+    testbed.exec("sh", "-c", f"printf 'original\\n' > {path}")
+    inputs, _ = client.check(JF, "f", {"jail": cjail, "path": "/etc/crash.conf", "content": "ours\n"})
+    rid, out = client.create(JF, "f", inputs)
+    assert wire.reveal(out["previousContent"]) == "original\n"
+    client.new_run()  # the engine never heard: the retry finds "ours" in the file
+    rid2, out2 = client.create(JF, "f", inputs)
+    assert rid2 == rid and wire.reveal(out2["previousContent"]) == "original\n" and out2["created"] is False
+    client.delete(JF, "f", rid2, out2, inputs)
+    assert testbed.exec("cat", path).stdout == "original\n"
+    assert urn_of("f", JF) not in records(testbed)
+
+
+def test_jail_user_retried_create_adopts_the_user(client, testbed, cjail):
+    inputs, _ = client.check(JU, "u", {"jail": cjail, "name": "crashuser", "comment": "first"})
+    rid, out = client.create(JU, "u", inputs)
+    client.new_run()
+    inputs2, _ = client.check(JU, "u", {"jail": cjail, "name": "crashuser", "comment": "second"})
+    rid2, out2 = client.create(JU, "u", inputs2)  # adopted and converged, not "already exists"
+    assert rid2 == rid and out2["uid"] == out["uid"]
+    assert ":second:" in testbed.exec("jexec", cjail, "pw", "usershow", "crashuser").stdout
+    # a user of another resource is still refused
+    client.new_run()
+    with pytest.raises(grpc.RpcError) as e:
+        client.create(JU, "other", inputs2)
+    assert "already exists in jail" in e.value.details()
+    client.delete(JU, "u", rid2, out2, inputs2)
+    assert testbed.exec("jexec", cjail, "pw", "usershow", "crashuser", check=False).returncode != 0

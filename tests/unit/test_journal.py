@@ -14,21 +14,27 @@ from freebsd_provider.host import jail, journal
 URN = "urn:pulumi:dev::freebsd-jails::freebsd:index:Sysrc::jail-enable"
 
 
-def run(argv, d):
+def run(argv, d, stdin=None):
     """Run a journal argv with its directory ($1) swapped for ``d``."""
     assert argv[:2] == ["/bin/sh", "-c"] and argv[4] == journal.DIR
-    return subprocess.run([*argv[:4], d, *argv[5:]], capture_output=True, text=True, check=False)
+    return subprocess.run([*argv[:4], d, *argv[5:]], capture_output=True, text=True, check=False, input=stdin)
+
+
+def put(d, rid, state, t):
+    return run(journal.write(URN, rid), d, journal.record_line(URN, rid, state, t))
 
 
 def test_builders_keep_values_out_of_the_script():
-    w = journal.write(URN, "jail_enable", {"previousValue": "NO"}, 1765432100.5)
+    w = journal.write(URN, "jail_enable")
     f = journal.forget(URN, "jail_enable")
     r = list(journal.records().argv)
     for argv in (w, f, r):
         assert argv[:2] == ["/bin/sh", "-c"] and argv[3:5] == ["sh", journal.DIR]
-        assert URN not in argv[2] and "jail_enable" not in argv[2]
-    assert w[5] == f[5] == journal.file_name(URN, "jail_enable")
-    assert json.loads(w[6]) == {"urn": URN, "id": "jail_enable", "state": {"previousValue": "NO"},
+        assert URN not in " ".join(argv)
+    assert w[5:] == f[5:] == [journal.file_name(URN, "jail_enable")]  # the record is not in argv
+    line = journal.record_line(URN, "jail_enable", {"previousValue": "NO"}, 1765432100.5)
+    assert line.endswith("\n") and line.count("\n") == 1 and line.isascii()
+    assert json.loads(line) == {"urn": URN, "id": "jail_enable", "state": {"previousValue": "NO"},
                                 "t": 1765432100.5}
     # one file per URN and id: a replacement's new object does not overwrite the old one's record
     assert journal.file_name(URN, "a") != journal.file_name(URN, "b")
@@ -38,14 +44,15 @@ def test_write_read_forget_with_a_real_shell(tmp_path):
     d = str(tmp_path / "pulumi-freebsd")
     assert run(list(journal.records().argv), d).stdout == ""  # no directory: no record, exit 0
     for i, (rid, t) in enumerate((("one", 1.0), ("two", 2.0))):
-        r = run(journal.write(URN, rid, {"n": i, "text": "a\nb\u2028c"}, t), d)
+        r = put(d, rid, {"n": i, "text": "a\nb\u2028c"}, t)
         assert r.returncode == 0, r.stderr
     assert oct(os.stat(d).st_mode & 0o777) == "0o700"
     got = journal.parse(run(list(journal.records().argv), d).stdout)
     assert [(x.id, x.state) for x in got[URN]] == [("two", {"n": 1, "text": "a\nb\u2028c"}),
                                                     ("one", {"n": 0, "text": "a\nb\u2028c"})]
     assert journal.latest(got, URN).id == "two" and journal.latest(got, "urn:other") is None
-    run(journal.write(URN, "two", {"n": 9}, 3.0), d)  # rewritten in place
+    put(d, "two", {"n": 9}, 3.0)  # rewritten in place
+    assert run(journal.write(URN, "two"), d, "").returncode != 0  # no record on stdin: nothing written
     assert journal.latest(journal.parse(run(list(journal.records().argv), d).stdout), URN).state == {"n": 9}
     assert run(journal.forget(URN, "one"), d).returncode == 0
     assert os.path.isdir(d)

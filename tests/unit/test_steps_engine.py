@@ -70,6 +70,19 @@ def test_one_step_with_stdin_per_exec_reads_it_wherever_it_stands():
     assert done["cat2"].stdout == "again\n" and done["after"].stdout == ""
 
 
+def test_one_line_readers_share_an_exec_with_the_step_reading_all_of_stdin():
+    conn = LocalConnection()
+    steps = [Step(["/bin/sh", "-c", 'IFS= read -r l; echo "got $l"'], "line", stdin="first\n", stdin_line=True),
+             Step(["/bin/echo", "between"], "between"),
+             Step(["/bin/cat"], "rest", stdin="all\nof it\n"),
+             Step(["/bin/cat"], "more", stdin="next exec\n")]
+    assert [len(b) for b in batches(steps)] == [3, 1]
+    done = run(Host(conn), steps)
+    assert len(conn.execs) == 2
+    assert done["line"].stdout == "got first\n" and done["rest"].stdout == "all\nof it\n"
+    assert done["more"].stdout == "next exec\n"
+
+
 def test_a_read_step_primes_its_fact_and_the_next_get_costs_nothing():
     conn = LocalConnection()
     host = Host(conn)

@@ -26,11 +26,11 @@ class Step:
 
 
 def script(argvs: Sequence[Sequence[str]], nonce: str, join: Callable[[Sequence[str]], str],
-           keep_going: bool = False, stdin_at: Optional[int] = None) -> list[str]:
+           keep_going: bool = False, stdin_at: Sequence[int] = ()) -> list[str]:
     """argv running every command of ``argvs`` in order within one ``/bin/sh -c``.
 
-    Each command's stdin is /dev/null, except the one at index ``stdin_at``: it reads the exec's
-    own stdin (a file's content, a password)."""
+    Each command's stdin is /dev/null, except those at the indices ``stdin_at``: they read the
+    exec's own stdin in turn (a journal record line, a file's content, a password)."""
     if not argvs:
         raise ValueError("empty batch")
     if not _NONCE_RE.match(nonce):
@@ -39,7 +39,7 @@ def script(argvs: Sequence[Sequence[str]], nonce: str, join: Callable[[Sequence[
     stop = "" if keep_going else ' [ "$r" -eq 0 ] || exit 0;'
     lines = []
     for i, argv in enumerate(argvs):
-        lines.append(join(argv) if i == stdin_at else f"{join(argv)} </dev/null")
+        lines.append(join(argv) if i in stdin_at else f"{join(argv)} </dev/null")
         lines.append(f"r=$?; printf '\\n{m} %s\\n' \"$r\"; printf '\\n{m} %s\\n' \"$r\" >&2;{stop}")
     return [SH, "-c", "\n".join(lines)]
 

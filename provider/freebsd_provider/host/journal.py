@@ -9,12 +9,15 @@ restore on delete (rc.conf values, sysctls, the uplink's addresses, ...) are alr
 What: one file per resource and id in ``DIR`` (root-only), one JSON line:
 ``{"urn": URN, "id": ID, "state": {...}, "t": EPOCH}``. ``state`` is what the resource would
 record if the exec that wrote it were lost (its partial-failure record: what it found before it
-changed anything, and what it may have done); secrets are never written. It is written as the
+changed anything, and what it may have done; never an input, so never a secret of the program,
+only what the host itself held, such as a file's previous content). It travels on stdin, never
+in argv (which `ps` shows), and is written as the
 first command of every exec that changes the host during a create (no extra round trip), kept
 while the resource lives (it is the URN marker of objects that cannot carry one) and removed with
 the resource. The directory goes when its last file does.
 
-The commands are constant scripts; URN, id and content travel as positional parameters.
+The commands are constant scripts; the directory and file name travel as positional parameters,
+the record on stdin.
 """
 from __future__ import annotations
 
@@ -27,9 +30,11 @@ from .factbase import Fact
 
 DIR = "/var/db/pulumi-freebsd"
 
-# $1 dir, $2 file name, $3 content. mkdir twice: a concurrent delete may remove the directory
-# between mkdir and the write (it removes it when it empties it).
-_WRITE = ('umask 077; w() { mkdir -p "$1" && printf \'%s\\n\' "$3" > "$1/$2.tmp" && mv -f "$1/$2.tmp" "$1/$2"; }; '
+# $1 dir, $2 file name; the record is the first line of stdin (never in argv, which `ps` shows:
+# it may hold what a file held before). mkdir twice: a concurrent delete may remove the
+# directory between mkdir and the write (it removes it when it empties it).
+_WRITE = ('umask 077; IFS= read -r rec || exit 1; '
+          'w() { mkdir -p "$1" && printf \'%s\\n\' "$rec" > "$1/$2.tmp" && mv -f "$1/$2.tmp" "$1/$2"; }; '
           'w "$@" 2>/dev/null || w "$@"')
 # $1 dir, $2 file name: remove it, and the directory when it is empty (never an error)
 _FORGET = 'rm -f "$1/$2"; rmdir "$1" 2>/dev/null; exit 0'
@@ -41,10 +46,15 @@ def file_name(urn: str, rid: str) -> str:
     return hashlib.sha256(f"{urn}\0{rid}".encode("utf-8", "surrogateescape")).hexdigest()[:40] + ".json"
 
 
-def write(urn: str, rid: str, state: dict[str, Any], t: float) -> list[str]:
-    line = json.dumps({"urn": urn, "id": rid, "state": state, "t": round(t, 3)},
-                      sort_keys=True, ensure_ascii=True)
-    return ["/bin/sh", "-c", _WRITE, "sh", DIR, file_name(urn, rid), line]
+def write(urn: str, rid: str) -> list[str]:
+    """argv writing the record of ``urn``/``rid`` read from stdin (``record_line``)."""
+    return ["/bin/sh", "-c", _WRITE, "sh", DIR, file_name(urn, rid)]
+
+
+def record_line(urn: str, rid: str, state: dict[str, Any], t: float) -> str:
+    """The record, one line of ASCII JSON and its newline."""
+    return json.dumps({"urn": urn, "id": rid, "state": state, "t": round(t, 3)},
+                      sort_keys=True, ensure_ascii=True) + "\n"
 
 
 def forget(urn: str, rid: str) -> list[str]:

@@ -32,7 +32,9 @@ class Step:
     is the answer), or a tuple of :mod:`..errors` classes (e.g. ``(UnknownVariable,)``); the
     default ``()`` means every failure stops the sequence and raises. ``primes``: the fact this
     command reads (it runs after the commands that change what it reads), cached as fresh when
-    the step succeeds. ``stdin``: data for the command (it then starts an exec of its own).
+    the step succeeds. ``stdin``: data for the command, read from the exec's own stdin; with
+    ``stdin_line`` the command reads exactly one line of it (``read -r``), so more steps with
+    stdin may follow it in the same exec.
     ``mutates``: False for a read-only step (a sequence of only those leaves the fact cache
     alone). ``timeout``: the step's own time budget in seconds (default: the connection's
     ``commandTimeout``); an exec's budget is the sum of its steps'."""
@@ -44,6 +46,7 @@ class Step:
     mutates: bool = True
     sensitive: bool = False
     timeout: Optional[float] = None
+    stdin_line: bool = False
 
     def tolerates(self, res: "Result") -> bool:
         if res.exit_code == 0 or self.tolerate is True:
@@ -110,10 +113,12 @@ class StepResults:
 
 def batches(steps: Sequence[Step]) -> list[list[Step]]:
     """The execs a sequence needs when nothing fails: one exec, except that a step with stdin
-    (it reads the exec's own stdin) starts a new one when the exec already has such a step."""
+    (it reads the exec's own stdin) starts a new one when the exec already has a step reading
+    all of it (one-line readers, ``stdin_line``, may come before it)."""
     out: list[list[Step]] = []
     for st in steps:
-        if not out or (st.stdin is not None and any(s.stdin is not None for s in out[-1])):
+        if not out or (st.stdin is not None
+                       and any(s.stdin is not None and not s.stdin_line for s in out[-1])):
             out.append([st])
         else:
             out[-1].append(st)

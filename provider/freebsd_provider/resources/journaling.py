@@ -33,7 +33,7 @@ from ..host.steps import Step, StepResults
 if TYPE_CHECKING:  # pragma: no cover
     from .base import Resource
 
-JOURNAL_NOTE = '(the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource)'
+JOURNAL_NOTE = '(the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, sent on stdin, holding no input of the program, written in the same exec as the change and removed with the resource)'
 
 # ``Resource.owner`` answers: the object is absent
 ABSENT = object()
@@ -93,8 +93,8 @@ class JournalOp:
             return None
         rid, outputs = got[0], got[1]
         self.wrote.add(rid)
-        return Step(journal.write(self.urn, rid, recorded_state(r, outputs), time.time()),
-                    "journal", mutates=False)
+        return Step(journal.write(self.urn, rid), "journal", mutates=False, sensitive=True, stdin_line=True,
+                    stdin=journal.record_line(self.urn, rid, recorded_state(r, outputs), time.time()))
 
     async def after_failure(self, ctx, done: StepResults) -> None:
         """A create failed: when it changed nothing and the record is its own, remove it (best
@@ -124,15 +124,16 @@ def prior(ctx) -> Optional[dict[str, Any]]:
 
 
 def recorded_state(r: "Resource", outputs: dict[str, Any]) -> dict[str, Any]:
-    """The output-only properties of a partial record, without secrets or what the resource
-    keeps out of the journal."""
-    skip = set(r.journal_skip) | {f.wire for f in r.output_fields() if f.secret}
+    """The output-only properties of a partial record, without what the resource keeps out of
+    the journal (the host's own data, such as a file's previous content, stays: the record goes
+    on stdin into a root-only file on that host)."""
+    skip = set(r.journal_skip)
     out = {}
     for f in r.output_fields():
         v = outputs.get(f.wire)
-        if f.wire in skip or v is None or isinstance(v, wire.Secret) or wire.contains_unknown(v):
+        if f.wire in skip or v is None or wire.contains_unknown(v):
             continue
-        out[f.wire] = v
+        out[f.wire] = wire.reveal(v)
     return out
 
 
