@@ -17,7 +17,7 @@ import * as utilities from "./utilities";
  *
  * ## After a crash
  *
- * A service cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) keeps the rc.conf values from before the first attempt. When `pulumi up` was killed half-way, the next create adopts the service with that record and converges it (the init command stays guarded by `initGuard`).
+ * A service cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, sent on stdin, holding no input of the program, written in the same exec as the change and removed with the resource) keeps the rc.conf values from before the first attempt. When `pulumi up` was killed half-way, the next create adopts the service with that record and converges it (the init command stays guarded by `initGuard`).
  */
 export class JailService extends pulumi.CustomResource {
     /**

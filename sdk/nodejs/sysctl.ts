@@ -13,7 +13,7 @@ import * as utilities from "./utilities";
  *
  * ## After a crash
  *
- * A sysctl cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) keeps the live and persisted values from before the first attempt. When `pulumi up` was killed after the value was set, the next create adopts it with that record, so delete restores the values from before.
+ * A sysctl cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, sent on stdin, holding no input of the program, written in the same exec as the change and removed with the resource) keeps the live and persisted values from before the first attempt. When `pulumi up` was killed after the value was set, the next create adopts it with that record, so delete restores the values from before.
  */
 export class Sysctl extends pulumi.CustomResource {
     /**

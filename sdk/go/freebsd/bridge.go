@@ -20,7 +20,7 @@ import (
 //
 // ## After a crash
 //
-// An interface cannot keep a URN across a reboot (rc.conf rebuilds it), so the marker is the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource), which also keeps what the bridge took over (the uplink's addresses, the member_ifaddrs sysctl, whether it loaded if_bridge). When `pulumi up` was killed after the bridge was made, the next create adopts it with that record, so delete still restores the host as it was.
+// An interface cannot keep a URN across a reboot (rc.conf rebuilds it), so the marker is the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, sent on stdin, holding no input of the program, written in the same exec as the change and removed with the resource), which also keeps what the bridge took over (the uplink's addresses, the member_ifaddrs sysctl, whether it loaded if_bridge). When `pulumi up` was killed after the bridge was made, the next create adopts it with that record, so delete still restores the host as it was.
 type Bridge struct {
 	pulumi.CustomResourceState
 

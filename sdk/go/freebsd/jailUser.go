@@ -20,7 +20,7 @@ import (
 //
 // ## After a crash
 //
-// A user entry has no room for a marker (its comment field is yours): the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) names it. When `pulumi up` was killed after `pw useradd`, the next create adopts the user with that record and converges it; a user without a record is refused (import it).
+// A user entry has no room for a marker (its comment field is yours): the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, sent on stdin, holding no input of the program, written in the same exec as the change and removed with the resource) names it. When `pulumi up` was killed after `pw useradd`, the next create adopts the user with that record and converges it; a user without a record is refused (import it).
 type JailUser struct {
 	pulumi.CustomResourceState
 

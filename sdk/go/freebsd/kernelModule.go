@@ -20,7 +20,7 @@ import (
 //
 // ## After a crash
 //
-// A module cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) keeps whether it was loaded and its loader.conf value before the first attempt. When `pulumi up` was killed after kldload, the next create adopts it with that record, so delete still unloads what this resource loaded.
+// A module cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, sent on stdin, holding no input of the program, written in the same exec as the change and removed with the resource) keeps whether it was loaded and its loader.conf value before the first attempt. When `pulumi up` was killed after kldload, the next create adopts it with that record, so delete still unloads what this resource loaded.
 type KernelModule struct {
 	pulumi.CustomResourceState
 

@@ -24,7 +24,7 @@ import (
 //
 // ## After a crash
 //
-// The rules are exactly your text, so no marker comment is added: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) keeps pf's state from before the first attempt (module, on/off, rc.conf values, the previous file). A kill between arming the rollback timer and confirming leaves the timer to put the previous rules back (the host stays reachable); the next apply waits for a pending timer before it reads or loads anything, then loads the rules again.
+// The rules are exactly your text, so no marker comment is added: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, sent on stdin, holding no input of the program, written in the same exec as the change and removed with the resource) keeps pf's state from before the first attempt (module, on/off, rc.conf values, the previous file). A kill between arming the rollback timer and confirming leaves the timer to put the previous rules back (the host stays reachable); the next apply waits for a pending timer before it reads or loads anything, then loads the rules again.
 type PfRuleset struct {
 	pulumi.CustomResourceState
 

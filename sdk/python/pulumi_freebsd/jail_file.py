@@ -168,7 +168,7 @@ class JailFile(pulumi.CustomResource):
 
         ## After a crash
 
-        The file's content is exactly what you declare, so no marker comment is added: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) keeps the file as it was before the first attempt (the `content` form reads it first: one more exec at create). When `pulumi up` was killed after the write, the next create adopts the file with that record, so delete restores the original.
+        The file's content is exactly what you declare, so no marker comment is added: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, sent on stdin, holding no input of the program, written in the same exec as the change and removed with the resource) keeps the file as it was before the first attempt (the `content` form reads it first: one more exec at create). When `pulumi up` was killed after the write, the next create adopts the file with that record, so delete restores the original.
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
@@ -200,7 +200,7 @@ class JailFile(pulumi.CustomResource):
 
         ## After a crash
 
-        The file's content is exactly what you declare, so no marker comment is added: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) keeps the file as it was before the first attempt (the `content` form reads it first: one more exec at create). When `pulumi up` was killed after the write, the next create adopts the file with that record, so delete restores the original.
+        The file's content is exactly what you declare, so no marker comment is added: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, sent on stdin, holding no input of the program, written in the same exec as the change and removed with the resource) keeps the file as it was before the first attempt (the `content` form reads it first: one more exec at create). When `pulumi up` was killed after the write, the next create adopts the file with that record, so delete restores the original.
 
         :param str resource_name: The name of the resource.
         :param JailFileArgs args: The arguments to use to populate this resource's properties.

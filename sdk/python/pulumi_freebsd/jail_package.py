@@ -77,7 +77,7 @@ class JailPackage(pulumi.CustomResource):
 
         ## After a crash
 
-        Packages cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) keeps whether this resource bootstrapped pkg. When `pulumi up` was killed during the install, the next create adopts what is installed with that record and installs the rest.
+        Packages cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, sent on stdin, holding no input of the program, written in the same exec as the change and removed with the resource) keeps whether this resource bootstrapped pkg. When `pulumi up` was killed during the install, the next create adopts what is installed with that record and installs the rest.
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
@@ -103,7 +103,7 @@ class JailPackage(pulumi.CustomResource):
 
         ## After a crash
 
-        Packages cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) keeps whether this resource bootstrapped pkg. When `pulumi up` was killed during the install, the next create adopts what is installed with that record and installs the rest.
+        Packages cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, sent on stdin, holding no input of the program, written in the same exec as the change and removed with the resource) keeps whether this resource bootstrapped pkg. When `pulumi up` was killed during the install, the next create adopts what is installed with that record and installs the rest.
 
         :param str resource_name: The name of the resource.
         :param JailPackageArgs args: The arguments to use to populate this resource's properties.

@@ -200,7 +200,7 @@ class JailService(pulumi.CustomResource):
 
         ## After a crash
 
-        A service cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) keeps the rc.conf values from before the first attempt. When `pulumi up` was killed half-way, the next create adopts the service with that record and converges it (the init command stays guarded by `initGuard`).
+        A service cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, sent on stdin, holding no input of the program, written in the same exec as the change and removed with the resource) keeps the rc.conf values from before the first attempt. When `pulumi up` was killed half-way, the next create adopts the service with that record and converges it (the init command stays guarded by `initGuard`).
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
@@ -233,7 +233,7 @@ class JailService(pulumi.CustomResource):
 
         ## After a crash
 
-        A service cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) keeps the rc.conf values from before the first attempt. When `pulumi up` was killed half-way, the next create adopts the service with that record and converges it (the init command stays guarded by `initGuard`).
+        A service cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, sent on stdin, holding no input of the program, written in the same exec as the change and removed with the resource) keeps the rc.conf values from before the first attempt. When `pulumi up` was killed half-way, the next create adopts the service with that record and converges it (the init command stays guarded by `initGuard`).
 
         :param str resource_name: The name of the resource.
         :param JailServiceArgs args: The arguments to use to populate this resource's properties.

@@ -217,7 +217,7 @@ class JailUser(pulumi.CustomResource):
 
         ## After a crash
 
-        A user entry has no room for a marker (its comment field is yours): the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) names it. When `pulumi up` was killed after `pw useradd`, the next create adopts the user with that record and converges it; a user without a record is refused (import it).
+        A user entry has no room for a marker (its comment field is yours): the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, sent on stdin, holding no input of the program, written in the same exec as the change and removed with the resource) names it. When `pulumi up` was killed after `pw useradd`, the next create adopts the user with that record and converges it; a user without a record is refused (import it).
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
@@ -247,7 +247,7 @@ class JailUser(pulumi.CustomResource):
 
         ## After a crash
 
-        A user entry has no room for a marker (its comment field is yours): the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) names it. When `pulumi up` was killed after `pw useradd`, the next create adopts the user with that record and converges it; a user without a record is refused (import it).
+        A user entry has no room for a marker (its comment field is yours): the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, sent on stdin, holding no input of the program, written in the same exec as the change and removed with the resource) names it. When `pulumi up` was killed after `pw useradd`, the next create adopts the user with that record and converges it; a user without a record is refused (import it).
 
         :param str resource_name: The name of the resource.
         :param JailUserArgs args: The arguments to use to populate this resource's properties.

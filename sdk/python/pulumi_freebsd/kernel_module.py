@@ -95,7 +95,7 @@ class KernelModule(pulumi.CustomResource):
 
         ## After a crash
 
-        A module cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) keeps whether it was loaded and its loader.conf value before the first attempt. When `pulumi up` was killed after kldload, the next create adopts it with that record, so delete still unloads what this resource loaded.
+        A module cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, sent on stdin, holding no input of the program, written in the same exec as the change and removed with the resource) keeps whether it was loaded and its loader.conf value before the first attempt. When `pulumi up` was killed after kldload, the next create adopts it with that record, so delete still unloads what this resource loaded.
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
@@ -118,7 +118,7 @@ class KernelModule(pulumi.CustomResource):
 
         ## After a crash
 
-        A module cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) keeps whether it was loaded and its loader.conf value before the first attempt. When `pulumi up` was killed after kldload, the next create adopts it with that record, so delete still unloads what this resource loaded.
+        A module cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, sent on stdin, holding no input of the program, written in the same exec as the change and removed with the resource) keeps whether it was loaded and its loader.conf value before the first attempt. When `pulumi up` was killed after kldload, the next create adopts it with that record, so delete still unloads what this resource loaded.
 
         :param str resource_name: The name of the resource.
         :param KernelModuleArgs args: The arguments to use to populate this resource's properties.

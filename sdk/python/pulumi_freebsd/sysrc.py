@@ -109,7 +109,7 @@ class Sysrc(pulumi.CustomResource):
 
         ## After a crash
 
-        A variable cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) keeps its value from before the first attempt. When `pulumi up` was killed after sysrc ran, the next create adopts the variable with that record, so delete restores the value from before, not the one the killed run set.
+        A variable cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, sent on stdin, holding no input of the program, written in the same exec as the change and removed with the resource) keeps its value from before the first attempt. When `pulumi up` was killed after sysrc ran, the next create adopts the variable with that record, so delete restores the value from before, not the one the killed run set.
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
@@ -133,7 +133,7 @@ class Sysrc(pulumi.CustomResource):
 
         ## After a crash
 
-        A variable cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, no secrets, written in the same exec as the change and removed with the resource) keeps its value from before the first attempt. When `pulumi up` was killed after sysrc ran, the next create adopts the variable with that record, so delete restores the value from before, not the one the killed run set.
+        A variable cannot carry a marker: the resource's journal record (the host-side journal, /var/db/pulumi-freebsd: one root-only JSON line per resource, sent on stdin, holding no input of the program, written in the same exec as the change and removed with the resource) keeps its value from before the first attempt. When `pulumi up` was killed after sysrc ran, the next create adopts the variable with that record, so delete restores the value from before, not the one the killed run set.
 
         :param str resource_name: The name of the resource.
         :param SysrcArgs args: The arguments to use to populate this resource's properties.
