@@ -422,10 +422,14 @@ class PfRuleset(Resource):
         err = pfctl.path_error(path) or (pfctl.anchor_error(anchor) if anchor else None)
         if err:
             raise ValueError(f"invalid PfRuleset id {resource_id!r}: {err}")
-        await _settled(ctx, path, anchor, a.rollback_seconds if a is not None else ROLLBACK_SECONDS)
-        content, filt, nat, parsed, enabled, rc = await ctx.host.get_many(
-            facts.file_text(path), facts.pf_loaded("rules", anchor), facts.pf_loaded("nat", anchor),
+        # first in the same exec: a pending rollback timer (an apply killed before it confirmed)
+        # lands before the others are read
+        settle = pfctl.rollback_settled(path, anchor, _wait(a.rollback_seconds if a is not None else None))
+        settled, content, filt, nat, parsed, enabled, rc = await ctx.host.get_many(
+            settle, facts.file_text(path), facts.pf_loaded("rules", anchor), facts.pf_loaded("nat", anchor),
             pfctl.parsed_file(path, anchor), facts.pf_enabled(), facts.rc_vars())
+        if not settled:
+            raise RuntimeError(f"a PF rollback timer for {path} is still pending; retry when it has run")
         if a is None and content is None:
             return None
         loaded_text = _text(filt)
