@@ -114,7 +114,8 @@ class Host:
     async def run_steps(self, steps: Sequence[Step], done: Optional[StepResults] = None) -> StepResults:
         """Run ``steps`` in order, as if one by one, in as few execs as possible.
 
-        One batch per exec (at most one step with stdin in each); a batch stops at the first
+        One batch per exec (one step reading all of its stdin at most, after any one-line readers:
+        ``batches``); a batch stops at the first
         non-zero exit: when the step tolerates it, the rest goes in the next batch, otherwise
         the classified error (``errors.classify``) is raised. Every error raised carries
         ``e.steps``: the :class:`StepResults` of what ran (``done``, when given, is filled as

@@ -26,7 +26,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from .factbase import Fact
+from .factbase import Fact, parsing
 
 DIR = "/var/db/pulumi-freebsd"
 
@@ -92,7 +92,6 @@ def parse(stdout: str) -> dict[str, list[Record]]:
 
 
 def records() -> Fact[dict[str, list[Record]]]:
-    from .factbase import parsing
     return Fact(("/bin/sh", "-c", _READ, "sh", DIR), parsing(parse), "journal")
 
 

@@ -405,8 +405,6 @@ class Resource:
     # (resources/journaling.py); docs say which, and why.
     crash_safety: ClassVar[str] = "journal"
     crash_note: ClassVar[str] = ""  # the schema docs' "After a crash" section: the marker, or why none
-    # State fields never written to the host-side journal (besides secrets)
-    journal_skip: ClassVar[tuple[str, ...]] = ()
 
     # -- helpers on field metadata --------------------------------------------------------
     @classmethod
@@ -526,7 +524,7 @@ class Resource:
         finally:
             ctx.journal_op = None
         if not op.forgot:  # no exec of the delete changed the host: the record goes alone
-            await ctx.host.run_steps([Step(journal.forget(ctx.urn, rid), "journal", mutates=False)])
+            await ctx.host.run_steps([journaling.forget_step(ctx.urn, rid)])
 
     async def op_preview_warnings(self, ctx, news: dict[str, Any]) -> list[str]:
         return await self.preview_warnings(ctx, self.args(news))

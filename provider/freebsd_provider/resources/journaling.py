@@ -22,7 +22,7 @@ Each resource says how (``Resource.crash_safety``):
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .. import wire
@@ -64,13 +64,10 @@ class JournalOp:
     rid: str = ""                   # delete: the id whose record goes
     prior: bool = False             # create: a record of this URN was there before it started
     prior_state: Optional[dict] = None  # create: that record's state
-    wrote: set = None               # create: the ids it wrote records for
+    wrote: set = field(default_factory=set)  # create: the ids it wrote records for
     changed: bool = False           # the host changed during this op
     forgot: bool = False            # delete: the record went
     checked: bool = False           # create: the journal was read (``Resource.before``)
-
-    def __post_init__(self):
-        self.wrote = set() if self.wrote is None else self.wrote
 
     def step(self, r: "Resource", steps: list[Step],
              partial: Optional[Callable[[StepResults], Optional[tuple]]], done: StepResults) -> Optional[Step]:
@@ -81,7 +78,7 @@ class JournalOp:
             if self.forgot:
                 return None
             self.forgot = True
-            return Step(journal.forget(self.urn, self.rid), "journal", mutates=False)
+            return forget_step(self.urn, self.rid)
         if partial is None:
             return None
         if not self.checked:
@@ -109,10 +106,14 @@ class JournalOp:
         if self.kind != "create" or self.prior or not self.wrote:
             return
         try:
-            await ctx.host.run_steps([Step(journal.forget(self.urn, rid), "journal", mutates=False)
-                                      for rid in sorted(self.wrote)])
+            await ctx.host.run_steps([forget_step(self.urn, rid) for rid in sorted(self.wrote)])
         except ProviderError:
             pass
+
+
+def forget_step(urn: str, rid: str) -> Step:
+    """The step removing the record of ``urn``/``rid`` (and the journal directory once empty)."""
+    return Step(journal.forget(urn, rid), "journal", mutates=False)
 
 
 def prior(ctx) -> Optional[dict[str, Any]]:
@@ -124,14 +125,13 @@ def prior(ctx) -> Optional[dict[str, Any]]:
 
 
 def recorded_state(r: "Resource", outputs: dict[str, Any]) -> dict[str, Any]:
-    """The output-only properties of a partial record, without what the resource keeps out of
-    the journal (the host's own data, such as a file's previous content, stays: the record goes
-    on stdin into a root-only file on that host)."""
-    skip = set(r.journal_skip)
+    """The output-only properties of a partial record (secret ones too: they are the host's own
+    data, such as a file's previous content, and the record goes on stdin into a root-only file
+    on that host; JailCommand, whose output may echo its secret stdin, keeps no record)."""
     out = {}
     for f in r.output_fields():
         v = outputs.get(f.wire)
-        if f.wire in skip or v is None or wire.contains_unknown(v):
+        if v is None or wire.contains_unknown(v):
             continue
         out[f.wire] = wire.reveal(v)
     return out
@@ -174,7 +174,7 @@ async def _converge(r: "Resource", ctx, a: Any, rid: str, got: Optional[tuple], 
                            f"it ({', '.join(d.replaces)} differ)", "info")
         await r.delete(ctx, rid, live, st)
         if r.crash_safety == "journal":
-            await ctx.host.run_steps([Step(journal.forget(ctx.urn, rid), "journal", mutates=False)])
+            await ctx.host.run_steps([forget_step(ctx.urn, rid)])
         return None
     await ctx.host.log(f"{rid}: left on the host by an interrupted `pulumi up` ({how}); adopting it"
                        + (f" and updating {', '.join(sorted(d.changes))}" if d.changes else ""), "info")

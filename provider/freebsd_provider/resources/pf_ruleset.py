@@ -200,19 +200,16 @@ def _before_interrupted_create(ctx, st: "PfRulesetState") -> None:
             setattr(st, k, getattr(old, k))
 
 
-def _wait(seconds: Optional[int]) -> int:
-    return int(seconds or ROLLBACK_SECONDS) + 10
+def _settle(path: str, anchor: Optional[str], seconds: Optional[int]):
+    """The wait for the rollback timer of an apply that was killed before it confirmed (it rolls
+    back within its seconds), read first: what is read after it is what stays."""
+    return pfctl.rollback_settled(path, anchor, int(seconds or ROLLBACK_SECONDS) + 10)
 
 
-async def _settled(ctx, path: str, anchor: Optional[str], seconds: Optional[int], read=None) -> None:
-    """Wait for the rollback timer of an apply that was killed before it confirmed (it rolls
-    back within its seconds): what is read after it is what stays. ``read``: the create's
-    ``before`` (the journal comes in the same exec)."""
-    fact = pfctl.rollback_settled(path, anchor, _wait(seconds))
-    settled, = await (read(ctx, fact) if read is not None else ctx.host.get_many(fact))
+def _require_settled(settled: bool, path: str) -> None:
     if not settled:
         raise RuntimeError(f"a PF rollback timer for {path} armed by an earlier apply is still "
-                           f"pending after {_wait(seconds)} s; retry when it has run")
+                           f"pending; retry when it has run")
 
 
 class PfRuleset(Resource):
@@ -307,8 +304,7 @@ class PfRuleset(Resource):
 
         # a timer an apply killed before its confirmation left (waited for by the read before
         # a create; an update's comes here)
-        steps = [Step(list(pfctl.rollback_settled(path, anchor, _wait(a.rollback_seconds)).argv), "settled",
-                      mutates=False),
+        steps = [Step(list(_settle(path, anchor, a.rollback_seconds).argv), "settled", mutates=False),
                  Step(common.write_file(tmp, "0644", OWNER), "write", stdin=a.rules)]
         if record:
             steps += [Step(list(file_fact.argv), "previous", mutates=False),
@@ -404,7 +400,8 @@ class PfRuleset(Resource):
     async def create(self, ctx, a: PfRulesetArgs):
         rid = make_id(a.anchor, a.path)
         st = PfRulesetState()
-        await _settled(ctx, a.path, a.anchor, a.rollback_seconds, self.before)
+        settled, = await self.before(ctx, _settle(a.path, a.anchor, a.rollback_seconds))  # + the journal
+        _require_settled(settled, a.path)
 
         def partial(done: StepResults):
             # the rules are loaded and confirmed (the timer does not roll them back) but rc.conf
@@ -424,12 +421,10 @@ class PfRuleset(Resource):
             raise ValueError(f"invalid PfRuleset id {resource_id!r}: {err}")
         # first in the same exec: a pending rollback timer (an apply killed before it confirmed)
         # lands before the others are read
-        settle = pfctl.rollback_settled(path, anchor, _wait(a.rollback_seconds if a is not None else None))
         settled, content, filt, nat, parsed, enabled, rc = await ctx.host.get_many(
-            settle, facts.file_text(path), facts.pf_loaded("rules", anchor), facts.pf_loaded("nat", anchor),
+            _settle(path, anchor, a.rollback_seconds if a is not None else None), facts.file_text(path), facts.pf_loaded("rules", anchor), facts.pf_loaded("nat", anchor),
             pfctl.parsed_file(path, anchor), facts.pf_enabled(), facts.rc_vars())
-        if not settled:
-            raise RuntimeError(f"a PF rollback timer for {path} is still pending; retry when it has run")
+        _require_settled(settled, path)
         if a is None and content is None:
             return None
         loaded_text = _text(filt)
